@@ -1,0 +1,198 @@
+"""A persistent store for what is expensive to recompute: LLM generations and text embeddings.
+
+SQLite in WAL mode, so several runs can share one cache file concurrently; every batch of results
+is written in one transaction, so a killed run leaves either a whole batch or nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.errors import BenchError
+from harness.types import Completion, Engine, GenerationRequest
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, model TEXT NOT NULL, text TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, encoder TEXT NOT NULL, vec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("BENCH_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lowres-bench"
+
+
+def digest(payload: Any) -> str:
+    raw = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+class Store:
+    """The SQLite cache file. Open one per process; it is safe to share the file between processes."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA busy_timeout=60000")
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            ok = self.db.execute("PRAGMA quick_check").fetchone()[0]
+            if ok != "ok":
+                raise sqlite3.DatabaseError(ok)
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise BenchError(
+                f"cache file {self.path} is corrupt ({exc}); move it away or delete it (with its -wal/-shm files) "
+                f"to start an empty cache: run results are not stored there"
+            ) from exc
+
+    # -- generations ---------------------------------------------------------------------------
+    def get_generations(self, keys: Sequence[str]) -> dict[str, Completion]:
+        found: dict[str, Completion] = {}
+        for i in range(0, len(keys), 500):
+            chunk = list(keys[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT key, text, prompt_tokens, completion_tokens FROM generations WHERE key IN ({marks})", chunk
+            )
+            for key, text, pt, ct in rows:
+                found[key] = Completion(text, pt, ct)
+        return found
+
+    def put_generations(self, model: str, items: Sequence[tuple[str, Completion]]) -> None:
+        now = time.time()
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO generations VALUES (?,?,?,?,?,?)",
+                [(k, model, c.text, c.prompt_tokens, c.completion_tokens, now) for k, c in items],
+            )
+
+    # -- embeddings ----------------------------------------------------------------------------
+    def get_embeddings(self, encoder: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        keys = {digest([encoder, t]): t for t in texts}
+        found: dict[str, np.ndarray] = {}
+        items = list(keys)
+        for i in range(0, len(items), 500):
+            chunk = items[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self.db.execute(f"SELECT key, vec FROM embeddings WHERE key IN ({marks})", chunk):
+                found[keys[key]] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_embeddings(self, encoder: str, texts: Sequence[str], vectors: np.ndarray) -> None:
+        rows = [(digest([encoder, t]), encoder, np.asarray(v, dtype=np.float32).tobytes()) for t, v in zip(texts, vectors)]
+        with self._transaction():
+            self.db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?,?)", rows)
+
+    # -- small json values ---------------------------------------------------------------------
+    def get_value(self, key: str) -> Any:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_value(self, key: str, value: Any) -> None:
+        with self._transaction():
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (key, json.dumps(value)))
+
+    def _transaction(self):
+        db = self.db
+
+        class _Tx:
+            def __enter__(self):
+                db.execute("BEGIN IMMEDIATE")
+
+            def __exit__(self, exc_type, exc, tb):
+                db.execute("ROLLBACK" if exc_type else "COMMIT")
+                return False
+
+        return _Tx()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class CachedEngine:
+    """An engine behind the cache. Requests are grouped into fixed batches of the engine's size in
+    the order given; a batch is generated (and stored) whole, so a resumed run asks the engine for
+    exactly the batches a cold run would have, and gets the same text."""
+
+    def __init__(self, engine: Engine, store: Store, name: str):
+        self.engine = engine
+        self.store = store
+        self.name = name
+        self.is_chat = engine.is_chat
+        self.requests = 0  # logical requests asked for
+        self.engine_requests = 0  # requests that reached the engine
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.engine_seconds = 0.0
+
+    def _keys(self, req: GenerationRequest) -> list[str]:
+        base = req.key_payload()
+        return [digest({"model": self.engine.fingerprint, "req": base, "seed": req.seed, "sample": i}) for i in range(req.n)]
+
+    def _batches(self, requests: Sequence[GenerationRequest]) -> list[list[int]]:
+        size = max(1, int(self.engine.batch_size))
+        batches: list[list[int]] = []
+        current: list[int] = []
+        rows = 0
+        for i, req in enumerate(requests):
+            if current and rows + req.n > size:
+                batches.append(current)
+                current, rows = [], 0
+            current.append(i)
+            rows += req.n
+        if current:
+            batches.append(current)
+        return batches
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[list[Completion]]:
+        out: list[list[Completion]] = [[] for _ in requests]
+        keys = [self._keys(r) for r in requests]
+        for batch in self._batches(requests):
+            wanted = [k for i in batch for k in keys[i]]
+            found = self.store.get_generations(wanted)
+            if len(found) < len(wanted):
+                start = time.perf_counter()
+                fresh = self.engine.generate([requests[i] for i in batch])
+                self.engine_seconds += time.perf_counter() - start
+                self.engine_requests += len(batch)
+                items = []
+                for i, comps in zip(batch, fresh):
+                    if len(comps) != requests[i].n:
+                        raise RuntimeError(f"engine {self.name} returned {len(comps)} samples for n={requests[i].n}")
+                    items.extend(zip(keys[i], comps))
+                self.store.put_generations(self.engine.fingerprint, items)
+                found = dict(items)
+            for i in batch:
+                out[i] = [found[k] for k in keys[i]]
+            self.requests += len(batch)
+        for comps in out:
+            for c in comps:
+                self.prompt_tokens += c.prompt_tokens
+                self.completion_tokens += c.completion_tokens
+        return out
+
+    def counters(self) -> dict[str, float]:
+        return {
+            "llm_calls": self.requests,
+            "engine_calls": self.engine_requests,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "engine_seconds": round(self.engine_seconds, 3),
+        }

@@ -1,0 +1,280 @@
+"""The `bench` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from harness.errors import BenchError
+
+DEFAULT_SUITE = Path(__file__).resolve().parent.parent / "benchmarks" / "default.toml"
+
+
+def _print_json(data) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def _registry(args):
+    from harness.plugins import load_registry
+
+    return load_registry(strict=True if getattr(args, "strict_plugins", False) else None)
+
+
+# -- bench plugins / list ----------------------------------------------------------------------
+def cmd_plugins(args) -> int:
+    reg = _registry(args)
+    rows = [p.as_dict() for p in reg.plugins]
+    if args.json:
+        _print_json(rows)
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("plugin", "distribution", "version", "registered", "error")
+    for r in rows:
+        what = "; ".join(f"{k}: {', '.join(v)}" for k, v in r["registered"].items())
+        table.add_row(r["name"], r["distribution"], r["version"], what, r["error"] or "")
+    Console(width=160).print(table)
+    return 0
+
+
+def _coverage(reg) -> list[dict]:
+    rows = []
+    for t in reg.tasks.values():
+        for code, lang in t.languages().items():
+            rows.append({
+                "task": t.name, "language": code, "name": lang.name, "iso": lang.iso, "dataset_code": lang.dataset_code,
+                "tier": lang.tier, "train": t.unavailable(code, "train") or "ok", "test": t.unavailable(code, "test") or "ok",
+                "strategies_unavailable": {s.name: why for s in reg.strategies.values() if (why := s.unavailable(t, lang))},
+            })
+    return rows
+
+
+def cmd_list(args) -> int:
+    reg = _registry(args)
+    kind = args.kind
+    if kind == "tasks":
+        rows = [{"name": t.name, "labels": list(t.labels), "languages": list(t.languages()), "description": t.description,
+                 "plugin": reg.plugin_of("tasks", t.name)} for t in reg.tasks.values()]
+    elif kind == "strategies":
+        rows = [{"name": s.name, "description": s.description, "plugin": reg.plugin_of("strategies", s.name)}
+                for s in reg.strategies.values()]
+    elif kind == "models":
+        rows = [{"name": m.name + (":<id or path>" if m.prefix else ""), "description": m.description,
+                 "plugin": reg.plugin_of("models", m.name)} for m in reg.models.values()]
+    elif kind == "classifiers":
+        rows = [{"name": c.name, "description": c.description, "plugin": reg.plugin_of("classifiers", c.name)}
+                for c in reg.classifiers.values()]
+    else:
+        rows = _coverage(reg)
+    if args.json:
+        _print_json(rows)
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=200)
+    if kind == "languages":
+        langs: dict[str, dict] = {}
+        for r in rows:
+            langs.setdefault(r["language"], {"name": r["name"], "iso": r["iso"], "tier": r["tier"]})
+        tasks = list(dict.fromkeys(r["task"] for r in rows))
+        table = Table("language", "iso", "tier", *tasks, title="task x language coverage")
+        notes = []
+        for code, info in langs.items():
+            cells = []
+            for t in tasks:
+                r = next((x for x in rows if x["task"] == t and x["language"] == code), None)
+                if r is None:
+                    cells.append("-")
+                elif r["test"] != "ok":
+                    cells.append("unavailable")
+                    notes.append(f"{t}/{code}: {r['test']}")
+                elif r["train"] != "ok":
+                    cells.append("test only")
+                    notes.append(f"{t}/{code}: {r['train']}; unavailable: gold baseline, "
+                                 + ", ".join(sorted(r["strategies_unavailable"])))
+                else:
+                    cells.append("ok")
+            table.add_row(f"{code} ({info['name']})", info["iso"], info["tier"], *cells)
+        console.print(table)
+        for n in notes:
+            console.print(n, markup=False, highlight=False)
+        return 0
+    table = Table(*rows[0].keys()) if rows else Table("name")
+    for r in rows:
+        table.add_row(*[", ".join(v) if isinstance(v, list) else str(v) for v in r.values()])
+    console.print(table)
+    return 0
+
+
+# -- bench run ---------------------------------------------------------------------------------
+def cmd_run(args) -> int:
+    from harness.plan import apply_filters, build_plan
+    from harness.suite import check, load_suite
+
+    suite = load_suite(args.suite or DEFAULT_SUITE)
+    if args.all:
+        for axis in ("tasks", "languages", "strategies", "classifiers"):
+            setattr(suite, axis, ["*"])
+        suite.models = ["*"]
+    apply_filters(suite, {"tasks": args.tasks, "languages": args.languages, "strategies": args.strategies,
+                          "models": args.models, "classifiers": args.classifiers})
+    if args.per_class is not None:
+        suite.per_class = args.per_class
+    if args.seeds is not None:
+        suite.seeds = _parse_seeds(args.seeds)
+    if args.faithful:
+        suite.faithful = True
+    problems = check(suite)
+    if problems:
+        raise BenchError(problems[0][2])
+    data_dir = args.data_dir or suite.data_dir
+    if data_dir:
+        os.environ["BENCH_DATA_DIR"] = str(Path(data_dir).resolve())
+    reg = _registry(args)
+    plan = build_plan(suite, reg)
+    if args.dry_run:
+        return _print_plan(plan, args.json)
+    from harness.cache import Store, default_cache_dir
+    from harness.progress import Reporter
+    from harness.runner import Runner, check_ready
+
+    check_ready(plan)
+    out = Path(args.out or Path("runs") / suite.name)
+    cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
+    store = Store(cache_dir / "cache.sqlite")
+    with Reporter(enabled=not args.no_progress) as rep:
+        rep.log(f"suite {suite.name}: {len(plan.gen_cells)} generation cells, {len(plan.eval_cells)} evaluation cells, "
+                f"{len(plan.unavailable)} unavailable; out {out}")
+        path = Runner(plan, reg, out, store, rep, device=_device()).execute()
+        rep.log(f"leaderboard written to {path}")
+    return 0
+
+
+def _device() -> str:
+    try:
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    except ImportError:
+        return "cpu"
+
+
+def _parse_seeds(text: str) -> list[int]:
+    try:
+        if "," in text:
+            seeds = [int(s) for s in text.split(",") if s.strip()]
+        else:
+            n = int(text)
+            if n < 1:
+                raise ValueError
+            seeds = list(range(n))
+    except ValueError:
+        raise BenchError(f"--seeds {text!r} must be a count (3) or a comma list of integers (0,1,7)") from None
+    return seeds
+
+
+def _print_plan(plan, as_json: bool) -> int:
+    if as_json:
+        _print_json({
+            **plan.as_dict(),
+            "generation_cells": [{"id": c.id, "task": c.task, "language": c.language, "strategy": c.strategy,
+                                  "model": c.model} for c in plan.gen_cells],
+            "evaluation_cells": [{"id": c.id, "task": c.task, "language": c.language, "strategy": c.strategy,
+                                  "model": c.model, "classifier": c.classifier} for c in plan.eval_cells],
+            "seeds": plan.suite.seeds, "per_class": plan.suite.per_class,
+        })
+        return 0
+    s = plan.suite
+    print(f"suite {s.name}: per_class={s.per_class} seeds={s.seeds} generation seed={s.seed} settings={plan.settings_hash}")
+    print(f"generation cells ({len(plan.gen_cells)}):")
+    for c in plan.gen_cells:
+        print(f"  {c.id}")
+    print(f"evaluation cells ({len(plan.eval_cells)}), each trained {len(s.seeds)} times:")
+    for c in plan.eval_cells:
+        print(f"  {c.id}")
+    print(f"unavailable ({len(plan.unavailable)}):")
+    for u in plan.unavailable:
+        print(f"  {u['task']}/{u['language']} strategy={u['strategy']} model={u['model'] or '-'}: {u['reason']}")
+    print(f"expected LLM calls: about {plan.expected_llm_calls} "
+          f"(bounded by {s.budget()} requests per class per cell, before revision)")
+    return 0
+
+
+# -- bench validate ----------------------------------------------------------------------------
+def cmd_validate(args) -> int:
+    from harness.leaderboard import validate_file
+
+    path = Path(args.file)
+    if path.is_dir():
+        path = path / "leaderboard.json"
+    data = validate_file(path)
+    print(f"{path}: valid leaderboard (schema {data['schema_version']}, {len(data['results'])} results, "
+          f"{len(data['gold'])} gold baselines)")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bench", description="Benchmark LLM data-generation strategies for low-resource languages.")
+    p.add_argument("--strict-plugins", action="store_true", help="fail when any plugin fails to load (also BENCH_STRICT_PLUGINS=1)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="run a suite (default: benchmarks/default.toml)")
+    r.add_argument("suite", nargs="?", help="suite TOML file")
+    r.add_argument("--all", action="store_true", help="every registered task, language, strategy, model and classifier")
+    for axis in ("tasks", "languages", "strategies", "models", "classifiers"):
+        r.add_argument(f"--{axis}", metavar="GLOBS", help=f"{axis} to run, comma list of names or globs (replaces the suite's)")
+    r.add_argument("--per-class", type=int, help="examples per class, synthetic and gold")
+    r.add_argument("--seeds", help="evaluation seeds: a count or a comma list")
+    r.add_argument("--out", help="run directory (default runs/<suite name>); rerunning resumes it")
+    r.add_argument("--data-dir", help="gold data directory (default: the suite's data_dir or $BENCH_DATA_DIR)")
+    r.add_argument("--cache-dir", help="generation/embedding cache directory (default $BENCH_CACHE_DIR or ~/.cache/lowres-bench)")
+    r.add_argument("--faithful", action="store_true", help="reproduce the reference code's parsing and revision quirks")
+    r.add_argument("--dry-run", action="store_true", help="print the plan and exit without loading a model")
+    r.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
+    r.add_argument("--no-progress", action="store_true", help="plain log lines instead of progress bars")
+    r.add_argument("--strict-plugins", action="store_true", help=argparse.SUPPRESS)
+    r.set_defaults(func=cmd_run)
+
+    pl = sub.add_parser("plugins", help="list plugins, what they registered and their errors")
+    pl.add_argument("--json", action="store_true")
+    pl.add_argument("--strict-plugins", action="store_true", help=argparse.SUPPRESS)
+    pl.set_defaults(func=cmd_plugins)
+
+    ls = sub.add_parser("list", help="list registered tasks, languages, strategies, models or classifiers")
+    ls.add_argument("kind", choices=["tasks", "languages", "strategies", "models", "classifiers"])
+    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--strict-plugins", action="store_true", help=argparse.SUPPRESS)
+    ls.set_defaults(func=cmd_list)
+
+    v = sub.add_parser("validate", help="check a leaderboard JSON against the schema")
+    v.add_argument("file")
+    v.set_defaults(func=cmd_validate)
+    return p
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"bench: warning: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    warnings.showwarning = _warning_line
+    try:
+        return args.func(args)
+    except BenchError as exc:
+        print(f"bench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("bench: interrupted; finished cells are kept, rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

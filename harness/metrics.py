@@ -1,0 +1,48 @@
+"""Scores and the statistics reported for them: macro-F1 and accuracy per seed; mean, sample
+standard deviation and a Student-t 95% interval over seeds; the gap to gold paired by seed."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from scipy import stats
+from sklearn.metrics import accuracy_score, f1_score
+
+
+def scores(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> dict[str, float]:
+    """Macro-F1 over the labels present in the test set (a class absent from the test set would
+    otherwise count as a zero), and accuracy."""
+    present = [lab for lab in labels if lab in set(gold)]
+    return {
+        "macro_f1": float(f1_score(gold, pred, labels=present, average="macro", zero_division=0)),
+        "accuracy": float(accuracy_score(gold, pred)),
+    }
+
+
+def summary(values: Sequence[float]) -> dict[str, float | list[float] | int]:
+    n = len(values)
+    if n == 0:
+        raise ValueError("no values")
+    mean = sum(values) / n
+    if n == 1:
+        return {"mean": mean, "std": 0.0, "ci95": [mean, mean], "n": 1}
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    half = float(stats.t.ppf(0.975, n - 1)) * std / math.sqrt(n)
+    return {"mean": mean, "std": std, "ci95": [mean - half, mean + half], "n": n}
+
+
+def gap(gold_by_seed: dict[int, float], synth_by_seed: dict[int, float]) -> dict | None:
+    """Gold minus synthetic macro-F1 in F1 points (0-100), paired over the seeds both have, and
+    relative to gold. Positive = synthetic data is worse than the same amount of real data."""
+    seeds = sorted(set(gold_by_seed) & set(synth_by_seed))
+    if not seeds:
+        return None
+    diffs = [100.0 * (gold_by_seed[s] - synth_by_seed[s]) for s in seeds]
+    gold_mean = sum(gold_by_seed[s] for s in seeds) / len(seeds)
+    out = summary(diffs)
+    return {
+        "points": out,
+        "relative": (out["mean"] / (100.0 * gold_mean)) if gold_mean > 0 else None,
+        "paired_seeds": seeds,
+    }

@@ -1,0 +1,191 @@
+"""From a suite and CLI filters to the list of cells a run executes.
+
+A generation cell is (task, language, strategy, model); an evaluation cell trains one classifier on
+a generation cell's output or on the gold baseline, over all seeds. Ids are derived from the full
+configuration, so the same settings always name the same cell and a run directory can be resumed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.cache import digest
+from harness.errors import BenchError, unknown
+from harness.plugins import Registry
+from harness.suite import AXES, Suite
+from harness.types import Language
+
+GOLD = "gold"
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "_", text).strip("_")[:60] or "x"
+
+
+@dataclass(frozen=True)
+class GenCell:
+    id: str
+    task: str
+    language: str
+    strategy: str
+    model: str
+    config: dict = field(compare=False, hash=False, repr=False)
+
+
+@dataclass(frozen=True)
+class EvalCell:
+    id: str
+    task: str
+    language: str
+    strategy: str  # GOLD for the gold baseline
+    model: str  # "" for the gold baseline
+    classifier: str
+    source: str  # generation cell id, or GOLD
+    config: dict = field(compare=False, hash=False, repr=False)
+
+
+@dataclass
+class Plan:
+    suite: Suite
+    gen_cells: list[GenCell]
+    eval_cells: list[EvalCell]
+    unavailable: list[dict[str, str]]
+    languages: dict[tuple[str, str], Language]
+    expected_llm_calls: int
+    settings_hash: str
+
+    def models(self) -> list[str]:
+        return list(dict.fromkeys(c.model for c in self.gen_cells))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "suite": self.suite.name,
+            "settings_hash": self.settings_hash,
+            "generation_cells": [c.id for c in self.gen_cells],
+            "evaluation_cells": [c.id for c in self.eval_cells],
+            "unavailable": self.unavailable,
+            "expected_llm_calls": self.expected_llm_calls,
+        }
+
+
+def split_patterns(value: str | list[str]) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        out.extend(p.strip() for p in item.split(",") if p.strip())
+    return out
+
+
+def _is_glob(p: str) -> bool:
+    return any(ch in p for ch in "*?[")
+
+
+def _select(kind: str, patterns: list[str], names: list[str], dynamic: bool = False) -> list[str]:
+    """Names matching the patterns, in registry order; exact names may be dynamic (models: `hf:...`)."""
+    chosen: list[str] = []
+    for p in patterns:
+        if _is_glob(p):
+            hits = [n for n in names if fnmatch.fnmatchcase(n, p)]
+            if not hits:
+                raise BenchError(f"{kind} pattern {p!r} matches nothing (see `bench list {kind}`)")
+        elif p in names or dynamic:
+            hits = [p]
+        else:
+            raise unknown(kind[:-1] if kind != "strategies" else "strategy", p, names)
+        chosen.extend(h for h in hits if h not in chosen)
+    return chosen
+
+
+def _select_languages(patterns: list[str], reg: Registry, tasks: list[str]) -> dict[str, list[str]]:
+    per_task: dict[str, list[str]] = {t: [] for t in tasks}
+    every_alias = {a for t in reg.tasks.values() for lang in t.languages().values() for a in lang.aliases}
+    for p in patterns:
+        matched_any = False
+        for t in tasks:
+            for code, lang in reg.tasks[t].languages().items():
+                hit = any(fnmatch.fnmatchcase(a, p) if _is_glob(p) else a == p for a in lang.aliases)
+                if hit:
+                    matched_any = True
+                    if code not in per_task[t]:
+                        per_task[t].append(code)
+        if not matched_any:
+            if _is_glob(p):
+                raise BenchError(f"language pattern {p!r} matches no language of the selected tasks (see `bench list languages`)")
+            if p in every_alias:
+                raise BenchError(f"language {p!r} is not covered by the selected tasks {tasks} (see `bench list languages`)")
+            raise unknown("language", p, sorted(a for a in every_alias if len(a) <= 8))
+    return per_task
+
+
+def build_plan(suite: Suite, reg: Registry) -> Plan:
+    tasks = _select("tasks", suite.tasks, list(reg.tasks))
+    strategies = _select("strategies", suite.strategies, list(reg.strategies))
+    named_models = [m.name for m in reg.models.values() if not m.prefix]
+    models = _select("models", suite.models, named_models, dynamic=True)
+    for m in models:
+        reg.model(m)  # unknown names fail here, with a suggestion
+    if suite.summarizer:
+        reg.model(suite.summarizer)
+    classifiers = _select("classifiers", suite.classifiers, list(reg.classifiers))
+    langs = _select_languages(suite.languages, reg, tasks)
+
+    settings = suite.settings()
+    settings_hash = digest(settings)[:16]
+    gen_cells: list[GenCell] = []
+    eval_cells: list[EvalCell] = []
+    unavailable: list[dict[str, str]] = []
+    languages: dict[tuple[str, str], Language] = {}
+    expected = 0
+    base = {k: v for k, v in settings.items() if k != "seeds"}
+    for t in tasks:
+        task = reg.tasks[t]
+        fp = task.data_fingerprint()
+        for code in langs[t]:
+            lang = task.languages()[code]
+            languages[(t, code)] = lang
+            no_test = task.unavailable(code, "test")
+            no_train = task.unavailable(code, "train")
+            if no_test:
+                unavailable.append({"task": t, "language": code, "strategy": "*", "model": "*", "reason": no_test})
+                continue
+            if no_train:
+                unavailable.append({"task": t, "language": code, "strategy": GOLD, "model": "", "reason": no_train})
+            else:
+                for c in classifiers:
+                    cfg = {"kind": "gold", "task": t, "data": fp, "language": code, "per_class": suite.per_class,
+                           "classifier": reg.classifiers[c].fingerprint(), "seeds": suite.seeds}
+                    eid = f"{t}.{code}.gold.{slug(c)}.{digest(cfg)[:10]}"
+                    eval_cells.append(EvalCell(eid, t, code, GOLD, "", c, GOLD, cfg))
+            for s in strategies:
+                why = reg.strategies[s].unavailable(task, lang)
+                if why:
+                    for m in models:
+                        unavailable.append({"task": t, "language": code, "strategy": s, "model": m, "reason": why})
+                    continue
+                for m in models:
+                    cfg = {"kind": "generation", "task": t, "data": fp, "language": code, "strategy": s, "model": m,
+                           "model_options": suite.model_options.get(m, {}), **base}
+                    gid = f"{t}.{code}.{slug(s)}.{slug(m)}.{digest(cfg)[:10]}"
+                    gen_cells.append(GenCell(gid, t, code, s, m, cfg))
+                    expected += reg.strategies[s].expected_calls(task, suite.per_class, suite.samples_per_request)
+                    for c in classifiers:
+                        ecfg = {"kind": "evaluation", "source": gid, "classifier": reg.classifiers[c].fingerprint(),
+                                "seeds": suite.seeds}
+                        eid = f"{t}.{code}.{slug(s)}.{slug(m)}.{slug(c)}.{digest(ecfg)[:10]}"
+                        eval_cells.append(EvalCell(eid, t, code, s, m, c, gid, ecfg))
+    # one engine load per model: generation cells grouped by model, in a stable order
+    order = {m: i for i, m in enumerate(models)}
+    gen_cells.sort(key=lambda c: order[c.model])
+    return Plan(suite, gen_cells, eval_cells, unavailable, languages, expected, settings_hash)
+
+
+def apply_filters(suite: Suite, filters: dict[str, str | None]) -> Suite:
+    """CLI axis options replace the suite's list for that axis (globs and comma lists)."""
+    for axis in AXES:
+        value = filters.get(axis)
+        if value:
+            setattr(suite, axis, split_patterns(value))
+    return suite

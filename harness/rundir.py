@@ -1,0 +1,91 @@
+"""The run directory: a manifest written first, then one file per finished cell, each written
+atomically (temporary file, fsync, rename), so a killed run never leaves a half-written result and a
+rerun of the same command resumes where it stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from harness.errors import BenchError
+
+MANIFEST = "manifest.json"
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=1, sort_keys=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def read_json(path: Path) -> Any:
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+class RunDir:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def generation(self, cell_id: str) -> Path:
+        return self.root / "generations" / f"{cell_id}.json"
+
+    def artefacts(self, cell_id: str) -> Path:
+        return self.root / "artefacts" / cell_id
+
+    def scores(self, cell_id: str) -> Path:
+        return self.root / "scores" / f"{cell_id}.json"
+
+    @property
+    def leaderboard(self) -> Path:
+        return self.root / "leaderboard.json"
+
+    def done(self, path: Path) -> bool:
+        """A result counts as finished only if it parses: a file cut short by a crash of the disk
+        itself (not possible with our rename) or edited by hand is redone, not trusted."""
+        if not path.is_file():
+            return False
+        try:
+            data = read_json(path)
+        except (OSError, ValueError):
+            return False
+        return isinstance(data, dict) and data.get("complete") is True
+
+    def open(self, settings: dict[str, Any], settings_hash: str, extra: dict[str, Any]) -> None:
+        """Create the directory and its manifest, or check that an existing one holds the same settings."""
+        if self.root.exists() and not self.root.is_dir():
+            raise BenchError(f"--out {self.root} is a file, not a directory; choose another --out")
+        manifest = self.root / MANIFEST
+        if manifest.exists():
+            try:
+                old = read_json(manifest)
+            except (OSError, ValueError) as exc:
+                raise BenchError(f"{manifest} is unreadable ({exc}); choose another --out") from None
+            if old.get("settings_hash") != settings_hash:
+                diff = [k for k in settings if old.get("settings", {}).get(k) != settings[k]]
+                raise BenchError(
+                    f"{self.root} holds a run with different settings ({', '.join(diff) or 'settings hash'} differ); "
+                    f"use another --out, or delete that directory to start over"
+                )
+            return
+        if self.root.exists() and any(self.root.iterdir()):
+            raise BenchError(f"{self.root} is not empty and holds no run manifest; choose an empty or new --out")
+        write_json(manifest, {"settings_hash": settings_hash, "settings": settings, **extra})

@@ -1,0 +1,186 @@
+"""Executes a plan: generation cells grouped per model (one engine load each), then evaluation
+cells, each result written atomically to the run directory, then the leaderboard."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+from harness.cache import CachedEngine, Store, digest
+from harness.errors import BenchError
+from harness.leaderboard import build, write_leaderboard
+from harness.metrics import scores
+from harness.plan import GOLD, EvalCell, GenCell, Plan
+from harness.plugins import Registry
+from harness.progress import Reporter
+from harness.rundir import RunDir, read_json, write_json
+from harness.types import ClassifierContext, Example, GenerationContext
+
+
+def cell_seed(run_seed: int, key: str) -> int:
+    """Every random choice in a cell derives from the run seed and the cell's identity."""
+    return int(digest([run_seed, key])[:8], 16)
+
+
+def gold_subset(train: Sequence[Example], labels: Sequence[str], per_class: int) -> tuple[list[Example], dict[str, int]]:
+    """The first `per_class` examples of each label in the dataset's original order (the paper's
+    gold baseline); a class with fewer gives what it has, and the counts say so."""
+    taken: Counter[str] = Counter()
+    out = []
+    for ex in train:
+        if taken[ex.label] < per_class:
+            taken[ex.label] += 1
+            out.append(ex)
+    return out, {lab: taken[lab] for lab in labels}
+
+
+class Runner:
+    def __init__(self, plan: Plan, reg: Registry, out: str | Path, store: Store, reporter: Reporter,
+                 device: str = "cpu", load_engine: Callable[[str], Any] | None = None):
+        self.plan = plan
+        self.reg = reg
+        self.run = RunDir(out)
+        self.store = store
+        self.rep = reporter
+        self.device = device
+        self._load_engine = load_engine or self._load
+
+    # -- engines -------------------------------------------------------------------------------
+    def _load(self, model: str) -> CachedEngine:
+        spec, arg = self.reg.model(model)
+        options = self.plan.suite.model_options.get(model, {})
+        self.rep.log(f"loading model {model}")
+        engine = spec.load(arg, options)
+        return CachedEngine(engine, self.store, model)
+
+    # -- the run -------------------------------------------------------------------------------
+    def execute(self) -> Path:
+        plan = self.plan
+        self.run.open(plan.suite.settings(), plan.settings_hash,
+                      {"harness_version": __version__, "suite": plan.suite.name, "source": plan.suite.source})
+        write_json(self.run.root / "plan.json", plan.as_dict())
+        for u in plan.unavailable:
+            self.rep.log(f"unavailable: {u['task']}/{u['language']} {u['strategy']} {u['model']}: {u['reason']}")
+        pending_gen = [c for c in plan.gen_cells if not self.run.done(self.run.generation(c.id))]
+        pending_eval = [c for c in plan.eval_cells if not self.run.done(self.run.scores(c.id))]
+        skipped = len(plan.gen_cells) - len(pending_gen) + len(plan.eval_cells) - len(pending_eval)
+        if skipped:
+            self.rep.log(f"resuming: {skipped} finished cells kept")
+        self.rep.overall("cells", len(pending_gen) + len(pending_eval))
+        self._generate(pending_gen)
+        self._evaluate(pending_eval)
+        board = build(plan, self.reg, self.run)
+        write_leaderboard(self.run.leaderboard, board)
+        return self.run.leaderboard
+
+    def _generate(self, cells: list[GenCell]) -> None:
+        suite = self.plan.suite
+        by_model: dict[str, list[GenCell]] = {}
+        for c in cells:
+            by_model.setdefault(c.model, []).append(c)
+        summarizer = None
+        if by_model and suite.summarizer and suite.summarizer not in by_model:
+            summarizer = self._load_engine(suite.summarizer)
+        for model, group in by_model.items():
+            engine = self._load_engine(model)
+            try:
+                for cell in group:
+                    self._generate_cell(cell, engine, summarizer or engine)
+                    self.rep.advance()
+            finally:
+                engine.engine.close()
+        if summarizer is not None:
+            summarizer.engine.close()
+
+    def _generate_cell(self, cell: GenCell, engine: CachedEngine, summarizer: CachedEngine) -> None:
+        suite = self.plan.suite
+        task = self.reg.task(cell.task)
+        lang = self.plan.languages[(cell.task, cell.language)]
+        strategy = self.reg.strategy(cell.strategy)
+        self.rep.cell(f"generate {cell.task}/{cell.language} {cell.strategy} [{cell.model}]",
+                      suite.per_class * len(task.labels))
+        before = engine.counters()
+        start = time.perf_counter()
+        ctx = GenerationContext(
+            task=task, language=lang, engine=engine, per_class=suite.per_class,
+            seed=cell_seed(suite.seed, cell.id), sampling=suite.sampling,
+            calls_per_class=suite.budget(), samples_per_request=suite.samples_per_request,
+            workdir=self.run.artefacts(cell.id), summary_examples=suite.summary_examples,
+            demos_per_class=suite.demos_per_class, revision_max_new_tokens=suite.revision_max_new_tokens,
+            faithful=suite.faithful, log=self.rep.log, progress=self.rep.cell_progress,
+            summarizer=summarizer, run_dir=self.run.root, options=suite.model_options.get(cell.model, {}),
+        )
+        result = strategy.generate(ctx)
+        after = engine.counters()
+        stats = dict(result.stats)
+        for key in ("llm_calls", "engine_calls", "prompt_tokens", "completion_tokens"):
+            stats[key] = int(after[key] - before[key])
+        stats["seconds"] = round(time.perf_counter() - start, 3)
+        stats.setdefault("requested", suite.per_class * len(task.labels))
+        stats.setdefault("accepted", len(result.examples))
+        for key in ("rejected", "duplicates"):
+            stats.setdefault(key, 0)
+        stats.setdefault("per_class", {lab: {"requested": suite.per_class,
+                                             "accepted": sum(e.label == lab for e in result.examples)}
+                                       for lab in task.labels})
+        write_json(self.run.generation(cell.id), {
+            "complete": True, "cell": cell.config, "id": cell.id,
+            "examples": [{"text": e.text, "label": e.label} for e in result.examples], "stats": stats,
+        })
+        short = {k: v["requested"] - v["accepted"] for k, v in stats["per_class"].items() if v["accepted"] < v["requested"]}
+        self.rep.log(f"generated {cell.id}: {stats['accepted']}/{stats['requested']} accepted, "
+                     f"{stats['llm_calls']} LLM calls ({stats['engine_calls']} uncached), {stats['seconds']:.1f}s"
+                     + (f"; short: {short}" if short else ""))
+
+    def _evaluate(self, cells: list[EvalCell]) -> None:
+        suite = self.plan.suite
+        tests: dict[tuple[str, str], list[Example]] = {}
+        for cell in cells:
+            task = self.reg.task(cell.task)
+            key = (cell.task, cell.language)
+            if key not in tests:
+                tests[key] = task.load(cell.language, "test")
+            test = tests[key]
+            note = ""
+            if cell.source == GOLD:
+                train, per_class = gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class)
+                short = {k: v for k, v in per_class.items() if v < suite.per_class}
+                if short:
+                    note = f"gold classes with fewer than {suite.per_class} examples: {short}"
+            else:
+                gen = read_json(self.run.generation(cell.source))
+                train = [Example(e["text"], e["label"]) for e in gen["examples"]]
+                per_class = dict(Counter(e.label for e in train))
+            clf = self.reg.classifier(cell.classifier)
+            self.rep.cell(f"evaluate {cell.task}/{cell.language} {cell.strategy} {cell.model} [{cell.classifier}]",
+                          len(suite.seeds))
+            per_seed = []
+            if len({e.label for e in train}) < 2:
+                note = "fewer than two classes in the training data: not scored"
+            else:
+                texts = [e.text for e in test]
+                for i, seed in enumerate(suite.seeds):
+                    # the same seed gives gold and synthetic training the same classifier randomness
+                    ctx = ClassifierContext(seed=cell_seed(seed, f"{cell.task}.{cell.language}"), cache=self.store, device=self.device)
+                    pred = clf.fit_predict(train, texts, task.labels, ctx)
+                    per_seed.append({"seed": seed, **scores([e.label for e in test], pred, task.labels)})
+                    self.rep.cell_progress(i + 1, len(suite.seeds))
+            write_json(self.run.scores(cell.id), {
+                "complete": True, "cell": cell.config, "id": cell.id, "train_size": len(train),
+                "per_class": per_class, "per_seed": per_seed, "note": note,
+            })
+            if per_seed:
+                mean = sum(r["macro_f1"] for r in per_seed) / len(per_seed)
+                self.rep.log(f"scored {cell.id}: macro-F1 {mean:.3f} over {len(per_seed)} seeds (train {len(train)})")
+            else:
+                self.rep.log(f"scored {cell.id}: {note}")
+            self.rep.advance()
+
+
+def check_ready(plan: Plan) -> None:
+    if not plan.gen_cells and not plan.eval_cells:
+        raise BenchError("the plan has no runnable cell (every selected pair is unavailable); see `bench run --dry-run`")

@@ -1,0 +1,185 @@
+"""Suite files: the TOML description of a grid and its settings.
+
+Every mistake is reported as `file:line: what is wrong`, so a user can fix a suite without reading
+a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from harness.errors import BenchError, nearest
+from harness.types import SamplingParams
+
+AXES = ("tasks", "languages", "strategies", "models", "classifiers")
+
+
+@dataclass
+class Suite:
+    name: str = "custom"
+    description: str = ""
+    tasks: list[str] = field(default_factory=lambda: ["*"])
+    languages: list[str] = field(default_factory=lambda: ["*"])
+    strategies: list[str] = field(default_factory=lambda: ["*"])
+    models: list[str] = field(default_factory=lambda: ["gemma-3-270m"])
+    classifiers: list[str] = field(default_factory=lambda: ["e5-logreg"])
+    per_class: int = 100
+    seeds: list[int] = field(default_factory=lambda: list(range(10)))
+    seed: int = 0  # generation seed: demos, sampling
+    summarizer: str = ""  # model writing label summaries; "" = each generator for itself
+    faithful: bool = False
+    data_dir: str = ""
+    samples_per_request: int = 4
+    calls_per_class: int = 0  # 0: derived from per_class
+    demos_per_class: int = 10
+    summary_examples: int = 10
+    sampling: SamplingParams = field(default_factory=SamplingParams)
+    revision_max_new_tokens: int = 64
+    model_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    source: str = ""
+
+    def settings(self) -> dict[str, Any]:
+        """What decides the numbers (not which cells): a run directory keeps one of these."""
+        keep = {
+            "per_class", "seeds", "seed", "summarizer", "faithful", "samples_per_request", "calls_per_class",
+            "demos_per_class", "summary_examples", "revision_max_new_tokens",
+        }
+        out = {k: v for k, v in asdict(self).items() if k in keep}
+        out["sampling"] = self.sampling.as_dict()
+        return out
+
+    def budget(self) -> int:
+        if self.calls_per_class > 0:
+            return self.calls_per_class
+        # generous enough for a model accepting a quarter of its lines, yet always finite
+        return max(4, -(-4 * self.per_class // max(1, self.samples_per_request * 5)))
+
+
+_TOP = {"suite", "grid", "generation", "sampling", "evaluation", "models"}
+_SPEC: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "suite": {"name": str, "description": str, "data_dir": str},
+    "grid": {a: (list, str) for a in AXES},
+    "generation": {
+        "per_class": int, "seed": int, "summarizer": str, "faithful": bool, "samples_per_request": int,
+        "calls_per_class": int, "demos_per_class": int, "summary_examples": int, "revision_max_new_tokens": int,
+    },
+    "sampling": {"temperature": (float, int), "top_p": (float, int), "repetition_penalty": (float, int), "max_new_tokens": int},
+    "evaluation": {"seeds": (int, list)},
+}
+
+
+def _line_of(text: str, key: str, section: str | None = None) -> int:
+    in_section = section is None
+    for no, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            name = stripped.strip("[]").strip()
+            in_section = section is None or name == section or name.startswith(section + ".")
+            if section is not None and key == "" and name == section:
+                return no
+            continue
+        if in_section and re.match(rf"^\s*\"?{re.escape(key)}\"?\s*=", line):
+            return no
+    return 1
+
+
+def _type_name(t: type | tuple[type, ...]) -> str:
+    ts = t if isinstance(t, tuple) else (t,)
+    names = {int: "an integer", float: "a number", str: "a string", bool: "true/false", list: "a list", dict: "a table"}
+    return " or ".join(names.get(x, x.__name__) for x in ts)
+
+
+def load_suite(path: str | Path) -> Suite:
+    path = Path(path)
+    if not path.is_file():
+        raise BenchError(f"suite file {path} does not exist (suites live in benchmarks/, e.g. benchmarks/default.toml)")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        line = m.group(1) if m else "?"
+        raise BenchError(f"{path}:{line}: malformed TOML: {exc}") from None
+
+    def bad(msg: str, key: str, section: str | None) -> BenchError:
+        return BenchError(f"{path}:{_line_of(text, key, section)}: {msg}")
+
+    suite = Suite(source=str(path))
+    for top, value in data.items():
+        if top not in _TOP:
+            hint = nearest(top, _TOP)
+            raise bad(f"unknown section [{top}]" + (f"; did you mean [{hint}]?" if hint else f"; valid: {sorted(_TOP)}"),
+                      top if not isinstance(value, dict) else "", None if not isinstance(value, dict) else top)
+        if not isinstance(value, dict):
+            raise bad(f"{top!r} must be a [section]", top, None)
+        if top == "models":
+            for model, opts in value.items():
+                if not isinstance(opts, dict):
+                    raise bad(f"[models.{model!r}] must be a table of options for that model", model, "models")
+                suite.model_options[model] = dict(opts)
+            continue
+        spec = _SPEC[top]
+        for key, val in value.items():
+            if key not in spec:
+                hint = nearest(key, spec)
+                raise bad(f"unknown key {key!r} in [{top}]" + (f"; did you mean {hint!r}?" if hint else f"; valid: {sorted(spec)}"),
+                          key, top)
+            want = spec[key]
+            ok = isinstance(val, want) and not (isinstance(val, bool) and want in (int, (float, int), (int, list)))
+            if not ok:
+                raise bad(f"[{top}] {key} must be {_type_name(want)}, not {type(val).__name__} {val!r}", key, top)
+            if top == "grid":
+                items = [val] if isinstance(val, str) else val
+                if not items or not all(isinstance(x, str) and x for x in items):
+                    raise bad(f"[grid] {key} must be a non-empty list of names or globs", key, top)
+                setattr(suite, key, list(items))
+            elif top == "sampling":
+                suite.sampling = SamplingParams(**{**suite.sampling.as_dict(), key: val})
+            elif top == "evaluation":
+                if isinstance(val, int):
+                    if val < 1:
+                        raise bad("[evaluation] seeds must be at least 1", key, top)
+                    suite.seeds = list(range(val))
+                else:
+                    if not val or not all(isinstance(s, int) and not isinstance(s, bool) for s in val):
+                        raise bad("[evaluation] seeds must be a count or a non-empty list of integers", key, top)
+                    suite.seeds = list(val)
+            else:
+                setattr(suite, key, val)
+    problems = check(suite)
+    if problems:
+        key, section, msg = problems[0]
+        raise bad(msg, key, section)
+    if suite.data_dir and not Path(suite.data_dir).is_absolute():
+        suite.data_dir = str((path.parent / suite.data_dir).resolve())
+    return suite
+
+
+def check(suite: Suite) -> list[tuple[str, str, str]]:
+    """Range checks shared by suite files and CLI overrides: (key, section, message)."""
+    out = []
+    if suite.per_class < 1:
+        out.append(("per_class", "generation", "per_class must be at least 1"))
+    if suite.samples_per_request < 1:
+        out.append(("samples_per_request", "generation", "samples_per_request must be at least 1"))
+    if suite.calls_per_class < 0:
+        out.append(("calls_per_class", "generation", "calls_per_class must be 0 (automatic) or more"))
+    if suite.demos_per_class < 1:
+        out.append(("demos_per_class", "generation", "demos_per_class must be at least 1"))
+    s = suite.sampling
+    if not 0 <= s.temperature <= 5:
+        out.append(("temperature", "sampling", "temperature must be between 0 and 5"))
+    if not 0 < s.top_p <= 1:
+        out.append(("top_p", "sampling", "top_p must be in (0, 1]"))
+    if s.max_new_tokens < 1:
+        out.append(("max_new_tokens", "sampling", "max_new_tokens must be at least 1"))
+    if len(set(suite.seeds)) != len(suite.seeds):
+        out.append(("seeds", "evaluation", "seeds must not repeat"))
+    return out
+
+
+SUITE_FIELDS = {f.name for f in fields(Suite)}

@@ -1,0 +1,10 @@
+"""Built-in downstream classifiers."""
+
+from harness.hookspecs import hookimpl
+from plugins.classifiers.logreg import E5LogReg, TfidfLogReg
+
+
+@hookimpl
+def bench_register_classifiers(register):
+    register(E5LogReg())
+    register(TfidfLogReg())

@@ -1,0 +1,28 @@
+"""Built-in model engines: transformers (`hf:<id or path>`) and the offline default `gemma-3-270m`."""
+
+from __future__ import annotations
+
+from harness.hookspecs import hookimpl
+from harness.types import ModelSpec
+
+
+def _load_hf(arg, options):
+    from plugins.models.hf import HFEngine
+
+    return HFEngine(arg, options)
+
+
+def _load_gemma_270m(arg, options):
+    from plugins.models.hf import HFEngine
+    from plugins.models.offline import gemma_270m_dir
+
+    path, sha = gemma_270m_dir()
+    return HFEngine(str(path), options, fingerprint=f"gemma-3-270m-q4_k_m@{sha[:16]}")
+
+
+@hookimpl
+def bench_register_models(register):
+    register(ModelSpec("hf", _load_hf, "transformers engine: hf:<hub id or local path> (CPU, or CUDA when present)",
+                       prefix=True))
+    register(ModelSpec("gemma-3-270m", _load_gemma_270m,
+                       "Gemma 3 270M base model, offline from PyPI (converted once into the cache)"))

@@ -1,0 +1,186 @@
+"""The transformers engine: batched, left-padded generation on CPU (bf16 where the CPU has it) or CUDA."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.errors import BenchError
+from harness.types import Completion, Engine, GenerationRequest
+
+
+def _quiet_transformers() -> None:
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    logging.getLogger("transformers").setLevel(logging.ERROR)
+
+
+def weights_fingerprint(path: Path) -> str:
+    """Cheap but content-based identity for a local model directory: config, tokenizer and, per
+    weight file, its size and a hash of its first and last 4 MiB."""
+    h = hashlib.sha256()
+    for f in sorted(path.iterdir()):
+        if f.is_file() and f.suffix in {".json", ".safetensors", ".bin", ".model", ".gguf"}:
+            h.update(f.name.encode())
+            size = f.stat().st_size
+            h.update(str(size).encode())
+            with open(f, "rb") as fh:
+                h.update(fh.read(4 << 20))
+                if size > 8 << 20:
+                    fh.seek(-(4 << 20), os.SEEK_END)
+                    h.update(fh.read())
+    return h.hexdigest()[:16]
+
+
+def nucleus_processor(temperature: float, top_p: float, top_k: int = 256):
+    """Top-p sampling restricted to the `top_k` most likely tokens.
+
+    transformers' top-p warper sorts the whole vocabulary at every step, which for Gemma's 262k
+    tokens costs more than the forward pass of a small model on a CPU. Taking the top 256 first
+    (a partial selection) and the nucleus inside it gives the same distribution whenever the
+    nucleus has at most 256 tokens, as it practically always does at the temperatures used here.
+    """
+    import torch
+    from transformers import LogitsProcessor
+
+    class _Nucleus(LogitsProcessor):
+        def __call__(self, input_ids, scores):
+            scores = scores / temperature  # custom processors run before transformers' own warpers
+            k = min(top_k, scores.shape[-1])
+            vals, idx = torch.topk(scores, k, dim=-1)
+            probs = torch.softmax(vals, dim=-1)
+            cum = probs.cumsum(dim=-1)
+            drop = (cum - probs) > top_p  # keep the smallest prefix whose mass reaches top_p
+            vals = vals.masked_fill(drop, float("-inf"))
+            out = torch.full_like(scores, float("-inf"))
+            return out.scatter(-1, idx, vals)
+
+    return _Nucleus()
+
+
+class HFEngine(Engine):
+    def __init__(self, name_or_path: str, options: Mapping[str, Any] | None = None, fingerprint: str | None = None):
+        _quiet_transformers()
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        options = dict(options or {})
+        self.device = options.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype_name = options.get("dtype", "auto")
+        if dtype_name == "auto":
+            # bf16 on GPUs; on CPUs float32, measured about 2x faster than bf16 for small models
+            # here even with AVX-512 bf16 (benchmarks/README.md); `dtype = "bfloat16"` opts in
+            dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
+        else:
+            try:
+                dtype = getattr(torch, dtype_name)
+            except AttributeError:
+                raise BenchError(f"model option dtype {dtype_name!r} is not a torch dtype (use bfloat16, float16 or float32)") from None
+        self.batch_size = int(options.get("batch_size", 64 if self.device.startswith("cuda") else 16))
+        local = Path(name_or_path)
+        offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(name_or_path, revision=options.get("revision"))
+            self.model = AutoModelForCausalLM.from_pretrained(name_or_path, dtype=dtype, revision=options.get("revision"))
+        except OSError as exc:
+            hint = "" if local.exists() or not offline else " (HF_HUB_OFFLINE=1: only local paths and cached models load)"
+            raise BenchError(f"cannot load model {name_or_path!r}: {str(exc).splitlines()[0]}{hint}") from None
+        self.model.to(self.device).eval()
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.is_chat = bool(getattr(self.tokenizer, "chat_template", None)) and not options.get("plain_prompts", False)
+        if fingerprint is None:
+            if local.is_dir():
+                fingerprint = f"{local.name}@{weights_fingerprint(local)}"
+            else:
+                commit = getattr(self.model.config, "_commit_hash", None) or options.get("revision") or "unknown"
+                fingerprint = f"{name_or_path}@{commit}"
+        self.fingerprint = fingerprint
+        self.dtype = str(dtype).replace("torch.", "")
+        self._torch = torch
+
+    def info(self) -> dict[str, Any]:
+        return {"fingerprint": self.fingerprint, "device": self.device, "dtype": self.dtype, "batch_size": self.batch_size,
+                "chat": self.is_chat}
+
+    def _text(self, req: GenerationRequest) -> str:
+        if req.messages is not None:
+            if not self.is_chat:
+                return "\n\n".join(m.content for m in req.messages)
+            msgs = [{"role": m.role, "content": m.content} for m in req.messages]
+            return self.tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
+        return req.prompt or ""
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[list[Completion]]:
+        """Requests sharing sampling parameters go through one `generate` call; the seed of the
+        call derives from the seeds of its requests, so a batch always yields the same text."""
+        out: list[list[Completion]] = [[] for _ in requests]
+        groups: dict[tuple, list[int]] = {}
+        for i, r in enumerate(requests):
+            groups.setdefault((json.dumps(r.params.as_dict(), sort_keys=True), r.stop), []).append(i)
+        for (_, stop), idx in groups.items():
+            for i, comps in zip(idx, self._generate_group([requests[i] for i in idx], stop)):
+                out[i] = comps
+        return out
+
+    def _generate_group(self, reqs: Sequence[GenerationRequest], stop: tuple[str, ...]) -> list[list[Completion]]:
+        torch = self._torch
+        params = reqs[0].params
+        texts = [self._text(r) for r in reqs for _ in range(r.n)]
+        # the chat template already starts with <bos>; plain prompts need the tokenizer to add it
+        add_special = not self.is_chat or reqs[0].messages is None
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=add_special).to(self.device)
+        seed = int(hashlib.sha256(json.dumps([r.seed for r in reqs]).encode()).hexdigest()[:8], 16)
+        torch.manual_seed(seed)
+        kwargs: dict[str, Any] = dict(max_new_tokens=params.max_new_tokens, repetition_penalty=params.repetition_penalty,
+                                      pad_token_id=self.tokenizer.pad_token_id)
+        if params.temperature > 0:
+            kwargs.update(do_sample=True, temperature=1.0, top_p=1.0, top_k=0,
+                          logits_processor=[nucleus_processor(params.temperature, params.top_p)])
+        else:
+            kwargs.update(do_sample=False)
+        if stop:
+            kwargs.update(stop_strings=list(stop), tokenizer=self.tokenizer)
+        with torch.inference_mode():
+            gen = self.model.generate(**enc, **kwargs)
+        new = gen[:, enc["input_ids"].shape[1]:].cpu()
+        prompt_lens = enc["attention_mask"].sum(dim=1).cpu().tolist()
+        eos = self.model.generation_config.eos_token_id
+        eos_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+        eos_ids.add(self.tokenizer.pad_token_id)
+        rows: list[Completion] = []
+        for row, plen in zip(new.tolist(), prompt_lens):
+            n = len(row)
+            for j, tok in enumerate(row):
+                if tok in eos_ids:
+                    n = j
+                    break
+            text = self.tokenizer.decode(row[:n], skip_special_tokens=True)
+            for s in stop:
+                if s in text:
+                    text = text[: text.index(s)]
+            rows.append(Completion(text, int(plen), n))
+        out, pos = [], 0
+        for r in reqs:
+            comps = rows[pos : pos + r.n]
+            # the prompt is counted once per request, not once per sample
+            out.append([comps[0]] + [Completion(c.text, 0, c.completion_tokens) for c in comps[1:]])
+            pos += r.n
+        return out
+
+    def close(self) -> None:
+        del self.model
+        import gc
+
+        gc.collect()
+        if self._torch.cuda.is_available():
+            self._torch.cuda.empty_cache()

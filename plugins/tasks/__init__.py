@@ -1,0 +1,14 @@
+"""Built-in tasks: the paper's MASSIVE-10 intent, SIB-200 topic and sentiment tasks."""
+
+from harness.hookspecs import hookimpl
+from plugins.tasks.file_task import FileTask
+from plugins.tasks.gold import Massive10, Sentiment, Sib200
+
+__all__ = ["FileTask", "Massive10", "Sentiment", "Sib200"]
+
+
+@hookimpl
+def bench_register_tasks(register):
+    register(Massive10())
+    register(Sib200())
+    register(Sentiment())

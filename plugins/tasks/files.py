@@ -1,0 +1,102 @@
+"""Reading gold files with checks that name the file and line of every problem.
+
+The harness never hard-codes where the data lives: the directory comes from `BENCH_DATA_DIR`, which
+`bench run` sets from `--data-dir` or the suite's `data_dir`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from harness.errors import DataError
+from harness.types import Example
+
+csv.field_size_limit(1 << 24)
+
+
+def data_dir() -> Path:
+    env = os.environ.get("BENCH_DATA_DIR")
+    if not env:
+        raise DataError("no gold data directory: pass --data-dir, set data_dir in the suite, or export BENCH_DATA_DIR "
+                        "(the offline copy is the shared/data folder beside the checkout)")
+    path = Path(env)
+    if not path.is_dir():
+        raise DataError(f"gold data directory {path} does not exist (from BENCH_DATA_DIR / --data-dir / the suite's data_dir)")
+    return path
+
+
+def require(path: Path, how: str) -> Path:
+    if not path.is_file():
+        raise DataError(f"missing gold data file {path}; {how}")
+    return path
+
+
+def read_rows(path: Path, text_col: str, label_col: str, labels: Sequence[str], delimiter: str = ",",
+              order_col: str | None = None, label_map: Callable[[str], str] | None = None) -> list[Example]:
+    """Rows of a CSV/TSV file as examples, checked: every row has its text and a known label.
+
+    `order_col` sorts the rows by that integer column (stable), recovering a dataset's original
+    order from a shuffled copy."""
+    out: list[tuple[int, int, Example]] = []
+    known = set(labels)
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter=delimiter)
+        missing = [c for c in (text_col, label_col, order_col) if c and c not in (reader.fieldnames or [])]
+        if missing:
+            raise DataError(f"{path}:1: missing column(s) {missing}; header is {reader.fieldnames}")
+        for i, row in enumerate(reader):
+            line = reader.line_num
+            if None in row or any(v is None for v in row.values()):
+                raise DataError(f"{path}:{line}: malformed row (expected {len(reader.fieldnames)} fields)")
+            text = (row[text_col] or "").strip()
+            label = (row[label_col] or "").strip()
+            if label_map:
+                label = label_map(label)
+            if not text:
+                raise DataError(f"{path}:{line}: empty text")
+            if label not in known:
+                raise DataError(f"{path}:{line}: label {label!r} is not in the task's label set {sorted(known)}")
+            key = i
+            if order_col:
+                try:
+                    key = int(row[order_col])
+                except ValueError:
+                    raise DataError(f"{path}:{line}: {order_col} {row[order_col]!r} is not an integer") from None
+            out.append((key, i, Example(text, label)))
+    if not out:
+        raise DataError(f"{path}: no rows")
+    if order_col:
+        out.sort(key=lambda t: (t[0], t[1]))
+    return [e for _, _, e in out]
+
+
+def read_jsonl(path: Path, text_col: str, label_col: str, labels: Sequence[str]) -> list[Example]:
+    out = []
+    known = set(labels)
+    with open(path, encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                text, label = str(row[text_col]).strip(), str(row[label_col]).strip()
+            except (ValueError, KeyError, TypeError) as exc:
+                raise DataError(f"{path}:{line_no}: malformed row ({exc}); expected an object with "
+                                f"{text_col!r} and {label_col!r}") from None
+            if label not in known:
+                raise DataError(f"{path}:{line_no}: label {label!r} is not in the task's label set {sorted(known)}")
+            out.append(Example(text, label))
+    if not out:
+        raise DataError(f"{path}: no rows")
+    return out
+
+
+def check_labels(examples: Iterable[Example], labels: Sequence[str], where: str) -> None:
+    seen = {e.label for e in examples}
+    missing = [lab for lab in labels if lab not in seen]
+    if missing:
+        raise DataError(f"{where}: labels with no example: {missing}")
