@@ -19,6 +19,11 @@ _PREAMBLE = re.compile(r"^(here\s+(are|is)|sure\b|okay\b|certainly\b|of course\b
                        re.IGNORECASE)
 
 
+def _loose_quotes(text: str, q: str) -> int:
+    return sum(1 for i, ch in enumerate(text)
+               if ch == q and not (0 < i < len(text) - 1 and text[i - 1].isalpha() and text[i + 1].isalpha()))
+
+
 def strip_wrapping_quotes(text: str) -> str:
     text = text.strip()
     changed = True
@@ -27,8 +32,9 @@ def strip_wrapping_quotes(text: str) -> str:
         for left, right in _PAIRS:
             if text.startswith(left) and text.endswith(right) and len(text) > len(left) + len(right):
                 inner = text[len(left) : len(text) - len(right)].strip()
-                # 'quoted' and "quoted" only when the inner text has no unmatched quote of the same kind
-                if left == right and inner.count(left) % 2 == 1:
+                # 'quoted' and "quoted" only when the inner text has no unmatched quote of the same
+                # kind; an apostrophe between two letters (don't, i'r) is not a quote
+                if left == right and _loose_quotes(inner, left) % 2 == 1:
                     continue
                 text, changed = inner, True
                 break
@@ -37,7 +43,8 @@ def strip_wrapping_quotes(text: str) -> str:
 
 def clean_line(line: str) -> str:
     line = line.strip()
-    line = _NUMBER.sub("", line, count=1)
+    for _ in range(2):  # "2) - text" carries two markers
+        line = _NUMBER.sub("", line, count=1)
     line = re.sub(r"^\*\*(.+?)\*\*:?\s*", r"\1 ", line).strip()  # markdown bold lead-ins
     line = strip_wrapping_quotes(line)
     return re.sub(r"\s+", " ", line).strip()

@@ -1,0 +1,109 @@
+"""Shared fixtures: the real gold data, a tiny random-weight model built from a config (no assets),
+and an isolated cache directory per test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def shared_data() -> Path:
+    env = os.environ.get("BENCH_DATA_DIR")
+    path = Path(env) if env else ROOT.parent / "shared" / "data"
+    if not (path / "kinit").is_dir():
+        raise RuntimeError(f"the gold data is missing at {path}: put shared/ beside the checkout or set BENCH_DATA_DIR")
+    return path
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return shared_data()
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch, data_dir):
+    monkeypatch.setenv("BENCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("BENCH_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("BENCH_STRICT_PLUGINS", raising=False)
+
+
+def build_tiny_model(path: Path) -> Path:
+    """A 2-layer Llama with random weights and a small BPE tokenizer trained here on real gold text."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    if (path / "config.json").is_file():
+        return path
+    texts = []
+    for name in ("sw-train_human_parsed.csv", "de-train_human_parsed.csv"):
+        texts += (shared_data() / "kinit" / "intent" / name).read_text(encoding="utf-8").splitlines()[:400]
+    texts += [f"{i}. " for i in range(1, 30)] * 20
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<pad>", "<s>", "</s>", "<unk>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(texts, trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
+                                   unk_token="<unk>")
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=fast.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
+                      bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id, pad_token_id=fast.pad_token_id)
+    model = LlamaForCausalLM(cfg)
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path)
+    fast.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama")
+
+
+def bench(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run the real `bench` command in a subprocess, as a user would."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout, cwd=str(ROOT))
+
+
+def write_suite(path: Path, model: str, *, tasks=("sentiment",), languages=("sw",), strategies=("zero-shot",),
+                classifiers=("tfidf-logreg",), per_class=3, seeds=2, extra: str = "") -> Path:
+    def arr(xs):
+        return "[" + ", ".join(f'"{x}"' for x in xs) + "]"
+
+    path.write_text(f"""
+[suite]
+name = "test"
+
+[grid]
+tasks = {arr(tasks)}
+languages = {arr(languages)}
+strategies = {arr(strategies)}
+models = {arr([model])}
+classifiers = {arr(classifiers)}
+
+[generation]
+per_class = {per_class}
+samples_per_request = 2
+calls_per_class = 3
+demos_per_class = 2
+
+[sampling]
+temperature = 0.9
+max_new_tokens = 24
+
+[evaluation]
+seeds = {seeds}
+{extra}
+""", encoding="utf-8")
+    return path
