@@ -42,6 +42,7 @@ class Recipe:
     k: int | None = None  # demos per class; None: the suite's demos_per_class
     select: DemoSelector = random_demos
     filters: tuple[Filter, ...] = field(default=())
+    near_duplicates: float = 0.0  # > 0: reject a text whose char-3-gram Jaccard similarity to an accepted one reaches this
 
 
 class ComposedStrategy(Strategy):
@@ -102,6 +103,7 @@ class ComposedStrategy(Strategy):
         accepted: dict[str, list[str]] = {lab: [] for lab in labels}
         seen: set[str] = {parsing.normalise(d) for ds in demos.values() for d in ds}
         calls = dict.fromkeys(labels, 0)
+        grams: dict[str, list[set[str]]] = {lab: [] for lab in labels}
         candidates: list[dict[str, Any]] = []
         counts = {"parsed": 0, "duplicates": 0, "rejected": 0, "demo_copies": 0}
         target_total = ctx.per_class * len(labels)
@@ -128,13 +130,15 @@ class ComposedStrategy(Strategy):
                         counts["parsed"] += 1
                         cand = {"round": round_no, "label": lab, "text": text}
                         candidates.append(cand)
-                        reason = self._check(text, lab, prompt_text, window, seen, ctx)
+                        reason = self._check(text, lab, prompt_text, window, seen, ctx, grams[lab])
                         if reason:
                             cand["status"] = reason
                             key = "duplicates" if reason == "duplicate" else ("demo_copies" if reason == "demo copy" else "rejected")
                             counts[key] += 1
                             continue
                         seen.add(parsing.normalise(text))
+                        if r.near_duplicates > 0:
+                            grams[lab].append(parsing.char_ngrams(parsing.normalise(text)))
                         fresh.append(cand)
             if r.revision and fresh:
                 self._revise(ctx, fresh, summaries, chat)
@@ -173,7 +177,7 @@ class ComposedStrategy(Strategy):
         return GenerationRequest(ctx.sampling, seed, n=ctx.samples_per_request, prompt=prompt), prompt
 
     def _check(self, text: str, label: str, prompt_text: str, window: tuple[int, int], seen: set[str],
-               ctx: GenerationContext) -> str | None:
+               ctx: GenerationContext, accepted_grams: list[set[str]] = ()) -> str | None:
         if not window[0] <= len(text) <= window[1]:
             return f"length {len(text)} outside {window[0]}-{window[1]}"
         norm = parsing.normalise(text)
@@ -181,6 +185,11 @@ class ComposedStrategy(Strategy):
             return "duplicate"
         if not ctx.faithful and parsing.echoes(text, prompt_text):
             return "echoes the prompt"
+        if self.recipe.near_duplicates > 0:
+            grams = parsing.char_ngrams(norm)
+            for other in accepted_grams:
+                if parsing.jaccard(grams, other) >= self.recipe.near_duplicates:
+                    return "near duplicate"
         for f in self.recipe.filters:
             reason = f(text, label, ctx)
             if reason:

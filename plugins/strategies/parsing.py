@@ -167,3 +167,12 @@ def verdict(reply: str, faithful: bool = False) -> str:
     if word in {"no", "nein", "non", "nie", "hapana", "tidak", "nu", "ne", "yok", "nope"}:
         return "no"
     return "unclear"
+
+
+def char_ngrams(text: str, n: int = 3) -> set[str]:
+    padded = f" {text} "
+    return {padded[i : i + n] for i in range(max(1, len(padded) - n + 1))}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0

@@ -1,0 +1,151 @@
+"""Strategies with scripted replies (unit tests only) and with a tiny random-weight model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.cache import CachedEngine, Store
+from harness.plugins import load_registry
+from harness.types import Completion, Engine, GenerationContext, SamplingParams
+
+
+class Scripted(Engine):
+    """Replies from a function of the request; counts what it is asked."""
+
+    fingerprint = "scripted@1"
+    batch_size = 64
+
+    def __init__(self, reply, chat=True):
+        self.reply = reply
+        self.is_chat = chat
+        self.requests = []
+
+    def generate(self, requests):
+        self.requests.extend(requests)
+        return [[Completion(self.reply(r, i), 10, 5) for i in range(r.n)] for r in requests]
+
+
+@pytest.fixture(scope="module")
+def reg():
+    return load_registry()
+
+
+def context(reg, engine, tmp_path, strategy_task="massive10", lang="de", per_class=3, budget=4, faithful=False):
+    task = reg.task(strategy_task)
+    return GenerationContext(
+        task=task, language=task.languages()[lang], engine=CachedEngine(engine, Store(tmp_path / "c.sqlite"), "m"),
+        per_class=per_class, seed=7, sampling=SamplingParams(max_new_tokens=200), calls_per_class=budget,
+        samples_per_request=2, workdir=tmp_path / "cell", summary_examples=3, demos_per_class=2,
+        revision_max_new_tokens=16, faithful=faithful, run_dir=tmp_path, log=lambda m: None)
+
+
+def label_of(req):
+    text = req.messages[-1].content if req.messages else req.prompt
+    return text.split('label "')[1].split('"')[0]
+
+
+def test_budget_bounds_a_model_that_never_delivers(reg, tmp_path):
+    eng = Scripted(lambda r, i: "Sure!")
+    ctx = context(reg, eng, tmp_path, budget=3)
+    res = reg.strategy("zero-shot").generate(ctx)
+    assert res.examples == []
+    assert len(eng.requests) == 3 * 10  # three rounds of one request per class, then it stops
+    assert res.stats["shortfall"] == dict.fromkeys(ctx.task.labels, 3)
+    assert all(v["calls"] == 3 for v in res.stats["per_class"].values())
+
+
+def test_batches_cover_all_classes_and_dedup_is_stable(reg, tmp_path):
+    def reply(r, i):
+        lab = label_of(r)
+        return f"Here are examples:\n1. {lab} eins bitte jetzt\n2. {lab} zwei bitte jetzt\n3. {lab} eins bitte jetzt"
+
+    eng = Scripted(reply)
+    ctx = context(reg, eng, tmp_path, per_class=2)
+    res = reg.strategy("zero-shot").generate(ctx)
+    assert len(eng.requests) == 10  # one batched round served every class
+    assert len(res.examples) == 20
+    assert res.stats["duplicates"] >= 10
+    cands = json.loads((tmp_path / "cell" / "candidates.json").read_text())["candidates"]
+    assert {c["status"] for c in cands} >= {"accepted", "duplicate"}
+
+
+def test_revision_keeps_only_first_word_yes(reg, tmp_path):
+    def reply(r, i):
+        if "Answer" in r.messages[-1].content and "Example:" in r.messages[-1].content:
+            text = r.messages[-1].content.split("Example: ")[1].split("\n")[0]
+            return "Yes, fits." if "gut" in text else "Not yes: wrong label"
+        lab = label_of(r)
+        return f"{lab} gut gemacht heute\n{lab} schlecht gemacht heute" if i == 0 else f"{lab} gut nochmal heute"
+
+    eng = Scripted(reply)
+    res = reg.strategy("target-demos+revision").generate(context(reg, eng, tmp_path, per_class=2))
+    assert len(res.examples) == 20 and all("gut" in e.text for e in res.examples)
+    cands = json.loads((tmp_path / "cell" / "candidates.json").read_text())["candidates"]
+    rejected = [c for c in cands if c["status"] == "rejected by revision"]
+    assert rejected and all(c["verdict"] == "unclear" and c["reason"].startswith("Not yes") for c in rejected)
+
+
+def test_target_demos_come_from_the_target_language(reg, tmp_path):
+    eng = Scripted(lambda r, i: "")
+    reg.strategy("target-demos").generate(context(reg, eng, tmp_path, budget=1))
+    demos = json.loads((tmp_path / "cell" / "candidates.json").read_text())["demos"]
+    german = {e.text for e in reg.task("massive10").load("de", "train")}
+    assert all(d in german for ds in demos.values() for d in ds) and all(len(ds) == 2 for ds in demos.values())
+
+
+def test_label_summaries_written_once_and_used(reg, tmp_path):
+    def reply(r, i):
+        content = r.messages[-1].content
+        if "describe what the label" in content:
+            return "This label covers asking for a thing. Extra sentence."
+        return f"{label_of(r)} erste Zeile hier"
+
+    eng = Scripted(reply)
+    reg.strategy("sl").generate(context(reg, eng, tmp_path, per_class=1))
+    summary = json.loads(next((tmp_path / "summaries").glob("massive10.*.json")).read_text())["summaries"]
+    assert summary["alarm_query"] == "This label covers asking for a thing."
+    gen = [r for r in eng.requests if "which means: This label covers asking for a thing" in r.messages[-1].content]
+    assert len(gen) == 10
+
+
+def test_faithful_mode_window_and_loose_yes(reg, tmp_path):
+    def reply(r, i):
+        if "Example:" in r.messages[-1].content:
+            return "Not yes"
+        lab = label_of(r)
+        return f"Here you go\n1. {lab} ok.\n2. {lab} kurz und gut genug hier.\n3. " + "x" * 150 + "."
+
+    eng = Scripted(reply)
+    res = reg.strategy("target-demos+revision").generate(context(reg, eng, tmp_path, per_class=5, budget=1, faithful=True))
+    assert res.examples and all(10 <= len(e.text) <= 100 for e in res.examples)  # loose "yes" accepted them
+
+
+@pytest.mark.parametrize("strategy", ["zero-shot", "target-demos+sl"])
+def test_same_seed_same_data_with_a_real_tiny_model(reg, tiny_model, tmp_path, strategy):
+    from plugins.models.hf import HFEngine
+
+    engine = HFEngine(str(tiny_model), {"batch_size": 8})
+    runs = []
+    for k in range(2):
+        ctx = context(reg, engine, tmp_path / str(k), strategy_task="sentiment", lang="sw", per_class=2, budget=2)
+        ctx.sampling = SamplingParams(temperature=0.9, max_new_tokens=20)
+        runs.append(reg.strategy(strategy).generate(ctx))
+    assert runs[0].examples == runs[1].examples
+    assert runs[0].stats["parsed"] == runs[1].stats["parsed"] > 0
+    assert Path(tmp_path / "0" / "cell" / "candidates.json").is_file()
+
+
+def test_optional_near_duplicate_removal(reg, tmp_path):
+    from plugins.strategies import ComposedStrategy, Recipe
+
+    def reply(r, i):
+        lab = label_of(r)
+        return f"{lab} bitte den Wecker stellen\n{lab} bitte den Wecker stellen, danke\n{lab} etwas ganz anderes sagen"
+
+    plain = ComposedStrategy("p", Recipe()).generate(context(reg, Scripted(reply), tmp_path / "a", per_class=5, budget=1))
+    near = ComposedStrategy("n", Recipe(near_duplicates=0.8)).generate(
+        context(reg, Scripted(reply), tmp_path / "b", per_class=5, budget=1))
+    assert len(plain.examples) == 30 and len(near.examples) == 20
