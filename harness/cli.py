@@ -220,6 +220,62 @@ def cmd_validate(args) -> int:
     return 0
 
 
+def _leaderboard_arg(value: str) -> Path:
+    path = Path(value)
+    return path / "leaderboard.json" if path.is_dir() else path
+
+
+def cmd_report(args) -> int:
+    from harness.leaderboard import validate_file
+    from harness.report import html_page, markdown
+
+    board = validate_file(_leaderboard_arg(args.source))
+    text = markdown(board) if args.format == "md" else html_page(board)
+    if args.out:
+        from harness.rundir import write_text
+
+        write_text(Path(args.out), text)
+        print(f"report written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text + "\n")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from harness.compare import compare
+    from harness.leaderboard import validate_file
+
+    if args.tolerance < 0:
+        raise BenchError("--tolerance must be 0 or more (F1 points)")
+    new = validate_file(_leaderboard_arg(args.new))
+    base = validate_file(_leaderboard_arg(args.baseline))
+    result = compare(new, base, args.tolerance)
+    if args.json:
+        _print_json(result)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("task", "lang", "strategy", "model", "classifier", "F1 base", "F1 new", "gap base", "gap new", "status",
+                      title=f"compare (tolerance {args.tolerance} F1 points)")
+
+        def num(v):
+            return "-" if v is None else f"{v:.2f}"
+
+        for r in result["rows"]:
+            if r["status"] == "ok" and not args.all:
+                continue
+            table.add_row(r["task"], r["language"], r["strategy"], r["model"], r["classifier"],
+                          num(r.get("macro_f1_baseline")), num(r.get("macro_f1_new")), num(r.get("gap_baseline")),
+                          num(r.get("gap_new")), r["status"])
+        console = Console(width=200)
+        if table.row_count:
+            console.print(table)
+        console.print(f"{len(result['rows'])} compared, {result['regressions']} regressed, {result['missing']} missing, "
+                      f"{len(result['added'])} new", markup=False, highlight=False)
+    return 0 if result["ok"] else 1
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bench", description="Benchmark LLM data-generation strategies for low-resource languages.")
     p.add_argument("--strict-plugins", action="store_true", help="fail when any plugin fails to load (also BENCH_STRICT_PLUGINS=1)")
@@ -252,6 +308,20 @@ def parser() -> argparse.ArgumentParser:
     ls.add_argument("--json", action="store_true")
     ls.add_argument("--strict-plugins", action="store_true", help=argparse.SUPPRESS)
     ls.set_defaults(func=cmd_list)
+
+    rp = sub.add_parser("report", help="markdown or self-contained HTML report of a leaderboard")
+    rp.add_argument("source", help="run directory or leaderboard.json")
+    rp.add_argument("--format", choices=["md", "html"], default="md")
+    rp.add_argument("--out", help="write to this file instead of stdout")
+    rp.set_defaults(func=cmd_report)
+
+    cp = sub.add_parser("compare", help="exit non-zero when NEW regressed against BASELINE")
+    cp.add_argument("new")
+    cp.add_argument("baseline")
+    cp.add_argument("--tolerance", type=float, default=0.0, help="allowed change in F1 points (default 0)")
+    cp.add_argument("--json", action="store_true")
+    cp.add_argument("--all", action="store_true", help="show unchanged rows too")
+    cp.set_defaults(func=cmd_compare)
 
     v = sub.add_parser("validate", help="check a leaderboard JSON against the schema")
     v.add_argument("file")

@@ -107,3 +107,16 @@ seeds = {seeds}
 {extra}
 """, encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, tiny_model) -> Path:
+    """One finished run with the tiny model (two tasks, two languages, two strategies), shared by
+    the tests that only read a leaderboard."""
+    root = tmp_path_factory.mktemp("tiny-run")
+    suite = write_suite(root / "s.toml", f"hf:{tiny_model}", tasks=["sentiment", "massive10"], languages=["sw", "sl"],
+                        strategies=["zero-shot", "target-demos"], per_class=3)
+    out = bench("run", str(suite), "--out", str(root / "run"), "--no-progress",
+                env={"BENCH_CACHE_DIR": str(root / "cache"), "BENCH_DATA_DIR": str(shared_data())})
+    assert out.returncode == 0, out.stderr
+    return root / "run"
