@@ -83,7 +83,11 @@ def markdown(board: dict) -> str:
 
 def _svg(fig) -> str:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    import matplotlib as mpl
+
+    mpl.rcParams["svg.hashsalt"] = "lowres-bench"  # stable element ids: the same leaderboard gives the same page
+    fig.savefig(buf, format="svg", bbox_inches="tight",
+                metadata={"Creator": None, "Date": None, "Format": None, "Type": None})
     import matplotlib.pyplot as plt
 
     plt.close(fig)
