@@ -295,18 +295,18 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--dry-run", action="store_true", help="print the plan and exit without loading a model")
     r.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
     r.add_argument("--no-progress", action="store_true", help="plain log lines instead of progress bars")
-    r.add_argument("--strict-plugins", action="store_true", help=argparse.SUPPRESS)
+    r.add_argument("--strict-plugins", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     r.set_defaults(func=cmd_run)
 
     pl = sub.add_parser("plugins", help="list plugins, what they registered and their errors")
     pl.add_argument("--json", action="store_true")
-    pl.add_argument("--strict-plugins", action="store_true", help=argparse.SUPPRESS)
+    pl.add_argument("--strict-plugins", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     pl.set_defaults(func=cmd_plugins)
 
     ls = sub.add_parser("list", help="list registered tasks, languages, strategies, models or classifiers")
     ls.add_argument("kind", choices=["tasks", "languages", "strategies", "models", "classifiers"])
     ls.add_argument("--json", action="store_true")
-    ls.add_argument("--strict-plugins", action="store_true", help=argparse.SUPPRESS)
+    ls.add_argument("--strict-plugins", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     ls.set_defaults(func=cmd_list)
 
     rp = sub.add_parser("report", help="markdown or self-contained HTML report of a leaderboard")

@@ -86,6 +86,8 @@ def test_example_package_appears_in_plugins_and_lists(installed_example):
     strict = bench("list", "tasks", env={**installed_example, "BENCH_STRICT_PLUGINS": "1"})
     assert strict.returncode == 2
     assert strict.stderr.strip().startswith("bench: error: plugin 'example_broken'") and "Traceback" not in strict.stderr
+    for flag_first in (["--strict-plugins", "list", "tasks"], ["list", "tasks", "--strict-plugins"]):
+        assert bench(*flag_first, env=installed_example).returncode == 2
 
 
 def test_example_task_and_strategy_run_end_to_end(installed_example, tiny_model, tmp_path):
