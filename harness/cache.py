@@ -22,7 +22,7 @@ from harness.types import Completion, Engine, GenerationRequest
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, model TEXT NOT NULL, text TEXT NOT NULL,
-    prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, created REAL NOT NULL);
+    prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, created REAL NOT NULL, truncated INTEGER);
 CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, encoder TEXT NOT NULL, vec BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -56,6 +56,9 @@ class Store:
             if ok != "ok":
                 raise sqlite3.DatabaseError(ok)
             self.db.executescript(SCHEMA)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(generations)")}
+            if "truncated" not in columns:  # caches written before the column existed
+                self.db.execute("ALTER TABLE generations ADD COLUMN truncated INTEGER")
         except sqlite3.DatabaseError as exc:
             raise BenchError(
                 f"cache file {self.path} is corrupt ({exc}); move it away or delete it (with its -wal/-shm files) "
@@ -69,18 +72,20 @@ class Store:
             chunk = list(keys[i : i + 500])
             marks = ",".join("?" * len(chunk))
             rows = self.db.execute(
-                f"SELECT key, text, prompt_tokens, completion_tokens FROM generations WHERE key IN ({marks})", chunk
+                f"SELECT key, text, prompt_tokens, completion_tokens, truncated FROM generations WHERE key IN ({marks})",
+                chunk,
             )
-            for key, text, pt, ct in rows:
-                found[key] = Completion(text, pt, ct)
+            for key, text, pt, ct, tr in rows:
+                found[key] = Completion(text, pt, ct, None if tr is None else bool(tr))
         return found
 
     def put_generations(self, model: str, items: Sequence[tuple[str, Completion]]) -> None:
         now = time.time()
         with self._transaction():
             self.db.executemany(
-                "INSERT OR REPLACE INTO generations VALUES (?,?,?,?,?,?)",
-                [(k, model, c.text, c.prompt_tokens, c.completion_tokens, now) for k, c in items],
+                "INSERT OR REPLACE INTO generations VALUES (?,?,?,?,?,?,?)",
+                [(k, model, c.text, c.prompt_tokens, c.completion_tokens, now,
+                  None if c.truncated is None else int(c.truncated)) for k, c in items],
             )
 
     # -- embeddings ----------------------------------------------------------------------------

@@ -122,6 +122,7 @@ class Completion:
     text: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    truncated: bool | None = None  # stopped by the token limit; None when the engine cannot tell
 
 
 class Engine(ABC):

@@ -1,4 +1,5 @@
-"""Built-in model engines: transformers (`hf:<id or path>`) and the offline default `gemma-3-270m`."""
+"""Built-in model engines: transformers (`hf:<id or path>`), the offline default `gemma-3-270m`, and
+OpenAI-compatible servers (`openai:<model>@<url>`)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,16 @@ def _load_gemma_270m(arg, options):
     return HFEngine(str(path), options, fingerprint=f"gemma-3-270m-q4_k_m@{sha[:16]}")
 
 
+def _load_openai(arg, options):
+    from plugins.models.openai_http import OpenAIEngine
+
+    return OpenAIEngine(arg, options)
+
+
 @hookimpl
 def bench_register_models(register):
+    register(ModelSpec("openai", _load_openai,
+                       "OpenAI-compatible server (vLLM serve, ...): openai:<model>@http://host:port/v1", prefix=True))
     register(ModelSpec("hf", _load_hf, "transformers engine: hf:<hub id or local path> (CPU, or CUDA when present)",
                        prefix=True))
     register(ModelSpec("gemma-3-270m", _load_gemma_270m,

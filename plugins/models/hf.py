@@ -168,12 +168,12 @@ class HFEngine(Engine):
             for s in stop:
                 if s in text:
                     text = text[: text.index(s)]
-            rows.append(Completion(text, int(plen), n))
+            rows.append(Completion(text, int(plen), n, truncated=n == len(row) and n >= params.max_new_tokens))
         out, pos = [], 0
         for r in reqs:
             comps = rows[pos : pos + r.n]
             # the prompt is counted once per request, not once per sample
-            out.append([comps[0]] + [Completion(c.text, 0, c.completion_tokens) for c in comps[1:]])
+            out.append([comps[0]] + [Completion(c.text, 0, c.completion_tokens, c.truncated) for c in comps[1:]])
             pos += r.n
         return out
 

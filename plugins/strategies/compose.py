@@ -123,7 +123,8 @@ class ComposedStrategy(Strategy):
             fresh: list[dict[str, Any]] = []
             for (lab, req, prompt_text), comps in zip(batch, replies):
                 for comp in comps:
-                    truncated = comp.completion_tokens >= req.params.max_new_tokens
+                    truncated = (comp.truncated if comp.truncated is not None
+                                 else comp.completion_tokens >= req.params.max_new_tokens)
                     lines = (parsing.faithful_lines(comp.text) if ctx.faithful
                              else parsing.split_reply(comp.text, continuation=not chat, truncated=truncated))
                     for text in lines:
