@@ -21,6 +21,17 @@ def _load_gemma_270m(arg, options):
     return HFEngine(str(path), options, fingerprint=f"gemma-3-270m-q4_k_m@{sha[:16]}")
 
 
+def _load_vllm(arg, options):
+    from plugins.models.vllm_engine import VLLMEngine
+
+    if arg == "gemma-3-270m":  # the offline model, converted once into the cache
+        from plugins.models.offline import gemma_270m_dir
+
+        path, sha = gemma_270m_dir()
+        return VLLMEngine(str(path), options, fingerprint=f"gemma-3-270m-q4_k_m@{sha[:16]}")
+    return VLLMEngine(arg, options)
+
+
 def _load_openai(arg, options):
     from plugins.models.openai_http import OpenAIEngine
 
@@ -29,6 +40,8 @@ def _load_openai(arg, options):
 
 @hookimpl
 def bench_register_models(register):
+    register(ModelSpec("vllm", _load_vllm, "vLLM engine: vllm:<hub id or local path> (GPU, or its CPU build); "
+                       "vllm:gemma-3-270m serves the offline model", prefix=True))
     register(ModelSpec("openai", _load_openai,
                        "OpenAI-compatible server (vLLM serve, ...): openai:<model>@http://host:port/v1", prefix=True))
     register(ModelSpec("hf", _load_hf, "transformers engine: hf:<hub id or local path> (CPU, or CUDA when present)",

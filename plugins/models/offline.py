@@ -44,7 +44,7 @@ def gemma_270m_dir(cache_dir: Path | None = None) -> tuple[Path, str]:
 
 def _convert(pkg, target: Path) -> None:
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from plugins.models.hf import _quiet_transformers
 
@@ -53,8 +53,13 @@ def _convert(pkg, target: Path) -> None:
     try:
         gguf_path = pkg.assemble(work / pkg.MODEL_NAME)
         tok = AutoTokenizer.from_pretrained(str(work), gguf_file=gguf_path.name)
-        model = AutoModelForCausalLM.from_pretrained(str(work), gguf_file=gguf_path.name, dtype=torch.bfloat16,
-                                                     quantization_config=GgufConfig(dequantize=True))
+        try:  # newer transformers keep GGUF weights packed unless told to dequantize
+            from transformers import GgufConfig
+
+            extra = {"quantization_config": GgufConfig(dequantize=True)}
+        except ImportError:  # older ones always dequantize
+            extra = {}
+        model = AutoModelForCausalLM.from_pretrained(str(work), gguf_file=gguf_path.name, dtype=torch.bfloat16, **extra)
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
         out = work / "model"

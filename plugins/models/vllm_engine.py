@@ -1,0 +1,83 @@
+"""The vLLM engine (`vllm:<hub id or local path>`): one `vllm.LLM` per model, kept for all its cells;
+every batch of requests goes to the engine in one `generate` call, with `n` samples and a seed per
+request (vLLM seeds each request separately, so results do not depend on what else is in the batch)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.errors import BenchError
+from harness.types import Completion, Engine, GenerationRequest
+
+
+class VLLMEngine(Engine):
+    def __init__(self, name_or_path: str, options: Mapping[str, Any] | None = None, fingerprint: str | None = None):
+        try:
+            import vllm
+        except ImportError:
+            raise BenchError("vllm is not installed: scripts/setup-vllm.sh builds an environment with its CPU build, "
+                             "or pip install vllm on a GPU machine") from None
+        options = dict(options or {})
+        self._vllm = vllm
+        kwargs: dict[str, Any] = {
+            "model": name_or_path,
+            "dtype": options.get("dtype", "auto"),
+            "seed": int(options.get("seed", 0)),
+            "max_model_len": int(options.get("max_model_len", 4096)),
+            "tensor_parallel_size": int(options.get("tensor_parallel_size", 1)),
+            "enforce_eager": bool(options.get("enforce_eager", False)),
+        }
+        for key in ("revision", "gpu_memory_utilization", "quantization", "max_num_seqs", "kv_cache_memory_bytes"):
+            if key in options:
+                kwargs[key] = options[key]
+        try:
+            self.llm = vllm.LLM(**kwargs)
+        except Exception as exc:  # vLLM raises many types for a model it cannot load
+            raise BenchError(f"vLLM cannot load {name_or_path!r}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        self.tokenizer = self.llm.get_tokenizer()
+        self.is_chat = bool(getattr(self.tokenizer, "chat_template", None)) and not options.get("plain_prompts", False)
+        self.batch_size = int(options.get("batch_size", 256))
+        if fingerprint is None:
+            local = Path(name_or_path)
+            if local.is_dir():
+                from plugins.models.hf import weights_fingerprint
+
+                fingerprint = f"{local.name}@{weights_fingerprint(local)}"
+            else:
+                fingerprint = f"{name_or_path}@{options.get('revision', 'main')}"
+        self.fingerprint = fingerprint
+
+    def info(self) -> dict[str, Any]:
+        return {"fingerprint": self.fingerprint, "engine": f"vllm {self._vllm.__version__}", "chat": self.is_chat,
+                "batch_size": self.batch_size}
+
+    def _prompt(self, r: GenerationRequest) -> str:
+        if r.messages is None:
+            return r.prompt or ""
+        if not self.is_chat:
+            return "\n\n".join(m.content for m in r.messages)
+        return self.tokenizer.apply_chat_template([{"role": m.role, "content": m.content} for m in r.messages],
+                                                  add_generation_prompt=True, tokenize=False)
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[list[Completion]]:
+        sp = self._vllm.SamplingParams
+        params = [sp(n=r.n, temperature=r.params.temperature, top_p=r.params.top_p,
+                     repetition_penalty=r.params.repetition_penalty, max_tokens=r.params.max_new_tokens,
+                     seed=r.seed, stop=list(r.stop) or None) for r in requests]
+        prompts = [self._prompt(r) for r in requests]
+        outputs = self.llm.generate(prompts, params, use_tqdm=False)
+        result = []
+        for out in outputs:
+            n_prompt = len(out.prompt_token_ids or [])
+            comps = sorted(out.outputs, key=lambda o: o.index)
+            result.append([Completion(o.text, n_prompt if k == 0 else 0, len(o.token_ids),
+                                      truncated=o.finish_reason == "length") for k, o in enumerate(comps)])
+        return result
+
+    def close(self) -> None:
+        del self.llm
+        import gc
+
+        gc.collect()
