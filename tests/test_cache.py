@@ -60,3 +60,31 @@ def test_embeddings_roundtrip(tmp_path):
     store.put_embeddings("enc", ["a", "b"], np.array([[1, 2], [3, 4]], dtype=np.float32))
     got = store.get_embeddings("enc", ["a", "b", "c"])
     assert set(got) == {"a", "b"} and got["b"].tolist() == [3.0, 4.0]
+
+
+def _writer(path, start):
+    from harness.cache import Store
+    from harness.types import Completion
+
+    store = Store(path)
+    for i in range(start, start + 200, 10):
+        store.put_generations("m", [(f"k{j}", Completion(f"text {j}", 1, 1)) for j in range(i, i + 10)])
+    store.close()
+
+
+def test_concurrent_processes_share_one_cache(tmp_path):
+    import multiprocessing as mp
+
+    path = tmp_path / "c.sqlite"
+    Store(path).close()
+    procs = [mp.get_context("spawn").Process(target=_writer, args=(str(path), k * 1000)) for k in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    store = Store(path)
+    keys = [f"k{k * 1000 + j}" for k in range(3) for j in range(200)]
+    got = store.get_generations(keys)
+    assert len(got) == 600 and got["k2005"].text == "text 2005"
+    assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

