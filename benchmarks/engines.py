@@ -50,6 +50,7 @@ def main() -> None:
         tokens = sum(c.completion_tokens for r in out for c in r)
         report[name] = {"load_s": round(load_s, 1), "generate_s": round(gen_s, 1), "tokens": tokens,
                         "tok_per_s": round(tokens / gen_s, 1)}
+        print(json.dumps({name: report[name]}), flush=True)  # each engine as soon as it is measured
         engine.close()
     print(json.dumps({"prompts": args.prompts, "n": args.n, "max_new_tokens": args.max_new_tokens, **report}, indent=1))
 
