@@ -211,9 +211,7 @@ def _print_plan(plan, as_json: bool) -> int:
 def cmd_validate(args) -> int:
     from harness.leaderboard import validate_file
 
-    path = Path(args.file)
-    if path.is_dir():
-        path = path / "leaderboard.json"
+    path = _leaderboard_arg(args.file)
     data = validate_file(path)
     print(f"{path}: valid leaderboard (schema {data['schema_version']}, {len(data['results'])} results, "
           f"{len(data['gold'])} gold baselines)")

@@ -8,7 +8,6 @@ loads in a few seconds. Licence: Gemma Terms of Use (shipped with the package).
 from __future__ import annotations
 
 import fcntl
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -51,7 +50,6 @@ def _convert(pkg, target: Path) -> None:
     from plugins.models.hf import _quiet_transformers
 
     _quiet_transformers()
-    os.environ.setdefault("TQDM_DISABLE", "1")  # the GGUF reader's own progress bar would flood CI logs
     work = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
     try:
         gguf_path = pkg.assemble(work / pkg.MODEL_NAME)

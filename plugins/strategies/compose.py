@@ -105,7 +105,7 @@ class ComposedStrategy(Strategy):
         calls = dict.fromkeys(labels, 0)
         grams: dict[str, list[set[str]]] = {lab: [] for lab in labels}
         candidates: list[dict[str, Any]] = []
-        counts = {"parsed": 0, "duplicates": 0, "rejected": 0, "demo_copies": 0}
+        counts = {"parsed": 0, "duplicates": 0, "rejected": 0}  # copies of demos count as duplicates
         target_total = ctx.per_class * len(labels)
         round_no = 0
         while True:
@@ -134,7 +134,7 @@ class ComposedStrategy(Strategy):
                         reason = self._check(text, lab, prompt_text, window, seen, ctx, grams[lab])
                         if reason:
                             cand["status"] = reason
-                            key = "duplicates" if reason == "duplicate" else ("demo_copies" if reason == "demo copy" else "rejected")
+                            key = "duplicates" if reason == "duplicate" else "rejected"
                             counts[key] += 1
                             continue
                         seen.add(parsing.normalise(text))
@@ -225,7 +225,7 @@ class ComposedStrategy(Strategy):
         return {
             "requested": ctx.per_class * len(labels),
             "accepted": len(examples),
-            "rejected": counts["rejected"] + counts["demo_copies"],
+            "rejected": counts["rejected"],
             "duplicates": counts["duplicates"],
             "parsed": parsed,
             "per_class": per_class,
