@@ -139,6 +139,12 @@ def cmd_run(args) -> int:
         os.environ["BENCH_DATA_DIR"] = str(Path(data_dir).resolve())
     reg = _registry(args)
     plan = build_plan(suite, reg)
+    if args.shard:
+        from harness.plan import parse_shard, shard_plan
+
+        plan = shard_plan(plan, *parse_shard(args.shard))
+    if args.ray_address and args.executor != "ray":
+        raise BenchError("--ray-address needs --executor ray")
     if args.dry_run:
         return _print_plan(plan, args.json)
     from harness.cache import Store, default_cache_dir
@@ -152,7 +158,7 @@ def cmd_run(args) -> int:
     with Reporter(enabled=not args.no_progress) as rep:
         rep.log(f"suite {suite.name}: {len(plan.gen_cells)} generation cells, {len(plan.eval_cells)} evaluation cells, "
                 f"{len(plan.unavailable)} unavailable; out {out}")
-        path = Runner(plan, reg, out, store, rep, device=_device()).execute()
+        path = Runner(plan, reg, out, store, rep, device=_device()).execute(args.executor, args.ray_address)
         rep.log(f"leaderboard written to {path}")
     return 0
 
@@ -192,7 +198,9 @@ def _print_plan(plan, as_json: bool) -> int:
         })
         return 0
     s = plan.suite
-    print(f"suite {s.name}: per_class={s.per_class} seeds={s.seeds} generation seed={s.seed} settings={plan.settings_hash}")
+    shard = f" shard={plan.shard[0]}/{plan.shard[1]}" if plan.shard else ""
+    print(f"suite {s.name}: per_class={s.per_class} seeds={s.seeds} generation seed={s.seed} settings={plan.settings_hash}"
+          f" plan={plan.plan_hash}{shard}")
     print(f"generation cells ({len(plan.gen_cells)}):")
     for c in plan.gen_cells:
         print(f"  {c.id}")
@@ -204,6 +212,17 @@ def _print_plan(plan, as_json: bool) -> int:
         print(f"  {u['task']}/{u['language']} strategy={u['strategy']} model={u['model'] or '-'}: {u['reason']}")
     print(f"expected LLM calls: about {plan.expected_llm_calls} "
           f"(bounded by {s.budget()} requests per class per cell, before revision)")
+    return 0
+
+
+# -- bench merge -------------------------------------------------------------------------------
+def cmd_merge(args) -> int:
+    from harness.merge import merge
+
+    reg = _registry(args)
+    path, info = merge([Path(d) for d in args.dirs], Path(args.out), reg, partial=args.partial)
+    print(f"merged {info['shards']} run directories ({info['generations']} generation and {info['scores']} "
+          f"evaluation results) into {path}", file=sys.stderr)
     return 0
 
 
@@ -293,8 +312,21 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--dry-run", action="store_true", help="print the plan and exit without loading a model")
     r.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
     r.add_argument("--no-progress", action="store_true", help="plain log lines instead of progress bars")
+    r.add_argument("--shard", metavar="I/N", help="run only part I of N of the plan (0 <= I < N), e.g. for a Slurm job "
+                                                   "array; combine the parts with `bench merge`")
+    r.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="where cells run: this process (default) or a Ray cluster")
+    r.add_argument("--ray-address", metavar="ADDR", help="with --executor ray: the cluster to join (default: start a "
+                                                         "local one; 'auto' joins the cluster of this node)")
     r.add_argument("--strict-plugins", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     r.set_defaults(func=cmd_run)
+
+    mg = sub.add_parser("merge", help="combine the run directories of shards (bench run --shard) into one leaderboard")
+    mg.add_argument("dirs", nargs="+", metavar="DIR", help="shard run directories")
+    mg.add_argument("--out", required=True, help="run directory to write (new, or a previous merge of the same plan)")
+    mg.add_argument("--partial", action="store_true", help="merge even when shards are missing or unfinished")
+    mg.add_argument("--strict-plugins", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    mg.set_defaults(func=cmd_merge)
 
     pl = sub.add_parser("plugins", help="list plugins, what they registered and their errors")
     pl.add_argument("--json", action="store_true")

@@ -33,6 +33,7 @@ class GenCell:
     strategy: str
     model: str
     config: dict = field(compare=False, hash=False, repr=False)
+    expected_calls: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,12 @@ class Plan:
     languages: dict[tuple[str, str], Language]
     expected_llm_calls: int
     settings_hash: str
+    shard: tuple[int, int] | None = None  # (index, count) when this plan is one part of a larger one
+    plan_hash: str = ""  # identity of the whole (unsharded) plan: the ids of all its cells
+
+    def __post_init__(self) -> None:
+        if not self.plan_hash:
+            self.plan_hash = digest([[c.id for c in self.gen_cells], [c.id for c in self.eval_cells]])[:16]
 
     def models(self) -> list[str]:
         return list(dict.fromkeys(c.model for c in self.gen_cells))
@@ -64,6 +71,8 @@ class Plan:
         return {
             "suite": self.suite.name,
             "settings_hash": self.settings_hash,
+            "plan_hash": self.plan_hash,
+            "shard": None if self.shard is None else f"{self.shard[0]}/{self.shard[1]}",
             "generation_cells": [c.id for c in self.gen_cells],
             "evaluation_cells": [c.id for c in self.eval_cells],
             "unavailable": self.unavailable,
@@ -120,6 +129,13 @@ def _select_languages(patterns: list[str], reg: Registry, tasks: list[str]) -> d
     return per_task
 
 
+def _options(suite: Suite, classifier: str) -> dict[str, Any]:
+    """Classifier options change the numbers, so they are part of an evaluation cell's identity
+    (absent when empty, so cells without options keep their ids)."""
+    opts = suite.classifier_options.get(classifier)
+    return {"classifier_options": opts} if opts else {}
+
+
 def build_plan(suite: Suite, reg: Registry) -> Plan:
     tasks = _select("tasks", suite.tasks, list(reg.tasks))
     strategies = _select("strategies", suite.strategies, list(reg.strategies))
@@ -156,7 +172,8 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
             else:
                 for c in classifiers:
                     cfg = {"kind": "gold", "task": t, "data": fp, "language": code, "per_class": suite.per_class,
-                           "classifier": reg.classifiers[c].fingerprint(), "seeds": suite.seeds}
+                           "classifier": reg.classifiers[c].fingerprint(), "seeds": suite.seeds,
+                           **_options(suite, c)}
                     eid = f"{t}.{code}.gold.{slug(c)}.{digest(cfg)[:10]}"
                     eval_cells.append(EvalCell(eid, t, code, GOLD, "", c, GOLD, cfg))
             for s in strategies:
@@ -169,11 +186,12 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
                     cfg = {"kind": "generation", "task": t, "data": fp, "language": code, "strategy": s, "model": m,
                            "model_options": suite.model_options.get(m, {}), **base}
                     gid = f"{t}.{code}.{slug(s)}.{slug(m)}.{digest(cfg)[:10]}"
-                    gen_cells.append(GenCell(gid, t, code, s, m, cfg))
-                    expected += reg.strategies[s].expected_calls(task, suite.per_class, suite.samples_per_request)
+                    calls = reg.strategies[s].expected_calls(task, suite.per_class, suite.samples_per_request)
+                    gen_cells.append(GenCell(gid, t, code, s, m, cfg, calls))
+                    expected += calls
                     for c in classifiers:
                         ecfg = {"kind": "evaluation", "source": gid, "classifier": reg.classifiers[c].fingerprint(),
-                                "seeds": suite.seeds}
+                                "seeds": suite.seeds, **_options(suite, c)}
                         eid = f"{t}.{code}.{slug(s)}.{slug(m)}.{slug(c)}.{digest(ecfg)[:10]}"
                         eval_cells.append(EvalCell(eid, t, code, s, m, c, gid, ecfg))
     # one engine load per model: generation cells grouped by model, in a stable order
@@ -189,3 +207,41 @@ def apply_filters(suite: Suite, filters: dict[str, str | None]) -> Suite:
         if value:
             setattr(suite, axis, split_patterns(value))
     return suite
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`i/N` with 0 <= i < N (job-array indices start at 0, as SLURM_ARRAY_TASK_ID does by default)."""
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
+    if not m or int(m.group(2)) < 1 or int(m.group(1)) >= int(m.group(2)):
+        raise BenchError(f"--shard {text!r} must be i/N with 0 <= i < N, e.g. 0/4 (the first of four shards)")
+    return int(m.group(1)), int(m.group(2))
+
+
+def shard_plan(plan: Plan, index: int, count: int) -> Plan:
+    """One of `count` disjoint parts of the plan, the same for every machine that computes it.
+
+    The unit is a generation cell with all its evaluation cells (they need its output) or one
+    gold evaluation cell. Units keep plan order, grouped by model, and are cut into contiguous,
+    equally weighted runs, so a shard loads as few models as possible."""
+    units: list[tuple[list[GenCell], list[EvalCell]]] = []
+    by_source: dict[str, list[EvalCell]] = {}
+    for e in plan.eval_cells:
+        by_source.setdefault(e.source, []).append(e)
+    units += [([g], by_source.get(g.id, [])) for g in plan.gen_cells]
+    units += [([], [e]) for e in by_source.get(GOLD, [])]
+    weights = [len(g) + len(e) for g, e in units]
+    total = sum(weights)
+    lo, hi = total * index / count, total * (index + 1) / count
+    gens: list[GenCell] = []
+    evals: list[EvalCell] = []
+    acc = 0
+    for (g, e), w in zip(units, weights):
+        mid = acc + w / 2  # a unit belongs to the shard holding its midpoint: disjoint and complete
+        if lo <= mid < hi:
+            gens += g
+            evals += e
+        acc += w
+    keep = {id(c) for c in evals}
+    evals = [c for c in plan.eval_cells if id(c) in keep]  # plan order
+    return Plan(plan.suite, gens, evals, plan.unavailable, plan.languages, sum(c.expected_calls for c in gens),
+                plan.settings_hash, shard=(index, count), plan_hash=plan.plan_hash)

@@ -96,6 +96,13 @@ class RunDir:
                     f"{self.root} holds a run with different settings ({', '.join(diff) or 'settings hash'} differ); "
                     f"use another --out, or delete that directory to start over"
                 )
+            if old.get("shard") != extra.get("shard"):
+                def name(s):
+                    return "the whole plan" if s is None else f"shard {s[0]}/{s[1]}"
+                raise BenchError(f"{self.root} holds {name(old.get('shard'))}, not {name(extra.get('shard'))}; "
+                                 f"give each shard its own --out")
+            # the latest plan run here is the one `bench merge` rebuilds
+            write_json(manifest, {**old, **extra, "settings_hash": settings_hash, "settings": settings})
             return
         if self.root.exists() and any(self.root.iterdir()):
             raise BenchError(f"{self.root} is not empty and holds no run manifest; choose an empty or new --out")

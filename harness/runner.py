@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,10 @@ def gold_subset(train: Sequence[Example], labels: Sequence[str], per_class: int)
 
 
 class Runner:
+    """Runs a plan into a run directory. Cell work is split into `generation_payloads` and
+    `evaluation_payload`, which compute, and `save_*`, which write: the local executor does both in
+    one process, the Ray executor computes on workers and writes in the driver."""
+
     def __init__(self, plan: Plan, reg: Registry, out: str | Path, store: Store, reporter: Reporter,
                  device: str = "cpu", load_engine: Callable[[str], Any] | None = None):
         self.plan = plan
@@ -48,6 +52,7 @@ class Runner:
         self.rep = reporter
         self.device = device
         self._load_engine = load_engine or self._load
+        self._tests: dict[tuple[str, str], list[Example]] = {}
 
     # -- engines -------------------------------------------------------------------------------
     def _load(self, model: str) -> CachedEngine:
@@ -58,10 +63,13 @@ class Runner:
         return CachedEngine(engine, self.store, model)
 
     # -- the run -------------------------------------------------------------------------------
-    def execute(self) -> Path:
+    def execute(self, executor: str = "local", ray_address: str | None = None) -> Path:
         plan = self.plan
-        self.run.open(plan.suite.settings(), plan.settings_hash,
-                      {"harness_version": __version__, "suite": plan.suite.name, "source": plan.suite.source})
+        self.run.open(plan.suite.settings(), plan.settings_hash, {
+            "harness_version": __version__, "suite": plan.suite.name, "source": plan.suite.source,
+            "plan_hash": plan.plan_hash, "shard": None if plan.shard is None else list(plan.shard),
+            "suite_config": plan.suite.to_dict(),
+        })
         write_json(self.run.root / "plan.json", plan.as_dict())
         for u in plan.unavailable:
             self.rep.log(f"unavailable: {u['task']}/{u['language']} {u['strategy']} {u['model']}: {u['reason']}")
@@ -71,32 +79,43 @@ class Runner:
         if skipped:
             self.rep.log(f"resuming: {skipped} finished cells kept")
         self.rep.overall("cells", len(pending_gen) + len(pending_eval))
-        self._generate(pending_gen)
-        self._evaluate(pending_eval)
+        if executor == "ray":
+            from harness.ray_executor import run_on_ray
+
+            run_on_ray(self, pending_gen, pending_eval, ray_address)
+        else:
+            self._run_local(pending_gen, pending_eval)
         board = build(plan, self.reg, self.run)
         write_leaderboard(self.run.leaderboard, board)
         return self.run.leaderboard
 
-    def _generate(self, cells: list[GenCell]) -> None:
-        suite = self.plan.suite
+    def _run_local(self, gen_cells: list[GenCell], eval_cells: list[EvalCell]) -> None:
         by_model: dict[str, list[GenCell]] = {}
-        for c in cells:
+        for c in gen_cells:
             by_model.setdefault(c.model, []).append(c)
-        summarizer = None
-        if by_model and suite.summarizer and suite.summarizer not in by_model:
-            summarizer = self._load_engine(suite.summarizer)
         for model, group in by_model.items():
-            engine = self._load_engine(model)
-            try:
-                for cell in group:
-                    self._generate_cell(cell, engine, summarizer or engine)
-                    self.rep.advance()
-            finally:
-                engine.engine.close()
-        if summarizer is not None:
-            summarizer.engine.close()
+            for cell, payload in self.generation_payloads(model, group):
+                self.save_generation(cell, payload)
+        for cell in eval_cells:
+            self.save_scores(cell, self.evaluation_payload(cell))
 
-    def _generate_cell(self, cell: GenCell, engine: CachedEngine, summarizer: CachedEngine) -> None:
+    # -- generation ----------------------------------------------------------------------------
+    def generation_payloads(self, model: str, cells: list[GenCell]) -> Iterator[tuple[GenCell, dict]]:
+        """Generate the cells of one model with one engine load, yielding each result when done."""
+        suite = self.plan.suite
+        summarizer = None
+        if suite.summarizer and suite.summarizer != model:
+            summarizer = self._load_engine(suite.summarizer)
+        engine = self._load_engine(model)
+        try:
+            for cell in cells:
+                yield cell, self._generate_cell(cell, engine, summarizer or engine)
+        finally:
+            engine.engine.close()
+            if summarizer is not None:
+                summarizer.engine.close()
+
+    def _generate_cell(self, cell: GenCell, engine: CachedEngine, summarizer: CachedEngine) -> dict:
         suite = self.plan.suite
         task = self.reg.task(cell.task)
         lang = self.plan.languages[(cell.task, cell.language)]
@@ -127,58 +146,66 @@ class Runner:
         stats.setdefault("per_class", {lab: {"requested": suite.per_class,
                                              "accepted": sum(e.label == lab for e in result.examples)}
                                        for lab in task.labels})
-        write_json(self.run.generation(cell.id), {
-            "complete": True, "cell": cell.config, "id": cell.id,
-            "examples": [{"text": e.text, "label": e.label} for e in result.examples], "stats": stats,
-        })
+        return {"complete": True, "cell": cell.config, "id": cell.id,
+                "examples": [{"text": e.text, "label": e.label} for e in result.examples], "stats": stats}
+
+    def save_generation(self, cell: GenCell, payload: dict) -> None:
+        write_json(self.run.generation(cell.id), payload)
+        stats = payload["stats"]
         short = {k: v["requested"] - v["accepted"] for k, v in stats["per_class"].items() if v["accepted"] < v["requested"]}
         self.rep.log(f"generated {cell.id}: {stats['accepted']}/{stats['requested']} accepted, "
                      f"{stats['llm_calls']} LLM calls ({stats['engine_calls']} uncached), {stats['seconds']:.1f}s"
                      + (f"; short: {short}" if short else ""))
+        self.rep.advance()
 
-    def _evaluate(self, cells: list[EvalCell]) -> None:
+    # -- evaluation ----------------------------------------------------------------------------
+    def evaluation_payload(self, cell: EvalCell, generation: dict | None = None) -> dict:
+        """Train and score one evaluation cell over all seeds. `generation` is the source cell's
+        result when the caller has it in memory; otherwise it is read from the run directory."""
         suite = self.plan.suite
-        tests: dict[tuple[str, str], list[Example]] = {}
-        for cell in cells:
-            task = self.reg.task(cell.task)
-            key = (cell.task, cell.language)
-            if key not in tests:
-                tests[key] = task.load(cell.language, "test")
-            test = tests[key]
-            note = ""
-            if cell.source == GOLD:
-                train, per_class = gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class)
-                short = {k: v for k, v in per_class.items() if v < suite.per_class}
-                if short:
-                    note = f"gold classes with fewer than {suite.per_class} examples: {short}"
-            else:
-                gen = read_json(self.run.generation(cell.source))
-                train = [Example(e["text"], e["label"]) for e in gen["examples"]]
-                per_class = dict(Counter(e.label for e in train))
-            clf = self.reg.classifier(cell.classifier)
-            self.rep.cell(f"evaluate {cell.task}/{cell.language} {cell.strategy} {cell.model} [{cell.classifier}]",
-                          len(suite.seeds))
-            per_seed = []
-            if len({e.label for e in train}) < 2:
-                note = "fewer than two classes in the training data: not scored"
-            else:
-                texts = [e.text for e in test]
-                for i, seed in enumerate(suite.seeds):
-                    # the same seed gives gold and synthetic training the same classifier randomness
-                    ctx = ClassifierContext(seed=cell_seed(seed, f"{cell.task}.{cell.language}"), cache=self.store, device=self.device)
-                    pred = clf.fit_predict(train, texts, task.labels, ctx)
-                    per_seed.append({"seed": seed, **scores([e.label for e in test], pred, task.labels)})
-                    self.rep.cell_progress(i + 1, len(suite.seeds))
-            write_json(self.run.scores(cell.id), {
-                "complete": True, "cell": cell.config, "id": cell.id, "train_size": len(train),
-                "per_class": per_class, "per_seed": per_seed, "note": note,
-            })
-            if per_seed:
-                mean = sum(r["macro_f1"] for r in per_seed) / len(per_seed)
-                self.rep.log(f"scored {cell.id}: macro-F1 {mean:.3f} over {len(per_seed)} seeds (train {len(train)})")
-            else:
-                self.rep.log(f"scored {cell.id}: {note}")
-            self.rep.advance()
+        task = self.reg.task(cell.task)
+        key = (cell.task, cell.language)
+        if key not in self._tests:
+            self._tests[key] = task.load(cell.language, "test")
+        test = self._tests[key]
+        note = ""
+        if cell.source == GOLD:
+            train, per_class = gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class)
+            short = {k: v for k, v in per_class.items() if v < suite.per_class}
+            if short:
+                note = f"gold classes with fewer than {suite.per_class} examples: {short}"
+        else:
+            gen = generation if generation is not None else read_json(self.run.generation(cell.source))
+            train = [Example(e["text"], e["label"]) for e in gen["examples"]]
+            per_class = dict(Counter(e.label for e in train))
+        clf = self.reg.classifier(cell.classifier)
+        self.rep.cell(f"evaluate {cell.task}/{cell.language} {cell.strategy} {cell.model} [{cell.classifier}]",
+                      len(suite.seeds))
+        per_seed = []
+        if len({e.label for e in train}) < 2:
+            note = "fewer than two classes in the training data: not scored"
+        else:
+            texts = [e.text for e in test]
+            options = suite.classifier_options.get(cell.classifier, {})
+            for i, seed in enumerate(suite.seeds):
+                # the same seed gives gold and synthetic training the same classifier randomness
+                ctx = ClassifierContext(seed=cell_seed(seed, f"{cell.task}.{cell.language}"), cache=self.store,
+                                        device=self.device, options=options, log=self.rep.log)
+                pred = clf.fit_predict(train, texts, task.labels, ctx)
+                per_seed.append({"seed": seed, **scores([e.label for e in test], pred, task.labels)})
+                self.rep.cell_progress(i + 1, len(suite.seeds))
+        return {"complete": True, "cell": cell.config, "id": cell.id, "train_size": len(train),
+                "per_class": per_class, "per_seed": per_seed, "note": note}
+
+    def save_scores(self, cell: EvalCell, payload: dict) -> None:
+        write_json(self.run.scores(cell.id), payload)
+        per_seed = payload["per_seed"]
+        if per_seed:
+            mean = sum(r["macro_f1"] for r in per_seed) / len(per_seed)
+            self.rep.log(f"scored {cell.id}: macro-F1 {mean:.3f} over {len(per_seed)} seeds (train {payload['train_size']})")
+        else:
+            self.rep.log(f"scored {cell.id}: {payload['note']}")
+        self.rep.advance()
 
 
 def check_ready(plan: Plan) -> None:

@@ -40,7 +40,18 @@ class Suite:
     sampling: SamplingParams = field(default_factory=SamplingParams)
     revision_max_new_tokens: int = 64
     model_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    classifier_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything needed to rebuild this exact suite elsewhere (a Ray worker, `bench merge`)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Suite:
+        known = {k: v for k, v in data.items() if k in SUITE_FIELDS}
+        known["sampling"] = SamplingParams(**known.get("sampling", {}))
+        return cls(**known)
 
     def settings(self) -> dict[str, Any]:
         """What decides the numbers (not which cells): a run directory keeps one of these."""
@@ -59,7 +70,7 @@ class Suite:
         return max(4, -(-4 * self.per_class // max(1, self.samples_per_request * 5)))
 
 
-_TOP = {"suite", "grid", "generation", "sampling", "evaluation", "models"}
+_TOP = {"suite", "grid", "generation", "sampling", "evaluation", "models", "classifiers"}
 _SPEC: dict[str, dict[str, type | tuple[type, ...]]] = {
     "suite": {"name": str, "description": str, "data_dir": str},
     "grid": {a: (list, str) for a in AXES},
@@ -116,11 +127,11 @@ def load_suite(path: str | Path) -> Suite:
                       top if not isinstance(value, dict) else "", None if not isinstance(value, dict) else top)
         if not isinstance(value, dict):
             raise bad(f"{top!r} must be a [section]", top, None)
-        if top == "models":
-            for model, opts in value.items():
+        if top in ("models", "classifiers"):
+            for name, opts in value.items():
                 if not isinstance(opts, dict):
-                    raise bad(f"[models.{model!r}] must be a table of options for that model", model, "models")
-                suite.model_options[model] = dict(opts)
+                    raise bad(f"[{top}.{name!r}] must be a table of options for that {top[:-1]}", name, top)
+                getattr(suite, "model_options" if top == "models" else "classifier_options")[name] = dict(opts)
             continue
         spec = _SPEC[top]
         for key, val in value.items():

@@ -208,7 +208,8 @@ class ClassifierContext:
     seed: int
     cache: Any  # harness.cache.Store: embeddings and other expensive intermediate results
     device: str = "cpu"
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)  # the suite's [classifiers."<name>"] table
+    log: Callable[[str], None] = print
 
 
 class Classifier(ABC):

@@ -1,0 +1,130 @@
+"""Scale-out: `--shard i/N` splits a plan into disjoint parts, `bench merge` puts them back into the
+leaderboard of an unsharded run, and `--executor ray` runs a plan on a local Ray cluster."""
+
+import json
+import shutil
+
+import pytest
+
+from conftest import bench, shared_data, write_suite
+from harness.plan import build_plan, parse_shard, shard_plan
+from harness.plugins import load_registry
+from harness.suite import Suite, load_suite
+
+
+def comparable(path):
+    """The leaderboard without what legitimately differs between runs (timings, creation time)."""
+    board = json.loads(path.read_text())
+    for r in board["results"]:
+        r["generation"].pop("seconds")
+    board.pop("manifest")
+    return board
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory, tiny_model):
+    root = tmp_path_factory.mktemp("scale")
+    return write_suite(root / "s.toml", f"hf:{tiny_model}", tasks=["sentiment", "massive10"], languages=["sw", "sl"],
+                       strategies=["zero-shot", "target-demos"], per_class=3)
+
+
+@pytest.fixture(scope="module")
+def whole(suite, tmp_path_factory):
+    root = tmp_path_factory.mktemp("whole")
+    out = root / "run"
+    res = bench("run", str(suite), "--out", str(out), "--no-progress",
+                env={"BENCH_CACHE_DIR": str(root / "cache"), "BENCH_DATA_DIR": str(shared_data())})
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 40])
+def test_shards_are_disjoint_complete_and_keep_generation_with_its_evaluations(n):
+    reg = load_registry()
+    s = Suite(tasks=["*"], languages=["sw", "de", "sl", "cy"], strategies=["*"], classifiers=["e5-logreg", "tfidf-logreg"],
+              models=["gemma-3-270m", "hf:some/model"])
+    plan = build_plan(s, reg)
+    parts = [shard_plan(plan, i, n) for i in range(n)]
+    gens = [c.id for p in parts for c in p.gen_cells]
+    evals = [c.id for p in parts for c in p.eval_cells]
+    assert sorted(gens) == sorted(c.id for c in plan.gen_cells) and len(gens) == len(set(gens))
+    assert sorted(evals) == sorted(c.id for c in plan.eval_cells) and len(evals) == len(set(evals))
+    for p in parts:
+        mine = {c.id for c in p.gen_cells}
+        assert all(e.source in mine or e.source == "gold" for e in p.eval_cells)
+        assert p.plan_hash == plan.plan_hash and p.expected_llm_calls == sum(c.expected_calls for c in p.gen_cells)
+    sizes = [len(p.gen_cells) + len(p.eval_cells) for p in parts]
+    unit = 1 + 2  # the largest unit: a generation cell with its two evaluation cells
+    assert max(sizes) - min(sizes) <= 2 * unit
+    # deterministic: the same split on another machine
+    again = shard_plan(build_plan(s, load_registry()), n - 1, n)
+    assert [c.id for c in again.eval_cells] == [c.id for c in parts[-1].eval_cells]
+
+
+@pytest.mark.parametrize("text", ["3/3", "-1/2", "1", "a/b", "0/0"])
+def test_bad_shard_is_one_clear_line(text):
+    from harness.errors import BenchError
+
+    with pytest.raises(BenchError, match="must be i/N"):
+        parse_shard(text)
+    out = bench("run", "--dry-run", f"--shard={text}")
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "must be i/N" in out.stderr
+
+
+def test_shards_merged_equal_the_unsharded_run(suite, whole, tmp_path):
+    shards = []
+    for i in range(3):
+        out = tmp_path / f"shard{i}"
+        res = bench("run", str(suite), "--shard", f"{i}/3", "--out", str(out), "--no-progress")
+        assert res.returncode == 0, res.stderr
+        shards.append(out)
+    assert bench("run", str(suite), "--shard", "1/3", "--out", str(shards[0])).returncode == 2  # wrong shard dir
+    missing = bench("merge", str(shards[0]), str(shards[2]), "--out", str(tmp_path / "m"))
+    assert missing.returncode == 2 and "shards 1/3 are missing" in missing.stderr
+    assert not (tmp_path / "m").exists()  # nothing written on refusal
+    res = bench("merge", *map(str, shards), "--out", str(tmp_path / "merged"))
+    assert res.returncode == 0, res.stderr
+    assert comparable(tmp_path / "merged" / "leaderboard.json") == comparable(whole / "leaderboard.json")
+    assert bench("validate", str(tmp_path / "merged")).returncode == 0
+    # resuming a merged directory runs nothing
+    rerun = bench("run", str(suite), "--out", str(tmp_path / "merged"), "--no-progress")
+    assert rerun.returncode == 0 and "resuming: " in rerun.stderr and "generated " not in rerun.stderr
+
+
+def test_merge_refuses_shards_of_different_configurations(suite, whole, tmp_path, tiny_model):
+    other = write_suite(tmp_path / "o.toml", f"hf:{tiny_model}", tasks=["sentiment"], languages=["sw"], per_class=4)
+    res = bench("run", str(other), "--shard", "0/2", "--out", str(tmp_path / "o0"), "--no-progress", "--dry-run")
+    assert res.returncode == 0
+    assert bench("run", str(other), "--shard", "0/2", "--out", str(tmp_path / "o0"), "--no-progress").returncode == 0
+    out = bench("merge", str(whole), str(tmp_path / "o0"), "--out", str(tmp_path / "m"))
+    assert out.returncode == 2 and "ran different settings (per_class differ)" in out.stderr
+    # an unfinished directory is refused unless --partial
+    half = tmp_path / "half"
+    shutil.copytree(whole, half)
+    for f in list((half / "scores").glob("*.json"))[:2]:
+        f.unlink()
+    out = bench("merge", str(half), "--out", str(tmp_path / "m2"))
+    assert out.returncode == 2 and "2 of" in out.stderr and "--partial" in out.stderr
+    assert bench("merge", str(half), "--out", str(tmp_path / "m2"), "--partial").returncode == 0
+
+
+def test_suite_round_trips_through_its_dict(suite):
+    s = load_suite(suite)
+    assert Suite.from_dict(json.loads(json.dumps(s.to_dict()))) == s
+
+
+@pytest.mark.slow
+def test_ray_executor_on_a_local_cluster_matches_the_local_run(suite, whole, tmp_path):
+    pytest.importorskip("ray")
+    out = tmp_path / "ray"
+    res = bench("run", str(suite), "--executor", "ray", "--out", str(out), "--no-progress",
+                env={"RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"})
+    assert res.returncode == 0, res.stderr
+    assert "ray: 2 CPUs" in res.stderr or "ray: " in res.stderr
+    assert comparable(out / "leaderboard.json") == comparable(whole / "leaderboard.json")
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_ray_address_without_ray_executor_is_refused():
+    out = bench("run", "--dry-run", "--ray-address", "auto")
+    assert out.returncode == 2 and "--ray-address needs --executor ray" in out.stderr
