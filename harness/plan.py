@@ -146,6 +146,10 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
     if suite.summarizer:
         reg.model(suite.summarizer)
     classifiers = _select("classifiers", suite.classifiers, list(reg.classifiers))
+    for name, opts in suite.classifier_options.items():
+        if name not in reg.classifiers:
+            raise unknown("classifier", name, list(reg.classifiers))
+        reg.classifiers[name].check_options(opts)
     langs = _select_languages(suite.languages, reg, tasks)
 
     settings = suite.settings()

@@ -192,7 +192,10 @@ class Runner:
                 ctx = ClassifierContext(seed=cell_seed(seed, f"{cell.task}.{cell.language}"), cache=self.store,
                                         device=self.device, options=options, log=self.rep.log)
                 pred = clf.fit_predict(train, texts, task.labels, ctx)
-                per_seed.append({"seed": seed, **scores([e.label for e in test], pred, task.labels)})
+                row = {"seed": seed, **scores([e.label for e in test], pred, task.labels)}
+                if details := clf.fit_details():
+                    row["fit"] = details
+                per_seed.append(row)
                 self.rep.cell_progress(i + 1, len(suite.seeds))
         return {"complete": True, "cell": cell.config, "id": cell.id, "train_size": len(train),
                 "per_class": per_class, "per_seed": per_seed, "note": note}

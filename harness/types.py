@@ -225,3 +225,18 @@ class Classifier(ABC):
 
     def fingerprint(self) -> str:
         return self.name
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise BenchError for options this classifier does not know (called when the plan is
+        built, so a typo fails before any work). `cpus`/`gpus` are scheduling resources."""
+        from harness.errors import BenchError, nearest
+
+        for key in options:
+            if key not in ("cpus", "gpus"):
+                hint = nearest(key, ["cpus", "gpus"])
+                raise BenchError(f"classifier {self.name} has no option {key!r}"
+                                 + (f"; did you mean {hint!r}?" if hint else "; it takes only cpus and gpus"))
+
+    def fit_details(self) -> dict[str, Any]:
+        """Facts about the last fit worth keeping next to its scores (epochs, seconds per epoch)."""
+        return {}

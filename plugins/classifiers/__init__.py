@@ -1,6 +1,7 @@
 """Built-in downstream classifiers."""
 
 from harness.hookspecs import hookimpl
+from plugins.classifiers.finetune import FineTune
 from plugins.classifiers.logreg import E5LogReg, TfidfLogReg
 
 
@@ -8,3 +9,4 @@ from plugins.classifiers.logreg import E5LogReg, TfidfLogReg
 def bench_register_classifiers(register):
     register(E5LogReg())
     register(TfidfLogReg())
+    register(FineTune())

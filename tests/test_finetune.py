@@ -1,0 +1,125 @@
+"""The `finetune` classifier on a tiny random-weight BERT: the paper's protocol (held-out early
+stopping, patience, max length), determinism, option checking and the run-level integration."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import bench, shared_data, write_suite
+from harness.errors import BenchError
+from harness.types import ClassifierContext, Example
+from plugins.classifiers.finetune import FineTune, settings
+
+
+class _Store:
+    path = None
+
+
+def build_tiny_bert(path: Path) -> Path:
+    import torch
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    if (path / "config.json").is_file():
+        return path
+    texts = (shared_data() / "kinit" / "sentiment" / "sw-train_human_parsed.csv").read_text(encoding="utf-8").splitlines()
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.train_from_iterator(texts[:600], trainers.WordPieceTrainer(vocab_size=500, special_tokens=[
+        "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
+    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[
+        ("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                                   sep_token="[SEP]", mask_token="[MASK]")
+    torch.manual_seed(0)
+    model = BertModel(BertConfig(vocab_size=fast.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                 intermediate_size=64, max_position_embeddings=160))
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path)
+    fast.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory):
+    return build_tiny_bert(tmp_path_factory.mktemp("bert") / "tiny-bert")
+
+
+def toy_data():
+    pos = ["nzuri sana", "ninapenda hii", "bora kabisa", "safi sana", "furaha kubwa", "napenda sana", "vizuri mno",
+           "nzuri mno", "bora sana", "safi kabisa"]
+    neg = ["mbaya sana", "sipendi hii", "mbovu kabisa", "chafu sana", "huzuni kubwa", "sipendi kabisa", "vibaya mno",
+           "mbaya mno", "mbovu sana", "chafu kabisa"]
+    train = [Example(t, "positive") for t in pos] + [Example(t, "negative") for t in neg]
+    return train, ["nzuri kabisa", "mbaya kabisa", "safi mno", "chafu mno"]
+
+
+def fit(tiny_bert, seed=1, **opts):
+    clf = FineTune()
+    train, test = toy_data()
+    ctx = ClassifierContext(seed=seed, cache=_Store(), options={"model": str(tiny_bert), "lr": 1e-3, **opts},
+                            log=lambda m: None)
+    return clf, clf.fit_predict(train, test, ["negative", "positive"], ctx)
+
+
+def test_finetune_learns_and_stops_on_the_held_out_split(tiny_bert):
+    clf, pred = fit(tiny_bert, max_epochs=30, patience=3)
+    d = clf.fit_details()
+    assert len(pred) == 4 and set(pred) <= {"negative", "positive"}
+    assert d["held_out"] == 2  # 10% of 20 examples, really held out
+    assert 1 <= d["best_epoch"] <= d["epochs"] <= 30
+    assert d["epochs"] == 30 or d["epochs"] - d["best_epoch"] == 3  # stopped by patience, not before
+    assert d["seconds_per_epoch"] > 0
+
+
+def test_finetune_is_deterministic_per_seed(tiny_bert):
+    _, a = fit(tiny_bert, seed=3, max_epochs=4)
+    clf, b = fit(tiny_bert, seed=3, max_epochs=4)
+    assert a == b
+    _, c = fit(tiny_bert, seed=4, max_epochs=4)
+    assert clf.fit_details()["epochs"] == 4 and isinstance(c, list)
+
+
+def test_max_length_cuts_long_inputs(tiny_bert):
+    clf = FineTune()
+    train, _ = toy_data()
+    long = " ".join(["nzuri"] * 600)  # beyond the tiny model's 160 positions: must be cut at max_length
+    ctx = ClassifierContext(seed=0, cache=_Store(), options={"model": str(tiny_bert), "max_epochs": 1, "max_length": 128},
+                            log=lambda m: None)
+    assert len(clf.fit_predict(train + [Example(long, "positive")], [long], ["negative", "positive"], ctx)) == 1
+
+
+@pytest.mark.parametrize("opts, message", [
+    ({"max_epoch": 1}, "did you mean 'max_epochs'"),
+    ({"batch_size": 0}, "batch_size must be a positive integer"),
+    ({"holdout": 1.5}, "holdout must be a number in [0, 1)"),
+    ({"model": 3}, "model must be"),
+])
+def test_bad_options_are_one_clear_line(opts, message):
+    with pytest.raises(BenchError) as err:
+        settings(opts)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_unknown_model_is_a_clear_error(tmp_path):
+    clf = FineTune()
+    train, test = toy_data()
+    ctx = ClassifierContext(seed=0, cache=_Store(), options={"model": str(tmp_path / "nope")}, log=lambda m: None)
+    with pytest.raises(BenchError, match="cannot be loaded"):
+        clf.fit_predict(train, test, ["negative", "positive"], ctx)
+
+
+def test_run_with_finetune_records_epochs_and_rejects_typos(tmp_path, tiny_model, tiny_bert):
+    extra = f'\n[classifiers."finetune"]\nmodel = "{tiny_bert}"\nmax_epochs = 2\nlr = 0.001\n'
+    suite = write_suite(tmp_path / "s.toml", f"hf:{tiny_model}", classifiers=["finetune"], per_class=3, extra=extra)
+    out = bench("run", str(suite), "--out", str(tmp_path / "run"), "--no-progress")
+    assert out.returncode == 0, out.stderr
+    board = json.loads((tmp_path / "run" / "leaderboard.json").read_text())
+    fits = [r["fit"] for g in board["gold"] for r in g["scores"]["per_seed"]]
+    assert fits and all(f["epochs"] <= 2 and f["seconds_per_epoch"] > 0 for f in fits)
+    bad = write_suite(tmp_path / "b.toml", f"hf:{tiny_model}", classifiers=["finetune"],
+                      extra='\n[classifiers."finetune"]\npatiense = 3\n')
+    out = bench("run", str(bad), "--dry-run")
+    assert out.returncode == 2 and "did you mean 'patience'" in out.stderr
