@@ -128,3 +128,16 @@ def test_ray_executor_on_a_local_cluster_matches_the_local_run(suite, whole, tmp
 def test_ray_address_without_ray_executor_is_refused():
     out = bench("run", "--dry-run", "--ray-address", "auto")
     assert out.returncode == 2 and "--ray-address needs --executor ray" in out.stderr
+
+
+def test_paper_grid_dry_run_plans_the_whole_grid():
+    out = bench("run", "benchmarks/paper.toml", "--dry-run", "--json")
+    assert out.returncode == 0, out.stderr
+    plan = json.loads(out.stdout)
+    # 32 task-language pairs with a test set (Welsh sentiment has none) x 4 LLMs x 8 strategies, less the
+    # 4 target-demo strategies x 4 LLMs that Slovenian sentiment (no gold train) cannot run
+    assert len(plan["generation_cells"]) == 32 * 4 * 8 - 4 * 4 == 1008
+    assert {c["classifier"] for c in plan["evaluation_cells"]} == {"finetune"} and plan["seeds"] == list(range(10))
+    assert len(plan["evaluation_cells"]) == 1008 + 31  # one per generation cell, plus 31 gold baselines
+    sharded = json.loads(bench("run", "benchmarks/paper.toml", "--dry-run", "--json", "--shard", "3/16").stdout)
+    assert 0 < len(sharded["evaluation_cells"]) < 100 and sharded["shard"] == "3/16"
