@@ -82,6 +82,14 @@ def test_finetune_is_deterministic_per_seed(tiny_bert):
     assert clf.fit_details()["epochs"] == 4 and isinstance(c, list)
 
 
+def test_pruned_vocabulary_changes_no_result(tiny_bert):
+    pruned, a = fit(tiny_bert, seed=2, max_epochs=5)
+    full, b = fit(tiny_bert, seed=2, max_epochs=5, prune_vocab=False)
+    assert a == b
+    keep = ("epochs", "best_epoch", "held_out_macro_f1")
+    assert {k: pruned.fit_details()[k] for k in keep} == {k: full.fit_details()[k] for k in keep}
+
+
 def test_max_length_cuts_long_inputs(tiny_bert):
     clf = FineTune()
     train, _ = toy_data()
