@@ -78,6 +78,10 @@ class ModelWorker:
         self.stream.close()  # releases the engine
 
 
+def _prepare(plan: Plan, out: str, cache_path: str, data_dir: str | None, cells: list[GenCell]) -> None:
+    _worker_runner(plan, out, cache_path, _device(), data_dir).prepare(cells)
+
+
 def _evaluate(plan: Plan, out: str, cache_path: str, data_dir: str | None, cell: EvalCell,
               generation: dict | None) -> dict:
     return _worker_runner(plan, out, cache_path, _device(), data_dir).evaluation_payload(cell, generation)
@@ -92,11 +96,15 @@ def run_on_ray(runner, gen_cells: list[GenCell], eval_cells: list[EvalCell], add
         import ray
     except ImportError:
         raise BenchError("--executor ray needs the package ray: pip install -e '.[ray]'") from None
+    if not gen_cells and not eval_cells:
+        return
     plan: Plan = runner.plan
     suite = plan.suite
     out = str(runner.run.root.resolve())
     cache_path = str(Path(runner.store.path).resolve())
     data_dir = os.environ.get("BENCH_DATA_DIR")
+    if address:
+        _check_reachable(address)
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
                  configure_logging=True)
@@ -120,15 +128,23 @@ def run_on_ray(runner, gen_cells: list[GenCell], eval_cells: list[EvalCell], add
             ref = evaluate.options(**opts).remote(plan_ref, out, cache_path, data_dir, cell, generation)
             pending[ref] = ("eval", cell)
 
+        def model_resources(model: str) -> dict[str, float]:
+            opts = suite.model_options.get(model, {})
+            return _resources(opts, 1, opts.get("tensor_parallel_size", 1) if gpus_available else 0)
+
+        if suite.summarizer and gen_cells:  # label summaries first, with the summarizer's resources
+            try:
+                ray.get(ray.remote(_prepare).options(**model_resources(suite.summarizer)).remote(
+                    plan_ref, out, cache_path, data_dir, gen_cells))
+            except ray.exceptions.RayError as exc:
+                raise BenchError(f"label summaries by {suite.summarizer} failed on the Ray cluster: {_cause(exc)}") from None
         by_model: dict[str, list[GenCell]] = {}
         for g in gen_cells:
             by_model.setdefault(g.model, []).append(g)
         actors: dict[str, Any] = {}
         left: dict[str, int] = {}
         for model, cells in by_model.items():
-            opts = _resources(suite.model_options.get(model, {}), 1,
-                              suite.model_options.get(model, {}).get("tensor_parallel_size", 1) if gpus_available else 0)
-            actor = actor_cls.options(**opts).remote(plan_ref, out, cache_path, data_dir, model, cells)
+            actor = actor_cls.options(**model_resources(model)).remote(plan_ref, out, cache_path, data_dir, model, cells)
             actors[model], left[model] = actor, len(cells)
             for cell in cells:
                 pending[actor.generate.remote(cell.id)] = ("gen", cell)
@@ -164,3 +180,19 @@ def _cause(exc: Exception) -> str:
     cause = getattr(exc, "cause", None)
     text = str(cause if cause is not None else exc).strip().splitlines()
     return text[-1] if text else type(exc).__name__
+
+
+def _check_reachable(address: str) -> None:
+    """Ray retries an unreachable head node for minutes; a plain TCP connect answers in seconds."""
+    import socket
+
+    hostport = address.split("://", 1)[-1]
+    if hostport in ("auto", "local") or ":" not in hostport:
+        return
+    host, _, port = hostport.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=10):
+            pass
+    except (OSError, ValueError) as exc:
+        raise BenchError(f"cannot connect to the Ray cluster at {address}: {exc}; check --ray-address "
+                         f"(the head node's GCS address, e.g. 10.0.0.1:6379, or 'auto' on a cluster node)") from None

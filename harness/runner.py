@@ -38,6 +38,26 @@ def gold_subset(train: Sequence[Example], labels: Sequence[str], per_class: int)
     return out, {lab: taken[lab] for lab in labels}
 
 
+class LazyEngine:
+    """Stands for a model until it is really used: the label summarizer is loaded only when a
+    summary is missing from the run directory, never beside a generator just in case."""
+
+    def __init__(self, name: str, load: Callable[[str], Any]):
+        self.name = name
+        self._load = load
+        self._engine: Any = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._engine is None:
+            self._engine = self._load(self.name)
+        return getattr(self._engine, attr)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.engine.close()
+            self._engine = None
+
+
 class Runner:
     """Runs a plan into a run directory. Cell work is split into `generation_payloads` and
     `evaluation_payload`, which compute, and `save_*`, which write: the local executor does both in
@@ -90,6 +110,7 @@ class Runner:
         return self.run.leaderboard
 
     def _run_local(self, gen_cells: list[GenCell], eval_cells: list[EvalCell]) -> None:
+        self.prepare(gen_cells)
         by_model: dict[str, list[GenCell]] = {}
         for c in gen_cells:
             by_model.setdefault(c.model, []).append(c)
@@ -100,12 +121,26 @@ class Runner:
             self.save_scores(cell, self.evaluation_payload(cell))
 
     # -- generation ----------------------------------------------------------------------------
+    def prepare(self, cells: list[GenCell]) -> None:
+        """Shared per-task work (label summaries by the suite's summarizer) before any generator
+        is loaded, so the summarizer never has to fit on a device beside one."""
+        suite = self.plan.suite
+        if not suite.summarizer or not cells:
+            return
+        summarizer = LazyEngine(suite.summarizer, self._load_engine)
+        try:
+            firsts = {(c.task, c.strategy): c for c in reversed(cells)}
+            for (_, strategy), cell in firsts.items():
+                self.reg.strategy(strategy).prepare(self._context(cell, summarizer, summarizer))
+        finally:
+            summarizer.close()
+
     def generation_payloads(self, model: str, cells: list[GenCell]) -> Iterator[tuple[GenCell, dict]]:
         """Generate the cells of one model with one engine load, yielding each result when done."""
         suite = self.plan.suite
         summarizer = None
-        if suite.summarizer and suite.summarizer != model:
-            summarizer = self._load_engine(suite.summarizer)
+        if suite.summarizer and suite.summarizer != model:  # loaded only for a summary `prepare` did not write
+            summarizer = LazyEngine(suite.summarizer, self._load_engine)
         engine = self._load_engine(model)
         try:
             for cell in cells:
@@ -113,26 +148,29 @@ class Runner:
         finally:
             engine.engine.close()
             if summarizer is not None:
-                summarizer.engine.close()
+                summarizer.close()
 
-    def _generate_cell(self, cell: GenCell, engine: CachedEngine, summarizer: CachedEngine) -> dict:
+    def _context(self, cell: GenCell, engine: Any, summarizer: Any) -> GenerationContext:
         suite = self.plan.suite
-        task = self.reg.task(cell.task)
-        lang = self.plan.languages[(cell.task, cell.language)]
-        strategy = self.reg.strategy(cell.strategy)
-        self.rep.cell(f"generate {cell.task}/{cell.language} {cell.strategy} [{cell.model}]",
-                      suite.per_class * len(task.labels))
-        before = engine.counters()
-        start = time.perf_counter()
-        ctx = GenerationContext(
-            task=task, language=lang, engine=engine, per_class=suite.per_class,
-            seed=cell_seed(suite.seed, cell.id), sampling=suite.sampling,
+        return GenerationContext(
+            task=self.reg.task(cell.task), language=self.plan.languages[(cell.task, cell.language)], engine=engine,
+            per_class=suite.per_class, seed=cell_seed(suite.seed, cell.id), sampling=suite.sampling,
             calls_per_class=suite.budget(), samples_per_request=suite.samples_per_request,
             workdir=self.run.artefacts(cell.id), summary_examples=suite.summary_examples,
             demos_per_class=suite.demos_per_class, revision_max_new_tokens=suite.revision_max_new_tokens,
             faithful=suite.faithful, log=self.rep.log, progress=self.rep.cell_progress,
             summarizer=summarizer, run_dir=self.run.root, options=suite.model_options.get(cell.model, {}),
         )
+
+    def _generate_cell(self, cell: GenCell, engine: CachedEngine, summarizer: Any) -> dict:
+        suite = self.plan.suite
+        task = self.reg.task(cell.task)
+        strategy = self.reg.strategy(cell.strategy)
+        self.rep.cell(f"generate {cell.task}/{cell.language} {cell.strategy} [{cell.model}]",
+                      suite.per_class * len(task.labels))
+        before = engine.counters()
+        start = time.perf_counter()
+        ctx = self._context(cell, engine, summarizer)
         result = strategy.generate(ctx)
         after = engine.counters()
         stats = dict(result.stats)

@@ -198,6 +198,12 @@ class Strategy(ABC):
         """A planning estimate of LLM requests for one cell (printed by --dry-run)."""
         return len(task.labels)
 
+    def prepare(self, ctx: GenerationContext) -> None:
+        """Work shared by every cell of a task (label summaries), done once before any generator
+        is loaded, with `ctx.engine` and `ctx.summarizer` standing for the suite's summarizer. The
+        engine loads only if it is really used, so results kept in `ctx.run_dir` cost nothing."""
+        return None
+
     @abstractmethod
     def generate(self, ctx: GenerationContext) -> GenerationResult:
         """Generate up to `ctx.per_class` examples per label, in large batches."""

@@ -134,3 +134,25 @@ def test_validate_points_at_the_failing_path(suite, tmp_path):
     out = bench("validate", str(bad))
     assert out.returncode == 2
     assert "$.gold[0].scores.per_seed[0].macro_f1: 1.7 is greater than the maximum of 1" in out.stderr
+
+
+def test_summarizer_writes_summaries_first_and_loads_only_when_needed(tmp_path, tiny_model):
+    import shutil
+
+    other = tmp_path / "summarizer-model"
+    shutil.copytree(tiny_model, other)
+    suite = write_suite(tmp_path / "s.toml", f"hf:{tiny_model}", strategies=["sl", "zero-shot"])
+    text = suite.read_text().replace("[generation]", f'[generation]\nsummarizer = "hf:{other}"')
+    suite.write_text(text)
+    out = bench("run", str(suite), "--out", str(tmp_path / "run"), "--no-progress")
+    assert out.returncode == 0, out.stderr
+    loads = [line.split("loading model ")[1] for line in out.stderr.splitlines() if "loading model " in line]
+    assert loads == [f"hf:{other}", f"hf:{tiny_model}"]  # the summarizer first, alone, once
+    summaries = list((tmp_path / "run" / "summaries").glob("*.json"))
+    assert len(summaries) == 1 and json.loads(summaries[0].read_text())["model"] == f"hf:{other}"
+    # without a strategy that uses summaries, the summarizer is never loaded
+    zs = suite.read_text().replace('strategies = ["sl", "zero-shot"]', 'strategies = ["zero-shot"]')
+    suite.write_text(zs)
+    out = bench("run", str(suite), "--out", str(tmp_path / "run2"), "--no-progress")
+    assert out.returncode == 0, out.stderr
+    assert f"loading model hf:{other}" not in out.stderr

@@ -2,7 +2,12 @@
 leaderboard of an unsharded run, and `--executor ray` runs a plan on a local Ray cluster."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -113,16 +118,53 @@ def test_suite_round_trips_through_its_dict(suite):
     assert Suite.from_dict(json.loads(json.dumps(s.to_dict()))) == s
 
 
-@pytest.mark.slow
-def test_ray_executor_on_a_local_cluster_matches_the_local_run(suite, whole, tmp_path):
+# a throw-away cluster on the loopback interface: no token authentication
+RAY_ENV = {"RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0", "RAY_AUTH_MODE": "disabled"}
+
+
+@pytest.fixture
+def ray_cluster():
+    """A real local Ray cluster (head node started with `ray start`), stopped afterwards."""
     pytest.importorskip("ray")
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ray_bin = Path(sys.executable).parent / "ray"
+    temp = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # Ray's socket paths must stay under 108 bytes
+    env = {**os.environ, **RAY_ENV}
+    started = subprocess.run([str(ray_bin), "start", "--head", f"--port={port}", "--num-cpus=2",
+                              "--include-dashboard=false", f"--temp-dir={temp}", "--disable-usage-stats"],
+                             capture_output=True, text=True, env=env, timeout=180)
+    assert started.returncode == 0, started.stderr[-2000:]
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([str(ray_bin), "stop", "--force"], capture_output=True, env=env, timeout=120)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_ray_executor_on_a_local_cluster_matches_the_local_run(suite, whole, tmp_path, ray_cluster):
     out = tmp_path / "ray"
-    res = bench("run", str(suite), "--executor", "ray", "--out", str(out), "--no-progress",
-                env={"RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"})
+    res = bench("run", str(suite), "--executor", "ray", "--ray-address", ray_cluster, "--out", str(out),
+                "--no-progress", env=RAY_ENV)
     assert res.returncode == 0, res.stderr
-    assert "ray: 2 CPUs" in res.stderr or "ray: " in res.stderr
+    assert "ray: 2 CPUs, 0 GPUs" in res.stderr
     assert comparable(out / "leaderboard.json") == comparable(whole / "leaderboard.json")
     assert not list(out.rglob("*.tmp"))
+    # a second run into the same directory resumes: nothing left to do on the cluster
+    again = bench("run", str(suite), "--executor", "ray", "--ray-address", ray_cluster, "--out", str(out),
+                  "--no-progress", env=RAY_ENV)
+    assert again.returncode == 0 and "generated " not in again.stderr and "scored " not in again.stderr
+
+
+def test_unreachable_ray_address_is_one_clear_line(tmp_path, suite):
+    pytest.importorskip("ray")
+    res = bench("run", str(suite), "--executor", "ray", "--ray-address", "127.0.0.1:1", "--out", str(tmp_path / "r"),
+                "--no-progress", timeout=300)
+    assert res.returncode == 2 and "cannot connect to the Ray cluster at 127.0.0.1:1" in res.stderr
 
 
 def test_ray_address_without_ray_executor_is_refused():

@@ -79,6 +79,10 @@ class ComposedStrategy(Strategy):
         return calls
 
     # -- generation ----------------------------------------------------------------------------
+    def prepare(self, ctx: GenerationContext) -> None:
+        if self.recipe.summary:
+            label_summaries(ctx)
+
     def generate(self, ctx: GenerationContext) -> GenerationResult:
         task, lang, r = ctx.task, ctx.language, self.recipe
         labels = list(task.labels)

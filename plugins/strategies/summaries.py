@@ -31,7 +31,8 @@ def label_summaries(ctx: GenerationContext) -> Mapping[str, str]:
     engine = ctx.summarizer or ctx.engine
     path = None
     if ctx.run_dir is not None:
-        path = ctx.run_dir / "summaries" / f"{slug(task.name)}.{slug(engine.name)}.json"
+        # the digest keeps two summarizers with long, similar names apart
+        path = ctx.run_dir / "summaries" / f"{slug(task.name)}.{slug(engine.name)[:40]}.{digest(engine.name)[:8]}.json"
         if path.is_file():
             return read_json(path)["summaries"]
     rng = random.Random(int(digest(["summaries", task.name])[:8], 16))
