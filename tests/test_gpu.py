@@ -1,0 +1,39 @@
+"""The CUDA paths: the transformers engine and the fine-tune classifier on a GPU. Skipped cleanly where
+torch sees no CUDA device (every CI machine); run them on a GPU node with `pytest -m gpu`."""
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")]
+
+
+def test_hf_engine_uses_cuda_in_bf16_and_is_seeded(tiny_model):
+    from harness.types import GenerationRequest, SamplingParams
+    from plugins.models.hf import HFEngine
+
+    engine = HFEngine(str(tiny_model))
+    assert engine.device == "cuda" and engine.dtype == "bfloat16" and engine.batch_size == 64
+    params = SamplingParams(temperature=0.9, max_new_tokens=12)
+    reqs = [GenerationRequest(params, seed=7, n=3, prompt="1. "), GenerationRequest(params, seed=8, n=1, prompt="2. ")]
+    first, again = engine.generate(reqs), engine.generate(reqs)
+    assert [[c.text for c in r] for r in first] == [[c.text for c in r] for r in again]
+    assert [len(r) for r in first] == [3, 1] and all(c.completion_tokens <= 12 for r in first for c in r)
+    engine.close()
+
+
+def test_finetune_trains_on_cuda(tmp_path):
+    from test_finetune import build_tiny_bert, toy_data
+
+    from harness.types import ClassifierContext
+    from plugins.classifiers.finetune import FineTune
+
+    class Store:
+        path = None
+
+    model = build_tiny_bert(tmp_path / "bert")
+    clf = FineTune()
+    train, test = toy_data()
+    ctx = ClassifierContext(seed=0, cache=Store(), device="cuda", options={"model": str(model), "max_epochs": 2},
+                            log=lambda m: None)
+    assert len(clf.fit_predict(train, test, ["negative", "positive"], ctx)) == len(test)
+    assert clf.fit_details()["device"] == "cuda"
