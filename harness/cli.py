@@ -136,7 +136,7 @@ def cmd_run(args) -> int:
         raise BenchError(problems[0][2])
     data_dir = args.data_dir or suite.data_dir
     if data_dir:
-        os.environ["BENCH_DATA_DIR"] = str(Path(data_dir).resolve())
+        os.environ["BENCH_DATA_DIR"] = data_dir if data_dir == "remote" else str(Path(data_dir).resolve())
     reg = _registry(args)
     plan = build_plan(suite, reg)
     if args.shard:
@@ -306,7 +306,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--per-class", type=int, help="examples per class, synthetic and gold")
     r.add_argument("--seeds", help="evaluation seeds: a count or a comma list")
     r.add_argument("--out", help="run directory (default runs/<suite name>); rerunning resumes it")
-    r.add_argument("--data-dir", help="gold data directory (default: the suite's data_dir or $BENCH_DATA_DIR)")
+    r.add_argument("--data-dir", help="gold data directory (default: the suite's data_dir or $BENCH_DATA_DIR); "
+                                       "`remote`: fetch the files from their pinned public sources")
     r.add_argument("--cache-dir", help="generation/embedding cache directory (default $BENCH_CACHE_DIR or ~/.cache/lowres-bench)")
     r.add_argument("--faithful", action="store_true", help="reproduce the reference code's parsing and revision quirks")
     r.add_argument("--dry-run", action="store_true", help="print the plan and exit without loading a model")

@@ -165,7 +165,7 @@ def load_suite(path: str | Path) -> Suite:
     if problems:
         key, section, msg = problems[0]
         raise bad(msg, key, section)
-    if suite.data_dir and not Path(suite.data_dir).is_absolute():
+    if suite.data_dir and suite.data_dir != "remote" and not Path(suite.data_dir).is_absolute():
         suite.data_dir = str((path.parent / suite.data_dir).resolve())
     return suite
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from harness.errors import DataError
 from harness.types import Example
+from plugins.tasks import remote
 
 csv.field_size_limit(1 << 24)
 
@@ -22,7 +23,9 @@ def data_dir() -> Path:
     env = os.environ.get("BENCH_DATA_DIR")
     if not env:
         raise DataError("no gold data directory: pass --data-dir, set data_dir in the suite, or export BENCH_DATA_DIR "
-                        "(the offline copy is the shared/data folder beside the checkout)")
+                        "(the offline copy is the shared/data folder beside the checkout; `remote` fetches it)")
+    if env == remote.REMOTE:
+        return remote.remote_root()
     path = Path(env)
     if not path.is_dir():
         raise DataError(f"gold data directory {path} does not exist (from BENCH_DATA_DIR / --data-dir / the suite's data_dir)")
@@ -30,6 +33,8 @@ def data_dir() -> Path:
 
 
 def require(path: Path, how: str) -> Path:
+    if not path.is_file() and os.environ.get("BENCH_DATA_DIR") == remote.REMOTE:
+        return remote.fetch(path, remote.remote_root())
     if not path.is_file():
         raise DataError(f"missing gold data file {path}; {how}")
     return path

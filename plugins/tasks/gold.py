@@ -84,9 +84,6 @@ class Sentiment(_CachedTask):
         return tuple(files.read_rows(path, "text", "intent", self.labels, order_col="id" if split == "train" else None))
 
 
-SIB_REVISION = "main"  # the hub dataset Davlan/sib200; set a commit hash to pin it
-
-
 class Sib200(_CachedTask):
     name = "sib200"
     labels = ("science/technology", "travel", "politics", "sports", "health", "entertainment", "geography")
@@ -113,22 +110,7 @@ class Sib200(_CachedTask):
     @lru_cache(maxsize=256)  # noqa: B019
     def _load(self, language: str, split: Split, root: str) -> tuple[Example, ...]:
         flores = self._langs[language].dataset_code
-        if root == "hub":
-            return tuple(_sib_from_hub(flores, split, self.labels))
         folder = Path(root) / "sib200" / "annotated" / flores
         path = files.require(folder / f"{split}.tsv",
                              f"SIB-200 files come from dadelani/sib-200 data/annotated/{flores}/ (see shared/data/SOURCES.md)")
         return tuple(files.read_rows(path, "text", "category", self.labels, delimiter="\t"))
-
-
-def _sib_from_hub(flores: str, split: str, labels: tuple[str, ...]) -> list[Example]:
-    """For online users: the same records from the hub copy (file order = hub order)."""
-    import datasets
-
-    ds = datasets.load_dataset("Davlan/sib200", flores, split=split, revision=SIB_REVISION)
-    out = []
-    for i, row in enumerate(ds):
-        if row["category"] not in labels:
-            raise DataError(f"Davlan/sib200 {flores} {split} row {i}: unknown label {row['category']!r}")
-        out.append(Example(row["text"].strip(), row["category"]))
-    return out

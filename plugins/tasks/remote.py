@@ -1,0 +1,66 @@
+"""The gold files from their public sources, for users without the offline copy.
+
+`--data-dir remote` (or BENCH_DATA_DIR=remote) reads the same files that `shared/data` holds, fetched
+on first use from the repositories and commits SOURCES.md names, into the cache directory. Files
+are addressed by commit, so every user gets the same bytes, and the same readers turn them into the
+same records as the offline copy. `BENCH_DATA_MIRROR` points at a mirror with the offline copy's
+layout (an internal server, or a copy of `shared/data` served over HTTP).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from harness.errors import DataError
+
+REMOTE = "remote"
+# offline-copy folder -> the pinned public source of the files under it
+SOURCES = {
+    "sib200/annotated/": "https://raw.githubusercontent.com/dadelani/sib-200/"
+                         "593cea88519930f776c1a4a1980b6a35b39dca57/data/annotated/",
+    "kinit/": "https://raw.githubusercontent.com/kinit-sk/multilingual-classifiers-not-generators/13dd578/data/",
+}
+
+
+def remote_root() -> Path:
+    from harness.cache import default_cache_dir
+
+    root = default_cache_dir() / "gold-data"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def url_for(relative: str) -> str:
+    mirror = os.environ.get("BENCH_DATA_MIRROR")
+    if mirror:
+        return mirror.rstrip("/") + "/" + relative
+    for prefix, base in SOURCES.items():
+        if relative.startswith(prefix):
+            return base + relative[len(prefix):]
+    raise DataError(f"no public source is known for gold file {relative}; use a local --data-dir")
+
+
+def fetch(path: Path, root: Path) -> Path:
+    """Download one gold file into the cache (atomically: a partial download is never read)."""
+    relative = path.relative_to(root).as_posix()
+    url = url_for(relative)
+    try:
+        with urllib.request.urlopen(url, timeout=60) as resp:
+            data = resp.read()
+    except urllib.error.HTTPError as exc:
+        raise DataError(f"gold file {relative} is not at {url} (HTTP {exc.code}); check the name, or use the "
+                        f"offline copy with --data-dir") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DataError(f"cannot download gold file {url} ({reason}); without network, use the offline copy with "
+                        f"--data-dir") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+    return path
