@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from timed_run import ROOT, timed_run  # a sibling script module
 
 SUITE = """
 [suite]
@@ -59,22 +56,11 @@ def run(mode: str, args, workdir: Path) -> dict:
     # the same number of sampled completions either way: n samples in one request, or n requests of one
     samples = args.samples if batched else 1
     calls = args.calls * (1 if batched else args.samples)
-    suite = workdir / f"{mode}.toml"
-    suite.write_text(SUITE.format(mode=mode, data_dir=args.data_dir, model=args.model, per_class=args.per_class,
-                                  samples=samples, calls=calls, max_new_tokens=args.max_new_tokens,
-                                  batch_size=args.batch_size if batched else 1), encoding="utf-8")
-    out = workdir / f"run-{mode}"
-    cache = workdir / f"cache-{mode}"  # empty: every request reaches the engine
-    cache.mkdir()
-    if args.model_cache:  # a converted offline model, so the one-time conversion is not timed
-        (cache / "models").symlink_to(Path(args.model_cache).resolve())
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", str(suite), "--out", str(out), "--no-progress"],
-                          cwd=ROOT, env={**os.environ, "BENCH_CACHE_DIR": str(cache)}, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.exit(f"{mode} run failed:\n{proc.stderr[-3000:]}")
-    board = json.loads((out / "leaderboard.json").read_text())
+    text = SUITE.format(mode=mode, data_dir=args.data_dir, model=args.model, per_class=args.per_class,
+                        samples=samples, calls=calls, max_new_tokens=args.max_new_tokens,
+                        batch_size=args.batch_size if batched else 1)
+    leaderboard, wall = timed_run(mode, text, workdir, args.model_cache)  # empty cache: every request reaches the engine
+    board = json.loads(leaderboard.read_text())
     g = board["results"][0]["generation"]
     return {"wall_seconds": round(wall, 1), "generation_seconds": g["seconds"], "llm_calls": g["llm_calls"],
             "engine_calls": g["engine_calls"], "completion_tokens": g["completion_tokens"],

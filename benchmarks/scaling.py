@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from timed_run import ROOT, timed_run  # a sibling script module
 
 SUITE = """
 [suite]
@@ -51,21 +48,9 @@ batch_size = 32
 
 
 def run(name: str, languages: list[str], per_class: int, args, workdir: Path) -> dict:
-    suite = workdir / f"{name}.toml"
-    suite.write_text(SUITE.format(data_dir=args.data_dir, languages=json.dumps(languages), per_class=per_class),
-                     encoding="utf-8")
-    cache = workdir / f"cache-{name}"
-    cache.mkdir()
-    if args.model_cache:
-        (cache / "models").symlink_to(Path(args.model_cache).resolve())
-    out = workdir / f"run-{name}"
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", str(suite), "--out", str(out), "--no-progress"],
-                          cwd=ROOT, env={**os.environ, "BENCH_CACHE_DIR": str(cache)}, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.exit(f"{name} failed:\n{proc.stderr[-3000:]}")
-    board = json.loads((out / "leaderboard.json").read_text())
+    text = SUITE.format(data_dir=args.data_dir, languages=json.dumps(languages), per_class=per_class)
+    leaderboard, wall = timed_run(name, text, workdir, args.model_cache)
+    board = json.loads(leaderboard.read_text())
     gen = [r["generation"] for r in board["results"]]
     row = {"run": name, "languages": len(languages), "per_class": per_class, "generation_cells": len(gen),
            "evaluation_cells": len(board["results"]) + len(board["gold"]), "wall_seconds": round(wall, 1),

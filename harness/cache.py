@@ -6,12 +6,13 @@ is written in one transaction, so a killed run leaves either a whole batch or no
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,20 @@ def default_cache_dir() -> Path:
         return Path(env)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "lowres-bench"
+
+
+def provision_once(target: Path, build: Callable[[Path], None]) -> Path:
+    """A directory derived from a package (a converted model), built at most once even when
+    several runs start together: `build(target)` runs under a file lock unless `target/READY`
+    exists, and must write READY last, so a crash mid-build is simply rebuilt."""
+    if (target / "READY").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / "READY").is_file():
+            build(target)
+    return target
 
 
 def digest(payload: Any) -> str:

@@ -116,7 +116,7 @@ def cmd_list(args) -> int:
 # -- bench run ---------------------------------------------------------------------------------
 def cmd_run(args) -> int:
     from harness.plan import apply_filters, build_plan
-    from harness.suite import check, load_suite
+    from harness.suite import check, load_suite, resolve_data_dir
 
     suite = load_suite(args.suite or DEFAULT_SUITE)
     if args.all:
@@ -136,7 +136,7 @@ def cmd_run(args) -> int:
         raise BenchError(problems[0][2])
     data_dir = args.data_dir or suite.data_dir
     if data_dir:
-        os.environ["BENCH_DATA_DIR"] = data_dir if data_dir == "remote" else str(Path(data_dir).resolve())
+        os.environ["BENCH_DATA_DIR"] = resolve_data_dir(data_dir, Path.cwd())
     reg = _registry(args)
     plan = build_plan(suite, reg)
     if args.shard:
@@ -148,6 +148,7 @@ def cmd_run(args) -> int:
     if args.dry_run:
         return _print_plan(plan, args.json)
     from harness.cache import Store, default_cache_dir
+    from harness.environment import torch_device
     from harness.progress import Reporter
     from harness.runner import Runner, check_ready
 
@@ -158,18 +159,9 @@ def cmd_run(args) -> int:
     with Reporter(enabled=not args.no_progress) as rep:
         rep.log(f"suite {suite.name}: {len(plan.gen_cells)} generation cells, {len(plan.eval_cells)} evaluation cells, "
                 f"{len(plan.unavailable)} unavailable; out {out}")
-        path = Runner(plan, reg, out, store, rep, device=_device()).execute(args.executor, args.ray_address)
+        path = Runner(plan, reg, out, store, rep, device=torch_device()).execute(args.executor, args.ray_address)
         rep.log(f"leaderboard written to {path}")
     return 0
-
-
-def _device() -> str:
-    try:
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    except ImportError:
-        return "cpu"
 
 
 def _parse_seeds(text: str) -> list[int]:

@@ -23,6 +23,16 @@ def library_versions() -> dict[str, str]:
     return out
 
 
+def torch_device() -> str:
+    """The device cells compute on: CUDA when torch sees one, else the CPU."""
+    try:
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    except ImportError:
+        return "cpu"
+
+
 def device() -> str:
     try:
         import torch

@@ -93,7 +93,8 @@ def merge(dirs: list[Path], out: Path, reg: Registry, partial: bool = False) -> 
     plan = _rebuild(manifests[0], reg, dirs[0])
     runs = [RunDir(d) for d in dirs]
 
-    def source_of(path_of) -> dict[str, Path]:
+    def finished(ids: list[str], path_of) -> dict[str, Path]:
+        """Each cell's result file in the first directory holding it finished."""
         found: dict[str, Path] = {}
         for r in runs:
             for cid in ids:
@@ -101,10 +102,8 @@ def merge(dirs: list[Path], out: Path, reg: Registry, partial: bool = False) -> 
                     found[cid] = path_of(r, cid)
         return found
 
-    ids = [c.id for c in plan.gen_cells]
-    gens = source_of(lambda r, cid: r.generation(cid))
-    ids = [c.id for c in plan.eval_cells]
-    scores = source_of(lambda r, cid: r.scores(cid))
+    gens = finished([c.id for c in plan.gen_cells], RunDir.generation)
+    scores = finished([c.id for c in plan.eval_cells], RunDir.scores)
     missing = len(plan.gen_cells) - len(gens) + len(plan.eval_cells) - len(scores)
     if missing and not partial:
         raise BenchError(f"{missing} of {len(plan.gen_cells) + len(plan.eval_cells)} cells are not finished in the "

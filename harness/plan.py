@@ -213,6 +213,14 @@ def apply_filters(suite: Suite, filters: dict[str, str | None]) -> Suite:
     return suite
 
 
+def by_model(cells: list[GenCell]) -> dict[str, list[GenCell]]:
+    """Generation cells grouped per model, in plan order: each group is one engine load."""
+    groups: dict[str, list[GenCell]] = {}
+    for c in cells:
+        groups.setdefault(c.model, []).append(c)
+    return groups
+
+
 def parse_shard(text: str) -> tuple[int, int]:
     """`i/N` with 0 <= i < N (job-array indices start at 0, as SLURM_ARRAY_TASK_ID does by default)."""
     m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")

@@ -17,8 +17,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from harness.environment import torch_device
 from harness.errors import BenchError
-from harness.plan import GOLD, EvalCell, GenCell, Plan
+from harness.plan import GOLD, EvalCell, GenCell, Plan, by_model
 
 _WORKER: dict[str, Any] = {}  # one runner per worker process, reused across tasks (loaded classifiers stay warm)
 
@@ -53,20 +54,11 @@ def _worker_runner(plan: Plan, out: str, cache_path: str, device: str, data_dir:
     return _WORKER["runner"]
 
 
-def _device() -> str:
-    try:
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    except ImportError:
-        return "cpu"
-
-
 class ModelWorker:
     """Holds one model's engine; `generate` runs one cell (calls are executed in submission order)."""
 
     def __init__(self, plan: Plan, out: str, cache_path: str, data_dir: str | None, model: str, cells: list[GenCell]):
-        self.runner = _worker_runner(plan, out, cache_path, _device(), data_dir)
+        self.runner = _worker_runner(plan, out, cache_path, torch_device(), data_dir)
         self.stream = self.runner.generation_payloads(model, cells)
 
     def generate(self, cell_id: str) -> dict:
@@ -79,12 +71,12 @@ class ModelWorker:
 
 
 def _prepare(plan: Plan, out: str, cache_path: str, data_dir: str | None, cells: list[GenCell]) -> None:
-    _worker_runner(plan, out, cache_path, _device(), data_dir).prepare(cells)
+    _worker_runner(plan, out, cache_path, torch_device(), data_dir).prepare(cells)
 
 
 def _evaluate(plan: Plan, out: str, cache_path: str, data_dir: str | None, cell: EvalCell,
               generation: dict | None) -> dict:
-    return _worker_runner(plan, out, cache_path, _device(), data_dir).evaluation_payload(cell, generation)
+    return _worker_runner(plan, out, cache_path, torch_device(), data_dir).evaluation_payload(cell, generation)
 
 
 def _resources(options: dict[str, Any], default_cpus: float, default_gpus: float) -> dict[str, float]:
@@ -111,9 +103,9 @@ def run_on_ray(runner, gen_cells: list[GenCell], eval_cells: list[EvalCell], add
     except Exception as exc:  # ConnectionError and friends: an address that is wrong or down
         raise BenchError(f"cannot connect to the Ray cluster at {address or 'a new local instance'}: {exc}") from None
     try:
-        gpus_available = ray.cluster_resources().get("GPU", 0) > 0
-        runner.rep.log(f"ray: {ray.cluster_resources().get('CPU', 0):g} CPUs, "
-                       f"{ray.cluster_resources().get('GPU', 0):g} GPUs")
+        resources = ray.cluster_resources()
+        gpus_available = resources.get("GPU", 0) > 0
+        runner.rep.log(f"ray: {resources.get('CPU', 0):g} CPUs, {resources.get('GPU', 0):g} GPUs")
         plan_ref = ray.put(plan)
         evaluate = ray.remote(_evaluate)
         actor_cls = ray.remote(ModelWorker)
@@ -138,12 +130,9 @@ def run_on_ray(runner, gen_cells: list[GenCell], eval_cells: list[EvalCell], add
                     plan_ref, out, cache_path, data_dir, gen_cells))
             except ray.exceptions.RayError as exc:
                 raise BenchError(f"label summaries by {suite.summarizer} failed on the Ray cluster: {_cause(exc)}") from None
-        by_model: dict[str, list[GenCell]] = {}
-        for g in gen_cells:
-            by_model.setdefault(g.model, []).append(g)
         actors: dict[str, Any] = {}
         left: dict[str, int] = {}
-        for model, cells in by_model.items():
+        for model, cells in by_model(gen_cells).items():
             actor = actor_cls.options(**model_resources(model)).remote(plan_ref, out, cache_path, data_dir, model, cells)
             actors[model], left[model] = actor, len(cells)
             for cell in cells:

@@ -14,7 +14,7 @@ from harness.cache import CachedEngine, Store, digest
 from harness.errors import BenchError
 from harness.leaderboard import build, write_leaderboard
 from harness.metrics import scores
-from harness.plan import GOLD, EvalCell, GenCell, Plan
+from harness.plan import GOLD, EvalCell, GenCell, Plan, by_model
 from harness.plugins import Registry
 from harness.progress import Reporter
 from harness.rundir import RunDir, read_json, write_json
@@ -111,10 +111,7 @@ class Runner:
 
     def _run_local(self, gen_cells: list[GenCell], eval_cells: list[EvalCell]) -> None:
         self.prepare(gen_cells)
-        by_model: dict[str, list[GenCell]] = {}
-        for c in gen_cells:
-            by_model.setdefault(c.model, []).append(c)
-        for model, group in by_model.items():
+        for model, group in by_model(gen_cells).items():
             for cell, payload in self.generation_payloads(model, group):
                 self.save_generation(cell, payload)
         for cell in eval_cells:

@@ -16,6 +16,13 @@ from harness.errors import BenchError, nearest
 from harness.types import SamplingParams
 
 AXES = ("tasks", "languages", "strategies", "models", "classifiers")
+REMOTE_DATA = "remote"  # a data_dir that means: fetch the gold files from their pinned public sources
+
+
+def resolve_data_dir(value: str, base: Path) -> str:
+    """A data directory made absolute against `base` (the suite file's folder, or the working
+    directory for --data-dir); the `remote` keyword is not a folder and stays as it is."""
+    return value if value == REMOTE_DATA else str((base / value).resolve())
 
 
 @dataclass
@@ -165,8 +172,8 @@ def load_suite(path: str | Path) -> Suite:
     if problems:
         key, section, msg = problems[0]
         raise bad(msg, key, section)
-    if suite.data_dir and suite.data_dir != "remote" and not Path(suite.data_dir).is_absolute():
-        suite.data_dir = str((path.parent / suite.data_dir).resolve())
+    if suite.data_dir:
+        suite.data_dir = resolve_data_dir(suite.data_dir, path.parent)
     return suite
 
 

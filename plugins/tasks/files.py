@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from harness.errors import DataError
+from harness.suite import REMOTE_DATA
 from harness.types import Example
 from plugins.tasks import remote
 
@@ -24,7 +25,7 @@ def data_dir() -> Path:
     if not env:
         raise DataError("no gold data directory: pass --data-dir, set data_dir in the suite, or export BENCH_DATA_DIR "
                         "(the offline copy is the shared/data folder beside the checkout; `remote` fetches it)")
-    if env == remote.REMOTE:
+    if env == REMOTE_DATA:
         return remote.remote_root()
     path = Path(env)
     if not path.is_dir():
@@ -33,7 +34,7 @@ def data_dir() -> Path:
 
 
 def require(path: Path, how: str) -> Path:
-    if not path.is_file() and os.environ.get("BENCH_DATA_DIR") == remote.REMOTE:
+    if not path.is_file() and os.environ.get("BENCH_DATA_DIR") == REMOTE_DATA:
         return remote.fetch(path, remote.remote_root())
     if not path.is_file():
         raise DataError(f"missing gold data file {path}; {how}")

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from harness.errors import DataError
 
-REMOTE = "remote"
 # offline-copy folder -> the pinned public source of the files under it
 SOURCES = {
     "sib200/annotated/": "https://raw.githubusercontent.com/dadelani/sib-200/"
