@@ -131,7 +131,8 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
             "gap_to_gold": gap_block,
         }
         for extra in ("acceptance_rate", "duplicate_rate", "distinct_1", "distinct_2", "mean_length", "gold_mean_length",
-                      "off_script", "shortfall"):
+                      "off_script", "shortfall", "off_language_rate", "off_language_accepted", "language_filter",
+                      "demos"):
             if extra in gen:
                 row["generation"][extra] = gen[extra]
         if data.get("note"):

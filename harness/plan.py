@@ -129,10 +129,20 @@ def _select_languages(patterns: list[str], reg: Registry, tasks: list[str]) -> d
     return per_task
 
 
+#: Options that decide where and how fast work runs, never what it produces. They stay out of cell
+#: identity, so moving a run to more GPUs or another cluster keeps every finished cell.
+NON_OUTPUT_OPTIONS = frozenset({"gpus", "cpus", "concurrency", "timeout", "api_key_env"})
+
+
+def output_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The options that can change an output (everything but scheduling and connection settings)."""
+    return {k: v for k, v in options.items() if k not in NON_OUTPUT_OPTIONS}
+
+
 def _options(suite: Suite, classifier: str) -> dict[str, Any]:
     """Classifier options change the numbers, so they are part of an evaluation cell's identity
     (absent when empty, so cells without options keep their ids)."""
-    opts = suite.classifier_options.get(classifier)
+    opts = output_options(suite.classifier_options.get(classifier, {}))
     return {"classifier_options": opts} if opts else {}
 
 
@@ -187,8 +197,10 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
                         unavailable.append({"task": t, "language": code, "strategy": s, "model": m, "reason": why})
                     continue
                 for m in models:
-                    cfg = {"kind": "generation", "task": t, "data": fp, "language": code, "strategy": s, "model": m,
-                           "model_options": suite.model_options.get(m, {}), **base}
+                    cfg = {"kind": "generation", "task": t, "data": fp, "language": code, "strategy": s,
+                           "method": reg.strategies[s].fingerprint(), "model": m,
+                           "model_options": output_options(suite.model_options.get(m, {})),
+                           **base, "sampling": suite.sampling_for(m).as_dict()}
                     gid = f"{t}.{code}.{slug(s)}.{slug(m)}.{digest(cfg)[:10]}"
                     calls = reg.strategies[s].expected_calls(task, suite.per_class, suite.samples_per_request)
                     gen_cells.append(GenCell(gid, t, code, s, m, cfg, calls))

@@ -22,8 +22,14 @@ from harness.types import ClassifierContext, Example, GenerationContext
 
 
 def cell_seed(run_seed: int, key: str) -> int:
-    """Every random choice in a cell derives from the run seed and the cell's identity."""
+    """A seed derived from the run seed and what the random choice depends on (`key`)."""
     return int(digest([run_seed, key])[:8], 16)
+
+
+def sampling_seed(run_seed: int, task: str, language: str, strategy: str, model: str) -> int:
+    """The seed of a generation cell's sampling: its factors and nothing else, so a setting that
+    cannot change an output (GPUs, concurrency) never changes a sample."""
+    return int(digest(["sampling", run_seed, task, language, strategy, model])[:8], 16)
 
 
 def gold_subset(train: Sequence[Example], labels: Sequence[str], per_class: int) -> tuple[list[Example], dict[str, int]]:
@@ -151,7 +157,9 @@ class Runner:
         suite = self.plan.suite
         return GenerationContext(
             task=self.reg.task(cell.task), language=self.plan.languages[(cell.task, cell.language)], engine=engine,
-            per_class=suite.per_class, seed=cell_seed(suite.seed, cell.id), sampling=suite.sampling,
+            per_class=suite.per_class, seed=sampling_seed(suite.seed, cell.task, cell.language, cell.strategy, cell.model),
+            run_seed=suite.seed, sampling=suite.sampling_for(cell.model),
+            summary_sampling=suite.sampling_for(suite.summarizer or cell.model),
             calls_per_class=suite.budget(), samples_per_request=suite.samples_per_request,
             workdir=self.run.artefacts(cell.id), summary_examples=suite.summary_examples,
             demos_per_class=suite.demos_per_class, revision_max_new_tokens=suite.revision_max_new_tokens,

@@ -47,6 +47,7 @@ class Suite:
     sampling: SamplingParams = field(default_factory=SamplingParams)
     revision_max_new_tokens: int = 64
     model_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    model_sampling: dict[str, dict[str, Any]] = field(default_factory=dict)  # [models."X".sampling] overrides
     classifier_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = ""
 
@@ -60,6 +61,11 @@ class Suite:
         known["sampling"] = SamplingParams(**known.get("sampling", {}))
         return cls(**known)
 
+    def sampling_for(self, model: str) -> SamplingParams:
+        """The suite's sampling with the model's own `[models."X".sampling]` values on top: a small
+        base model and a large chat model rarely want the same decoding."""
+        return SamplingParams(**{**self.sampling.as_dict(), **self.model_sampling.get(model, {})})
+
     def settings(self) -> dict[str, Any]:
         """What decides the numbers (not which cells): a run directory keeps one of these."""
         keep = {
@@ -68,6 +74,8 @@ class Suite:
         }
         out = {k: v for k, v in asdict(self).items() if k in keep}
         out["sampling"] = self.sampling.as_dict()
+        if self.model_sampling:
+            out["model_sampling"] = {m: dict(v) for m, v in sorted(self.model_sampling.items())}
         return out
 
     def budget(self) -> int:
@@ -111,6 +119,18 @@ def _type_name(t: type | tuple[type, ...]) -> str:
     return " or ".join(names.get(x, x.__name__) for x in ts)
 
 
+def _check_value(section: str, key: str, val: Any) -> str | None:
+    """Why `key = val` is not valid in `[section]`, or None."""
+    spec = _SPEC[section]
+    if key not in spec:
+        hint = nearest(key, spec)
+        return f"unknown key {key!r} in [{section}]" + (f"; did you mean {hint!r}?" if hint else f"; valid: {sorted(spec)}")
+    want = spec[key]
+    if not isinstance(val, want) or (isinstance(val, bool) and want in (int, (float, int), (int, list))):
+        return f"[{section}] {key} must be {_type_name(want)}, not {type(val).__name__} {val!r}"
+    return None
+
+
 def load_suite(path: str | Path) -> Suite:
     path = Path(path)
     if not path.is_file():
@@ -138,18 +158,23 @@ def load_suite(path: str | Path) -> Suite:
             for name, opts in value.items():
                 if not isinstance(opts, dict):
                     raise bad(f"[{top}.{name!r}] must be a table of options for that {top[:-1]}", name, top)
-                getattr(suite, "model_options" if top == "models" else "classifier_options")[name] = dict(opts)
+                opts = dict(opts)
+                if top == "models" and "sampling" in opts:
+                    own = opts.pop("sampling")
+                    section = f'models."{name}".sampling'
+                    if not isinstance(own, dict):
+                        raise bad(f'[{section}] must be a table of sampling values', "sampling", f'models."{name}"')
+                    for key, val in own.items():
+                        msg = _check_value("sampling", key, val)
+                        if msg:
+                            raise bad(msg.replace("[sampling]", f"[{section}]"), key, section)
+                    suite.model_sampling[name] = own
+                getattr(suite, "model_options" if top == "models" else "classifier_options")[name] = opts
             continue
-        spec = _SPEC[top]
         for key, val in value.items():
-            if key not in spec:
-                hint = nearest(key, spec)
-                raise bad(f"unknown key {key!r} in [{top}]" + (f"; did you mean {hint!r}?" if hint else f"; valid: {sorted(spec)}"),
-                          key, top)
-            want = spec[key]
-            ok = isinstance(val, want) and not (isinstance(val, bool) and want in (int, (float, int), (int, list)))
-            if not ok:
-                raise bad(f"[{top}] {key} must be {_type_name(want)}, not {type(val).__name__} {val!r}", key, top)
+            msg = _check_value(top, key, val)
+            if msg:
+                raise bad(msg, key, top)
             if top == "grid":
                 items = [val] if isinstance(val, str) else val
                 if not items or not all(isinstance(x, str) and x for x in items):
@@ -188,13 +213,17 @@ def check(suite: Suite) -> list[tuple[str, str, str]]:
         out.append(("calls_per_class", "generation", "calls_per_class must be 0 (automatic) or more"))
     if suite.demos_per_class < 1:
         out.append(("demos_per_class", "generation", "demos_per_class must be at least 1"))
-    s = suite.sampling
-    if not 0 <= s.temperature <= 5:
-        out.append(("temperature", "sampling", "temperature must be between 0 and 5"))
-    if not 0 < s.top_p <= 1:
-        out.append(("top_p", "sampling", "top_p must be in (0, 1]"))
-    if s.max_new_tokens < 1:
-        out.append(("max_new_tokens", "sampling", "max_new_tokens must be at least 1"))
+    sections = [("sampling", suite.sampling)]
+    sections += [(f'models."{m}".sampling', suite.sampling_for(m)) for m in suite.model_sampling]
+    for section, s in sections:
+        if not 0 <= s.temperature <= 5:
+            out.append(("temperature", section, f"[{section}] temperature must be between 0 and 5"))
+        if not 0 < s.top_p <= 1:
+            out.append(("top_p", section, f"[{section}] top_p must be in (0, 1]"))
+        if not 0 < s.repetition_penalty <= 5:
+            out.append(("repetition_penalty", section, f"[{section}] repetition_penalty must be in (0, 5]"))
+        if s.max_new_tokens < 1:
+            out.append(("max_new_tokens", section, f"[{section}] max_new_tokens must be at least 1"))
     if len(set(suite.seeds)) != len(suite.seeds):
         out.append(("seeds", "evaluation", "seeds must not repeat"))
     return out

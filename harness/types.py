@@ -164,7 +164,7 @@ class GenerationContext:
     language: Language
     engine: Any  # harness.cache.CachedEngine: an Engine with a cache in front
     per_class: int
-    seed: int
+    seed: int  # sampling seed of this cell: (run seed, task, language, strategy, model)
     sampling: SamplingParams
     calls_per_class: int  # budget of LLM requests per class, after which the shortfall is recorded
     samples_per_request: int
@@ -178,6 +178,8 @@ class GenerationContext:
     summarizer: Any = None  # engine writing label summaries; None: `engine` itself
     run_dir: Path | None = None  # where per-run artefacts shared by cells (label summaries) are stored
     options: Mapping[str, Any] = field(default_factory=dict)
+    run_seed: int = 0  # the suite's generation seed: demonstrations are drawn from it, shared by every cell
+    summary_sampling: SamplingParams | None = None  # the summarizer's decoding; None: `sampling`
 
 
 @dataclass
@@ -193,6 +195,11 @@ class Strategy(ABC):
     def unavailable(self, task: Task, language: Language) -> str | None:
         """Why this strategy cannot run for the pair, or None."""
         return None
+
+    def fingerprint(self) -> str:
+        """Changes when the strategy's prompts, parser or code change; part of its cells' identity,
+        so a run directory never resumes a cell made by another method."""
+        return self.name
 
     def expected_calls(self, task: Task, per_class: int, samples_per_request: int) -> int:
         """A planning estimate of LLM requests for one cell (printed by --dry-run)."""

@@ -23,7 +23,7 @@ def test_globs_and_comma_lists(reg):
     plan = build_plan(s, reg)
     assert {c.language for c in plan.gen_cells} == {"sw", "th", "te"}
     assert {c.strategy for c in plan.gen_cells} == {"target-demos", "target-demos+sl", "target-demos+revision",
-                                                    "target-demos+sl+revision"}
+                                                    "target-demos+sl+revision", "target-demos+desc", "target-demos+lid"}
 
 
 def test_language_filters_accept_every_code(reg):
@@ -50,7 +50,7 @@ def test_unavailable_pairs_are_listed_with_reasons(reg):
     assert "no gold train" in reasons[("sl", "gold")]
     assert "target-language demonstrations" in reasons[("sl", "target-demos")]
     runnable = {c.strategy for c in plan.gen_cells}
-    assert runnable == {"zero-shot", "sl", "english-demos+sl", "english-demos+revision"}
+    assert runnable == {"zero-shot", "sl", "english-demos+sl", "english-demos+revision", "zero-shot+desc", "zero-shot+lid"}
     assert all(c.language == "sl" for c in plan.gen_cells)
     assert not [c for c in plan.eval_cells if c.strategy == "gold"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,13 @@ class Scripted(Engine):
 
     def generate(self, requests):
         self.requests.extend(requests)
-        return [[Completion(self.reply(r, i), 10, 5) for i in range(r.n)] for r in requests]
+        return [[Completion(self.answer(r, i), 10, 5) for i in range(r.n)] for r in requests]
+
+    def answer(self, r, i):
+        text = r.messages[-1].content if r.messages else r.prompt
+        if "short description of the intent" in text and self.reply.__name__ != "reply_with_summary":
+            return "This intent involves what the examples ask for."
+        return self.reply(r, i)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +51,15 @@ def context(reg, engine, tmp_path, strategy_task="massive10", lang="de", per_cla
 
 def label_of(req):
     text = req.messages[-1].content if req.messages else req.prompt
-    return text.split('label "')[1].split('"')[0]
+    return re.search(r"can have the label: (\S+)", text).group(1)
+
+
+def is_revision(req):
+    return "excellent classifier" in req.messages[0].content
+
+
+def revised_text(req):
+    return req.messages[-1].content.split("Input: ")[1].rsplit(" Answer:", 1)[0]
 
 
 def test_budget_bounds_a_model_that_never_delivers(reg, tmp_path):
@@ -74,9 +89,8 @@ def test_batches_cover_all_classes_and_dedup_is_stable(reg, tmp_path):
 
 def test_revision_keeps_only_first_word_yes(reg, tmp_path):
     def reply(r, i):
-        if "Answer" in r.messages[-1].content and "Example:" in r.messages[-1].content:
-            text = r.messages[-1].content.split("Example: ")[1].split("\n")[0]
-            return "Yes, fits." if "gut" in text else "Not yes: wrong label"
+        if is_revision(r):
+            return "Yes, fits." if "gut" in revised_text(r) else "Not yes: wrong label"
         lab = label_of(r)
         return f"{lab} gut gemacht heute\n{lab} schlecht gemacht heute" if i == 0 else f"{lab} gut nochmal heute"
 
@@ -91,29 +105,31 @@ def test_revision_keeps_only_first_word_yes(reg, tmp_path):
 def test_target_demos_come_from_the_target_language(reg, tmp_path):
     eng = Scripted(lambda r, i: "")
     reg.strategy("target-demos").generate(context(reg, eng, tmp_path, budget=1))
-    demos = json.loads((tmp_path / "cell" / "candidates.json").read_text())["demos"]
+    record = json.loads((tmp_path / "cell" / "candidates.json").read_text())["demos"]
+    demos = json.loads((tmp_path / record["file"]).read_text())["demos"]
     german = {e.text for e in reg.task("massive10").load("de", "train")}
     assert all(d in german for ds in demos.values() for d in ds) and all(len(ds) == 2 for ds in demos.values())
 
 
 def test_label_summaries_written_once_and_used(reg, tmp_path):
-    def reply(r, i):
+    def reply_with_summary(r, i):
         content = r.messages[-1].content
-        if "describe what the label" in content:
-            return "This label covers asking for a thing. Extra sentence."
+        if "generate a short description of the intent" in content:
+            return "Description: This intent involves asking for a thing. Extra sentence"
         return f"{label_of(r)} erste Zeile hier"
 
-    eng = Scripted(reply)
+    eng = Scripted(reply_with_summary)
     reg.strategy("sl").generate(context(reg, eng, tmp_path, per_class=1))
     summary = json.loads(next((tmp_path / "summaries").glob("massive10.*.json")).read_text())["summaries"]
-    assert summary["alarm_query"] == "This label covers asking for a thing."
-    gen = [r for r in eng.requests if "which means: This label covers asking for a thing" in r.messages[-1].content]
+    assert summary["alarm_query"] == "This intent involves asking for a thing."  # the reference's clean-up
+    clause = "which has the following meaning: This intent involves asking for a thing."
+    gen = [r for r in eng.requests if clause in r.messages[-1].content]
     assert len(gen) == 10
 
 
 def test_faithful_mode_window_and_loose_yes(reg, tmp_path):
     def reply(r, i):
-        if "Example:" in r.messages[-1].content:
+        if is_revision(r):
             return "Not yes"
         lab = label_of(r)
         return f"Here you go\n1. {lab} ok.\n2. {lab} kurz und gut genug hier.\n3. " + "x" * 150 + "."

@@ -37,7 +37,7 @@ def test_wrong_type_names_line(tmp_path):
 
 def test_range_check_names_line(tmp_path):
     p = write(tmp_path, '[sampling]\ntop_p = 1.5\n')
-    with pytest.raises(BenchError, match=r"s.toml:2: top_p must be in"):
+    with pytest.raises(BenchError, match=r"s.toml:2: \[sampling\] top_p must be in"):
         load_suite(p)
 
 

@@ -1,12 +1,13 @@
 """Strategies as combinations of ingredients: demonstrations (none, English or target language),
-a label summary, and LLM revision. The paper's seven strategies and zero-shot are recipes; a
-contributor builds a new one the same way (see README: "Adding a strategy")."""
+a label summary, LLM revision, and two the paper does not have: the task description in the prompt
+(`+desc`) and a language-identification filter (`+lid`). The paper's seven strategies and zero-shot
+are recipes; a contributor builds a new one the same way (see README: "Adding a strategy")."""
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from harness.cache import digest
@@ -21,28 +22,38 @@ from harness.types import (
     Strategy,
     Task,
 )
-from plugins.strategies import parsing, prompts
+from plugins.strategies import demos as demo_draws
+from plugins.strategies import language_id, parsing, prompts
+from plugins.strategies.demos import DEMO_TOKENS, DemoSelector, random_demos
 from plugins.strategies.summaries import label_summaries
 
-DemoSelector = Callable[[Sequence[str], int, random.Random], list[str]]
-Filter = Callable[[str, str, GenerationContext], str | None]  # (text, label, ctx) -> rejection reason or None
+__all__ = ["DEMO_TOKENS", "ComposedStrategy", "Recipe", "random_demos", "method_fingerprint"]
 
-DEMO_TOKENS = 128  # demos are cut to this many whitespace tokens, as in the reference code
+_METHOD_SOURCES = ("compose.py", "parsing.py", "demos.py", "language_id.py", "prompts.py", "summaries.py")
 
 
-def random_demos(pool: Sequence[str], k: int, rng: random.Random) -> list[str]:
-    return rng.sample(list(pool), min(k, len(pool)))
+def method_fingerprint() -> str:
+    """Identity of the method's code and prompts: a cell made by other prompts or another parser is
+    another cell, never a finished one to resume."""
+    here = Path(__file__).parent
+    return digest([prompts.templates_digest()] + [(here / n).read_bytes().hex() for n in _METHOD_SOURCES])[:16]
 
 
 @dataclass(frozen=True)
 class Recipe:
     demos: Literal["none", "english", "target"] = "none"
-    summary: bool = False
+    summary: bool = False  # the label summary in the generation prompt (the reviser always has it)
     revision: bool = False
+    describe: bool = False  # the task description and text kind in every prompt (not in the paper)
+    language_filter: bool = False  # reject candidates the language check flags (where it is reliable)
     k: int | None = None  # demos per class; None: the suite's demos_per_class
     select: DemoSelector = random_demos
-    filters: tuple[Filter, ...] = field(default=())
+    filters: tuple[Any, ...] = field(default=())  # (text, label, ctx) -> rejection reason or None
     near_duplicates: float = 0.0  # > 0: reject a text whose char-3-gram Jaccard similarity to an accepted one reaches this
+
+    @property
+    def needs_summaries(self) -> bool:
+        return self.summary or self.revision
 
 
 class ComposedStrategy(Strategy):
@@ -56,8 +67,18 @@ class ComposedStrategy(Strategy):
         parts = [{"none": "no demonstrations", "english": "English demonstrations",
                   "target": "target-language demonstrations"}[r.demos]]
         parts.append("label summary" if r.summary else "no label summary")
-        parts.append("LLM revision" if r.revision else "no revision")
+        parts.append("LLM revision (judged with the label summary)" if r.revision else "no revision")
+        if r.describe:
+            parts.append("task description in the prompt")
+        if r.language_filter:
+            parts.append("language-identification filter")
         return ", ".join(parts)
+
+    def fingerprint(self) -> str:
+        r = self.recipe
+        return digest([self.name, r.demos, r.summary, r.revision, r.describe, r.language_filter, r.k,
+                       getattr(r.select, "__qualname__", "custom"), [getattr(f, "__qualname__", "f") for f in r.filters],
+                       r.near_duplicates, method_fingerprint()])[:16]
 
     # -- planning ------------------------------------------------------------------------------
     def unavailable(self, task: Task, language: Language) -> str | None:
@@ -65,7 +86,7 @@ class ComposedStrategy(Strategy):
             why = task.unavailable(language.code, "train")
             if why:
                 return f"needs target-language demonstrations: {why}"
-        if self.recipe.demos == "english" or (self.recipe.summary and not task.label_summaries):
+        if self.recipe.demos == "english" or (self.recipe.needs_summaries and not task.label_summaries):
             if "en" not in task.languages() or task.unavailable("en", "train"):
                 return "needs English gold train examples (demonstrations or label summaries)"
         return None
@@ -80,36 +101,38 @@ class ComposedStrategy(Strategy):
 
     # -- generation ----------------------------------------------------------------------------
     def prepare(self, ctx: GenerationContext) -> None:
-        if self.recipe.summary:
+        if self.recipe.needs_summaries:
             label_summaries(ctx)
 
     def generate(self, ctx: GenerationContext) -> GenerationResult:
         task, lang, r = ctx.task, ctx.language, self.recipe
         labels = list(task.labels)
-        rng = random.Random(ctx.seed)
         chat = ctx.engine.is_chat
         k = r.k or ctx.demos_per_class
 
         demos: dict[str, list[str]] = {lab: [] for lab in labels}
+        demo_record: dict[str, Any] | None = None
         if r.demos != "none":
-            pool = task.load(lang.code if r.demos == "target" else "en", "train")
-            by_label: dict[str, list[str]] = {lab: [] for lab in labels}
-            for ex in pool:
-                by_label[ex.label].append(ex.text)
-            for lab in labels:
-                demos[lab] = [" ".join(d.split()[:DEMO_TOKENS]) for d in r.select(by_label[lab], k, rng)]
-        summaries: Mapping[str, str] = label_summaries(ctx) if r.summary else {}
+            source = "target" if r.demos == "target" else "english"
+            demos, demo_file, demo_digest = demo_draws.shared(task, lang.code, source, k, ctx.run_seed, ctx.run_dir,
+                                                              r.select)
+            demo_record = {"source": source, "k": k, "file": f"demos/{demo_file}", "digest": demo_digest}
+        summaries: Mapping[str, str] = label_summaries(ctx) if r.needs_summaries else {}
+        description = prompts.description_block(task.description, task.text_kind) if r.describe else ""
 
         gold_src = lang.code if not task.unavailable(lang.code, "train") else "en"
         gold_lengths = [len(e.text) for e in task.load(gold_src, "train")] if not task.unavailable(gold_src, "train") else []
         window = (10, 100) if ctx.faithful else parsing.length_window(gold_lengths)
+        lid_known = language_id.known(lang.code, lang.iso) or parsing.in_script("a", lang.script) is not None
+        lid_filter = r.language_filter and language_id.used_as_filter(lang.code)
 
-        accepted: dict[str, list[str]] = {lab: [] for lab in labels}
-        seen: set[str] = {parsing.normalise(d) for ds in demos.values() for d in ds}
+        accepted: dict[str, list[dict[str, Any]]] = {lab: [] for lab in labels}
+        # the reference keeps copies of its demos; the harness does not count them as new data
+        seen: set[str] = set() if ctx.faithful else {parsing.normalise(d) for ds in demos.values() for d in ds}
         calls = dict.fromkeys(labels, 0)
         grams: dict[str, list[set[str]]] = {lab: [] for lab in labels}
         candidates: list[dict[str, Any]] = []
-        counts = {"parsed": 0, "duplicates": 0, "rejected": 0}  # copies of demos count as duplicates
+        counts = {"parsed": 0, "duplicates": 0, "rejected": 0, "off_language": 0, "language_checked": 0}
         target_total = ctx.per_class * len(labels)
         round_no = 0
         while True:
@@ -118,7 +141,8 @@ class ComposedStrategy(Strategy):
                 need = ctx.per_class - len(accepted[lab])
                 if need <= 0 or calls[lab] >= ctx.calls_per_class:
                     continue
-                req, prompt_text = self._request(ctx, lab, demos[lab], summaries.get(lab), need, chat, round_no)
+                req, prompt_text = self._request(ctx, lab, demos[lab], summaries.get(lab) if r.summary else None,
+                                                 chat, round_no, description)
                 batch.append((lab, req, prompt_text))
                 calls[lab] += 1
             if not batch:
@@ -135,18 +159,26 @@ class ComposedStrategy(Strategy):
                         counts["parsed"] += 1
                         cand = {"round": round_no, "label": lab, "text": text}
                         candidates.append(cand)
+                        off = language_id.off_language(text, lang.code, lang.iso, lang.script)
+                        cand["off_language"] = off
+                        if off is not None:
+                            counts["language_checked"] += 1
+                            counts["off_language"] += bool(off)
                         reason = self._check(text, lab, prompt_text, window, seen, ctx, grams[lab])
+                        if not reason and lid_filter and off:
+                            reason = f"not in {lang.name} (language identification)"
                         if reason:
                             cand["status"] = reason
                             key = "duplicates" if reason == "duplicate" else "rejected"
                             counts[key] += 1
                             continue
-                        seen.add(parsing.normalise(text))
+                        if not ctx.faithful:
+                            seen.add(parsing.normalise(text))
                         if r.near_duplicates > 0:
                             grams[lab].append(parsing.char_ngrams(parsing.normalise(text)))
                         fresh.append(cand)
             if r.revision and fresh:
-                self._revise(ctx, fresh, summaries, chat)
+                self._revise(ctx, fresh, summaries, chat, description)
             for cand in fresh:
                 lab = cand["label"]
                 if cand.get("verdict", "yes") != "yes":
@@ -156,34 +188,62 @@ class ComposedStrategy(Strategy):
                     cand["status"] = "surplus"
                 else:
                     cand["status"] = "accepted"
-                    accepted[lab].append(cand["text"])
+                    accepted[lab].append(cand)
             ctx.progress(sum(len(v) for v in accepted.values()), target_total)
             round_no += 1
+        if ctx.faithful:
+            self._faithful_dedup(accepted, counts)
 
         ctx.workdir.mkdir(parents=True, exist_ok=True)
         write_json(ctx.workdir / "candidates.json", {"strategy": self.name, "window": list(window),
-                                                     "demos": demos, "summaries": dict(summaries),
+                                                     "demos": demo_record, "summaries": dict(summaries),
                                                      "candidates": candidates})
-        examples = [Example(t, lab) for lab in labels for t in accepted[lab]]
-        return GenerationResult(examples, self._stats(ctx, examples, counts, calls, gold_lengths, labels))
+        examples = [Example(c["text"], lab) for lab in labels for c in accepted[lab]]
+        stats = self._stats(ctx, examples, counts, calls, gold_lengths, labels)
+        stats["off_language_accepted"] = sum(1 for lab in labels for c in accepted[lab] if c.get("off_language"))
+        stats["demos"] = demo_record
+        stats["language_check"] = ("lingua" if language_id.known(lang.code, lang.iso)
+                                   else "script" if lid_known else None)
+        stats["language_filter"] = lid_filter
+        if r.language_filter and not lid_filter:
+            stats["language_filter_note"] = (f"not applied to {lang.code}: the check rejects over 2% of real gold text "
+                                             "(benchmarks/README.md); reported only")
+        return GenerationResult(examples, stats)
 
-    def _request(self, ctx: GenerationContext, label: str, demos: list[str], summary: str | None, need: int,
-                 chat: bool, round_no: int) -> tuple[GenerationRequest, str]:
-        task, lang = ctx.task, ctx.language
+    @staticmethod
+    def _faithful_dedup(accepted: dict[str, list[dict[str, Any]]], counts: dict[str, int]) -> None:
+        """The reference counts copies toward the target and deduplicates (within a class) only at the
+        end, so a class can end short. Its `list(set(...))` keeps an arbitrary subset; the first
+        occurrences are kept here, so the result is reproducible."""
+        for lab, cands in accepted.items():
+            kept, texts = [], set()
+            for c in cands:
+                if c["text"] in texts:
+                    c["status"] = "duplicate"
+                    counts["duplicates"] += 1
+                else:
+                    texts.add(c["text"])
+                    kept.append(c)
+            accepted[lab] = kept
+
+    def _request(self, ctx: GenerationContext, label: str, demos: list[str], summary: str | None, chat: bool,
+                 round_no: int, description: str) -> tuple[GenerationRequest, str]:
+        lang = ctx.language
         seed = int(digest([ctx.seed, label, round_no])[:8], 16)
         if chat:
-            count = min(need + 2, 50)
-            messages = prompts.generation_chat(description=task.description, text_kind=task.text_kind,
-                                               language=lang.name, label=label, count=count, summary=summary, demos=demos)
+            messages = prompts.generation_chat(language=lang.name, label=label, count=ctx.per_class + 2,
+                                               summary=summary, demos=demos, description=description,
+                                               faithful=ctx.faithful)
             return (GenerationRequest(ctx.sampling, seed, n=ctx.samples_per_request, messages=messages),
                     "\n".join(m.content for m in messages))
-        prompt = prompts.generation_base(description=task.description, text_kind=task.text_kind, language=lang.name,
-                                         label=label, summary=summary, demos=demos)
+        prompt = prompts.generation_base(language=lang.name, label=label, summary=summary, demos=demos,
+                                         description=description)
         return GenerationRequest(ctx.sampling, seed, n=ctx.samples_per_request, prompt=prompt), prompt
 
     def _check(self, text: str, label: str, prompt_text: str, window: tuple[int, int], seen: set[str],
                ctx: GenerationContext, accepted_grams: list[set[str]] = ()) -> str | None:
-        if not window[0] <= len(text) <= window[1]:
+        # the reference measures its 10-100 window before stripping spaces, inside its parser
+        if not ctx.faithful and not window[0] <= len(text) <= window[1]:
             return f"length {len(text)} outside {window[0]}-{window[1]}"
         norm = parsing.normalise(text)
         if norm in seen:
@@ -202,15 +262,15 @@ class ComposedStrategy(Strategy):
         return None
 
     def _revise(self, ctx: GenerationContext, cands: list[dict[str, Any]], summaries: Mapping[str, str],
-                chat: bool) -> None:
-        task, lang = ctx.task, ctx.language
+                chat: bool, description: str) -> None:
+        lang = ctx.language
         params = SamplingParams(temperature=ctx.sampling.temperature, top_p=ctx.sampling.top_p,
                                 repetition_penalty=ctx.sampling.repetition_penalty,
                                 max_new_tokens=ctx.revision_max_new_tokens)
         reqs = []
         for c in cands:
-            p = prompts.revision(chat, description=task.description, language=lang.name, label=c["label"],
-                                 summary=summaries.get(c["label"]), text=c["text"])
+            p = prompts.revision(chat, language=lang.name, label=c["label"], summary=summaries[c["label"]],
+                                 text=c["text"], description=description)
             seed = int(digest([ctx.seed, "revision", c["label"], c["text"]])[:8], 16)
             reqs.append(GenerationRequest(params, seed, n=1, messages=p) if chat
                         else GenerationRequest(params, seed, n=1, prompt=p, stop=("\n",)))
@@ -241,6 +301,9 @@ class ComposedStrategy(Strategy):
             "distinct_1": round(parsing.distinct_n(texts, 1), 4),
             "distinct_2": round(parsing.distinct_n(texts, 2), 4),
             "off_script": len(off),
+            # the share of what the model wrote that the language check flags (before any filter)
+            "off_language_rate": (round(counts["off_language"] / counts["language_checked"], 4)
+                                  if counts["language_checked"] else None),
         }
 
 
@@ -253,4 +316,12 @@ PAPER = [
     ("target-demos+sl", Recipe(demos="target", summary=True)),
     ("target-demos+revision", Recipe(demos="target", revision=True)),
     ("target-demos+sl+revision", Recipe(demos="target", summary=True, revision=True)),
+]
+
+#: ingredients beyond the paper, so that their effect is measured, not baked into every row
+EXTRA = [
+    ("zero-shot+desc", Recipe(describe=True)),
+    ("target-demos+desc", Recipe(demos="target", describe=True)),
+    ("zero-shot+lid", Recipe(language_filter=True)),
+    ("target-demos+lid", Recipe(demos="target", language_filter=True)),
 ]

@@ -7,16 +7,28 @@ they wrap the whole line, so apostrophes inside words (Welsh "i'r", English "don
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-_NUMBER = re.compile(r"^\s*(?:\(?\d{1,3}[.)\]:]|\d{1,3}\s+-|[-*•·▪►–—+]|#{1,3})\s*")
+_NUMBER = re.compile(r"^\s*(?:\(?\d{1,3}[.)\]:]|\d{1,3}\s+-|[-*•·▪►–—+](?=\s)|#{1,3})\s*")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _PAIRS = [('"', '"'), ("'", "'"), ("“", "”"), ("„", "“"), ("‘", "’"), ("«", "»"), ("»", "«"), ("「", "」"), ("`", "`")]
-_PREAMBLE = re.compile(r"^(here\s+(are|is)|sure\b|okay\b|certainly\b|of course\b|examples?\b|below\b|the following\b)",
+_PREAMBLE = re.compile(r"^(here\s+(are|is|you go)|sure\b|okay\b|ok\b|certainly\b|of course\b|absolutely\b|great\b|"
+                       r"alright\b|examples?\b|below\b|the following\b|i('ll| will| have|'ve)\b|as requested\b)",
                        re.IGNORECASE)
+_ABOUT_THE_LIST = re.compile(r"\b(examples?|samples?|sentences?|utterances?|requests?|texts?|list|phrases?)\b", re.IGNORECASE)
+_CHATTER = re.compile(
+    r"^(i hope|hope (this|these|that)|let me know|do you (want|need)|would you like|want me to|shall i|should i|"
+    r"feel free|if you (need|want|would|have)|i can (also )?(generate|provide|create|write|give|make)|"
+    r"(please )?note\b|these (examples|sentences|samples)|this list|enjoy\b|thanks?\b|thank you|happy to|"
+    r"i('ve| have) (generated|written|created|provided|tried)|is there anything|anything else|good luck)",
+    re.IGNORECASE)
+_TRAILING_GLOSS = re.compile(r"\s*[\(\[](translation|translated|meaning|english|in english|literally|lit\.)\b[^\)\]]*[\)\]]\s*$",
+                             re.IGNORECASE)
+_QUOTED_THEN_GLOSS = re.compile(r'^(["“„«])(.+?)(["”“»])\s*(?:[-–—:(\[].*)$')
 
 
 def _loose_quotes(text: str, q: str) -> int:
@@ -43,20 +55,66 @@ def strip_wrapping_quotes(text: str) -> str:
 
 def clean_line(line: str) -> str:
     line = line.strip()
+    line = re.sub(r"^\*\*(?:example|sample|text|utterance|sentence)\s*\d*\s*[:.]?\*\*:?\s*", "", line, flags=re.I)
     for _ in range(2):  # "2) - text" carries two markers
         line = _NUMBER.sub("", line, count=1)
-    line = re.sub(r"^\*\*(.+?)\*\*:?\s*", r"\1 ", line).strip()  # markdown bold lead-ins
+    line = re.sub(r"^\*\*(?:example|sample|text|utterance|sentence)?\s*\d*\s*[:.]?\*\*:?\s*", "", line, flags=re.I)
+    line = re.sub(r"^\*\*[^*]+?(?::\*\*|\*\*:)\s*(?=\S)", "", line)  # "**Label:** text": the label goes
+    line = re.sub(r"^\*\*(.+?)\*\*\s*", r"\1 ", line).strip()  # "**Bold** text": the words stay
+    line = re.sub(r"^(\*{1,2}|_)(.+)\1$", r"\2", line).strip()  # *emphasised* or **bold** whole line
+    m = _QUOTED_THEN_GLOSS.match(line)  # "Weka kengele" - (Set an alarm)
+    if m:
+        line = m.group(2)
+    line = _TRAILING_GLOSS.sub("", line)  # text (Translation: ...)
     line = strip_wrapping_quotes(line)
     return re.sub(r"\s+", " ", line).strip()
 
 
+def _one_line_list(reply: str) -> list[str] | None:
+    """A reply written as one Python-style list (`['a', 'b']`), which chat models produce when the
+    prompt shows its demonstrations that way; None for any other reply."""
+    text = reply.strip()
+    if "\n" in text or not text.startswith(("['", '["')):
+        return None
+    try:
+        value = ast.literal_eval(text if text.endswith(("']", '"]')) else text + text[1] + "]")
+    except (ValueError, SyntaxError):
+        sep = "', '" if text.startswith("['") else '", "'
+        value = text.strip("[]").strip("'\"").split(sep)
+    if not isinstance(value, list):
+        return None
+    return [str(x) for x in value]
+
+
+def is_chatter(text: str) -> bool:
+    """A line that talks about the examples instead of being one: offers, thanks, notes."""
+    return bool(_CHATTER.match(text))
+
+
+def is_preamble(text: str) -> bool:
+    """A lead-in ("Here are 10 examples in Swahili", "Sure!"), with or without a colon."""
+    if text.endswith(":"):
+        return True
+    return bool(_PREAMBLE.match(text)) and (text.endswith(("!", ":")) or bool(_ABOUT_THE_LIST.search(text)))
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
 def split_reply(reply: str, *, continuation: bool, truncated: bool) -> list[str]:
-    """Candidate lines of a reply.
+    """Candidate lines of a reply: only the examples, not what the model says around them.
 
     `continuation`: the reply continues a numbered list whose next number the prompt opened, so
     its first line is an item and the list ends at the first line that is not a numbered item.
+    Otherwise, when the reply holds a list (two or more numbered or bulleted lines), only the
+    list's top-level items are kept: preambles, headings, explanations under an item and closing
+    offers are not examples. A reply of plain lines loses its lead-in and its chatter.
     `truncated`: the reply hit the token limit, so its last line is probably cut off and dropped.
     """
+    listed = _one_line_list(reply)
+    if listed is not None:
+        return [t for t in (clean_line(x) for x in listed) if t]
     raw = reply.replace("\r\n", "\n").split("\n")
     if truncated and raw:
         raw = raw[:-1]
@@ -71,31 +129,55 @@ def split_reply(reply: str, *, continuation: bool, truncated: bool) -> list[str]
         if continuation and i > 0 and not _NUMBER.match(line):
             break
         lines.append(line)
+    if not continuation:
+        items = [ln for ln in lines if _NUMBER.match(ln)]
+        if len(items) >= 2:
+            top = min(_indent(ln) for ln in items)
+            lines = [ln for ln in items if _indent(ln) == top]
     out = []
     for line in lines:
         text = clean_line(line)
-        if not text:
+        if not text or is_chatter(text):
             continue
-        if not continuation and text.endswith(":") and (_PREAMBLE.match(text) or len(out) == 0):
-            continue  # "Here are 10 examples:" and similar lead-ins
+        if not continuation and is_preamble(text):
+            continue
         out.append(text)
     return out
 
 
+_REF_QUOTES = ("‘", "’", "”", "“", "„", '"', "'", "*")
+_REF_NUMBER = re.compile(r"^(\d+)(?:\.|\))\s")
+
+
 def faithful_lines(reply: str) -> list[str]:
-    """The reference code's parsing: drop the first line and a last line without final punctuation,
-    strip numbering, and delete every quote character (apostrophes inside words included)."""
-    lines = [ln for ln in reply.split("\n") if ln.strip()]
-    lines = lines[1:]
-    if lines and not lines[-1].rstrip().endswith((".", "?", "!")):
-        lines = lines[:-1]
-    out = []
-    for ln in lines:
-        ln = re.sub(r"^\s*\d+[.)]\s*", "", ln).strip()
-        ln = ln.replace('"', "").replace("'", "").strip()
-        if ln:
-            out.append(ln)
-    return out
+    """The reference code's parsing, quirk for quirk: split on newlines (or, for a one-line list,
+    on `', '` or `", "`), delete every quote character and `*` (apostrophes inside words too),
+    always drop the first line ("Here are ..."), strip one leading "12. " or "3) ", keep lines of
+    10-100 characters (measured before stripping spaces), and always drop the last line."""
+    if "\n" in reply:
+        items = reply.split("\n")
+    elif "', '" in reply:
+        items = reply.split("', '")
+    elif '", "' in reply:
+        items = reply.split('", "')
+    else:
+        items = list(reply)  # the reference iterates the string's characters: nothing survives the window
+    cleaned = []
+    for item in items:
+        if len(item) > 0:
+            for q in _REF_QUOTES:
+                item = item.replace(q, "")
+            cleaned.append(item)
+    if len(cleaned) > 1:
+        cleaned = cleaned[1:]
+    numbered = []
+    for item in cleaned:
+        m = _REF_NUMBER.match(item)
+        numbered.append(item[m.end():] if m else item)
+    kept = [item.strip() for item in numbered if 10 <= len(item) <= 100]
+    if len(set(kept)) > 1:
+        kept = kept[:-1]
+    return kept
 
 
 def normalise(text: str) -> str:
@@ -155,10 +237,11 @@ def distinct_n(texts: Iterable[str], n: int) -> float:
 def verdict(reply: str, faithful: bool = False) -> str:
     """'yes', 'no' or 'unclear': the first word of the reply decides, not a 'yes' anywhere in it
     ("Not yes" and "yesterday" are not approvals). The faithful mode keeps the reference's
-    substring test."""
+    substring test ("eyes" and "no, not yes" approve)."""
     if faithful:
         return "yes" if "yes" in reply.lower() else "no"
-    m = re.match(r"^[\W_]*([^\W\d_]+)", reply.strip())
+    reply = re.sub(r"^[\W_]*(answer|verdict|output)\s*:\s*", "", reply.strip(), flags=re.IGNORECASE)
+    m = re.match(r"^[\W_]*([^\W\d_]+)", reply)
     if not m:
         return "unclear"
     word = m.group(1).casefold()

@@ -5,7 +5,6 @@ generation cache, never asked for twice)."""
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Mapping
 
 from harness.cache import digest
@@ -14,14 +13,22 @@ from harness.rundir import read_json, write_json
 from harness.types import GenerationContext, GenerationRequest, SamplingParams
 from plugins.strategies import prompts
 
+SUMMARY_TOKENS = 64  # as the reference's summarizer
 
-def _first_sentence(text: str, label: str, chat: bool) -> str:
-    text = text.strip().split("\n")[0].strip()
-    m = re.match(r"(.+?[.!?])(\s|$)", text)
-    sentence = (m.group(1) if m else text).strip().strip('"')
+
+def clean_summary(text: str, chat: bool) -> str:
+    """The reference's clean-up: one line, no double quotes, cut after the last full stop, and
+    anything up to a colon ("Description:") dropped. A base model continued "This intent involves",
+    so those words are put back in front."""
+    out = text.replace("\n", " ").replace('"', "")
+    if "." in out:
+        out = out[: out.rindex(".") + 1]
+    if ":" in out:
+        out = out[out.index(":") + 1 :]
+    out = " ".join(out.split())
     if not chat:
-        sentence = f'Texts with the label "{prompts.show_label(label)}" are {sentence}'
-    return sentence[:300]
+        out = f"This intent involves {out}"
+    return out[:500]
 
 
 def label_summaries(ctx: GenerationContext) -> Mapping[str, str]:
@@ -32,7 +39,8 @@ def label_summaries(ctx: GenerationContext) -> Mapping[str, str]:
     path = None
     if ctx.run_dir is not None:
         # the digest keeps two summarizers with long, similar names apart
-        path = ctx.run_dir / "summaries" / f"{slug(task.name)}.{slug(engine.name)[:40]}.{digest(engine.name)[:8]}.json"
+        key = digest([engine.name, prompts.templates_digest(), ctx.summary_examples])[:8]
+        path = ctx.run_dir / "summaries" / f"{slug(task.name)}.{slug(engine.name)[:40]}.{key}.json"
         if path.is_file():
             return read_json(path)["summaries"]
     rng = random.Random(int(digest(["summaries", task.name])[:8], 16))
@@ -40,17 +48,18 @@ def label_summaries(ctx: GenerationContext) -> Mapping[str, str]:
     by_label: dict[str, list[str]] = {lab: [] for lab in task.labels}
     for ex in english:
         by_label[ex.label].append(ex.text)
-    params = SamplingParams(temperature=ctx.sampling.temperature, top_p=ctx.sampling.top_p,
-                            repetition_penalty=ctx.sampling.repetition_penalty, max_new_tokens=60)
+    sampling = ctx.summary_sampling or ctx.sampling
+    params = SamplingParams(temperature=sampling.temperature, top_p=sampling.top_p,
+                            repetition_penalty=sampling.repetition_penalty, max_new_tokens=SUMMARY_TOKENS)
     reqs, shown = [], {}
     for lab in task.labels:
         examples = rng.sample(by_label[lab], min(ctx.summary_examples, len(by_label[lab])))
         shown[lab] = examples
-        p = prompts.summary(engine.is_chat, description=task.description, label=lab, examples=examples)
+        p = prompts.summary(engine.is_chat, label=lab, examples=examples)
         seed = int(digest(["summary", task.name, lab])[:8], 16)
         reqs.append(GenerationRequest(params, seed, n=1, messages=p) if engine.is_chat
                     else GenerationRequest(params, seed, n=1, prompt=p, stop=("\n",)))
-    out = {lab: _first_sentence(c[0].text, lab, engine.is_chat) for lab, c in zip(task.labels, engine.generate(reqs))}
+    out = {lab: clean_summary(c[0].text, engine.is_chat) for lab, c in zip(task.labels, engine.generate(reqs))}
     if path is not None:
         write_json(path, {"task": task.name, "model": engine.name, "summaries": out, "examples": shown})
     return out
