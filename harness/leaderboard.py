@@ -75,6 +75,9 @@ def manifest(plan: Plan, reg: Registry) -> dict[str, Any]:
         "generation_seed": plan.suite.seed,
         "git_commit": git_commit(),
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        # what the results were made from, as MTEB records a dataset revision
+        "data_fingerprints": plan.provenance.get("data", {}),
+        "method_fingerprints": plan.provenance.get("methods", {}),
     }
 
 

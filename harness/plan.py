@@ -12,9 +12,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness import __version__
 from harness.cache import digest
 from harness.errors import BenchError, unknown
 from harness.plugins import Registry
+from harness.provenance import key as provenance_key
+from harness.provenance import split_fingerprint
 from harness.suite import AXES, Suite
 from harness.types import Language
 
@@ -59,6 +62,7 @@ class Plan:
     settings_hash: str
     shard: tuple[int, int] | None = None  # (index, count) when this plan is one part of a larger one
     plan_hash: str = ""  # identity of the whole (unsharded) plan: the ids of all its cells
+    provenance: dict[str, dict[str, str]] = field(default_factory=dict)  # {"data": {...}, "methods": {...}}
 
     def __post_init__(self) -> None:
         if not self.plan_hash:
@@ -164,20 +168,30 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
 
     settings = suite.settings()
     settings_hash = digest(settings)[:16]
+    data_fps: dict[str, str] = {}
+
+    def fp_of(t: str, code: str, split: str) -> str | None:
+        fp = split_fingerprint(reg.tasks[t], code, split)
+        if fp is not None:
+            data_fps[provenance_key(t, code, split)] = fp
+        return fp
+
     gen_cells: list[GenCell] = []
     eval_cells: list[EvalCell] = []
     unavailable: list[dict[str, str]] = []
     languages: dict[tuple[str, str], Language] = {}
     expected = 0
     base = {k: v for k, v in settings.items() if k != "seeds"}
+    base["harness_version"] = __version__
     for t in tasks:
         task = reg.tasks[t]
-        fp = task.data_fingerprint()
         for code in langs[t]:
             lang = task.languages()[code]
             languages[(t, code)] = lang
             no_test = task.unavailable(code, "test")
             no_train = task.unavailable(code, "train")
+            if not no_test:  # what this pair's evaluation cells read: its train and test splits
+                fp = {"task": task.data_fingerprint(), "train": fp_of(t, code, "train"), "test": fp_of(t, code, "test")}
             if no_test:
                 unavailable.append({"task": t, "language": code, "strategy": "*", "model": "*", "reason": no_test})
                 continue
@@ -197,7 +211,9 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
                         unavailable.append({"task": t, "language": code, "strategy": s, "model": m, "reason": why})
                     continue
                 for m in models:
-                    cfg = {"kind": "generation", "task": t, "data": fp, "language": code, "strategy": s,
+                    reads = {f"{lc}/{split}": fp_of(t, lc, split) for lc, split in reg.strategies[s].reads(task, lang)}
+                    cfg = {"kind": "generation", "task": t, "data": {**fp, "generation_reads": reads}, "language": code,
+                           "strategy": s,
                            "method": reg.strategies[s].fingerprint(), "model": m,
                            "model_options": output_options(suite.model_options.get(m, {})),
                            **base, "sampling": suite.sampling_for(m).as_dict()}
@@ -213,7 +229,9 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
     # one engine load per model: generation cells grouped by model, in a stable order
     order = {m: i for i, m in enumerate(models)}
     gen_cells.sort(key=lambda c: order[c.model])
-    return Plan(suite, gen_cells, eval_cells, unavailable, languages, expected, settings_hash)
+    methods = {s: reg.strategies[s].fingerprint() for s in strategies}
+    return Plan(suite, gen_cells, eval_cells, unavailable, languages, expected, settings_hash,
+                provenance={"data": dict(sorted(data_fps.items())), "methods": methods})
 
 
 def apply_filters(suite: Suite, filters: dict[str, str | None]) -> Suite:
@@ -268,4 +286,4 @@ def shard_plan(plan: Plan, index: int, count: int) -> Plan:
     keep = {id(c) for c in evals}
     evals = [c for c in plan.eval_cells if id(c) in keep]  # plan order
     return Plan(plan.suite, gens, evals, plan.unavailable, plan.languages, sum(c.expected_calls for c in gens),
-                plan.settings_hash, shard=(index, count), plan_hash=plan.plan_hash)
+                plan.settings_hash, shard=(index, count), plan_hash=plan.plan_hash, provenance=plan.provenance)

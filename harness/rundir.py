@@ -52,6 +52,19 @@ def read_json(path: Path) -> Any:
         return json.load(fh)
 
 
+def _check_provenance(root: Path, old: dict[str, dict[str, str]], new: dict[str, dict[str, str]]) -> None:
+    """Refuse to resume a run whose gold data or method code changed since its cells were made."""
+    from harness.provenance import changed
+
+    what = {"data": "gold data", "methods": "strategy prompts or code"}
+    for part, label in what.items():
+        diff = changed(old.get(part, {}), new.get(part, {}))
+        if diff:
+            shown = ", ".join(diff[:3]) + (f" and {len(diff) - 3} more" if len(diff) > 3 else "")
+            raise BenchError(f"{root} was made from other {label}: {shown} changed since; its finished cells would "
+                             f"mix two versions. Use another --out, or delete that directory to start over")
+
+
 class RunDir:
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -96,13 +109,18 @@ class RunDir:
                     f"{self.root} holds a run with different settings ({', '.join(diff) or 'settings hash'} differ); "
                     f"use another --out, or delete that directory to start over"
                 )
+            _check_provenance(self.root, old.get("provenance") or {}, extra.get("provenance") or {})
             if old.get("shard") != extra.get("shard"):
                 def name(s):
                     return "the whole plan" if s is None else f"shard {s[0]}/{s[1]}"
                 raise BenchError(f"{self.root} holds {name(old.get('shard'))}, not {name(extra.get('shard'))}; "
                                  f"give each shard its own --out")
             # the latest plan run here is the one `bench merge` rebuilds
-            write_json(manifest, {**old, **extra, "settings_hash": settings_hash, "settings": settings})
+            merged = dict(extra)
+            if "provenance" in extra:
+                merged["provenance"] = {part: {**(old.get("provenance") or {}).get(part, {}), **values}
+                                        for part, values in extra["provenance"].items()}
+            write_json(manifest, {**old, **merged, "settings_hash": settings_hash, "settings": settings})
             return
         if self.root.exists() and any(self.root.iterdir()):
             raise BenchError(f"{self.root} is not empty and holds no run manifest; choose an empty or new --out")

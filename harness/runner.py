@@ -94,7 +94,7 @@ class Runner:
         self.run.open(plan.suite.settings(), plan.settings_hash, {
             "harness_version": __version__, "suite": plan.suite.name, "source": plan.suite.source,
             "plan_hash": plan.plan_hash, "shard": None if plan.shard is None else list(plan.shard),
-            "suite_config": plan.suite.to_dict(),
+            "suite_config": plan.suite.to_dict(), "provenance": plan.provenance,
         })
         write_json(self.run.root / "plan.json", plan.as_dict())
         for u in plan.unavailable:

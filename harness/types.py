@@ -201,6 +201,11 @@ class Strategy(ABC):
         so a run directory never resumes a cell made by another method."""
         return self.name
 
+    def reads(self, task: Task, language: Language) -> list[tuple[str, Split]]:
+        """The gold (language, split) pairs a generation cell reads; their data fingerprints are part
+        of its identity."""
+        return [(language.code, "train")] if not task.unavailable(language.code, "train") else []
+
     def expected_calls(self, task: Task, per_class: int, samples_per_request: int) -> int:
         """A planning estimate of LLM requests for one cell (printed by --dry-run)."""
         return len(task.labels)

@@ -91,6 +91,14 @@ class ComposedStrategy(Strategy):
                 return "needs English gold train examples (demonstrations or label summaries)"
         return None
 
+    def reads(self, task: Task, language: Language) -> list[tuple[str, str]]:
+        own = not task.unavailable(language.code, "train")
+        out = [(language.code, "train")] if own else []
+        english = self.recipe.demos == "english" or (self.recipe.needs_summaries and not task.label_summaries)
+        if (english or not own) and "en" in task.languages() and not task.unavailable("en", "train"):
+            out.append(("en", "train"))  # English demos, summaries, or the length window's fallback
+        return list(dict.fromkeys(out))
+
     def expected_calls(self, task: Task, per_class: int, samples_per_request: int) -> int:
         lines_per_sample = 5
         rounds = -(-per_class // (samples_per_request * lines_per_sample))
