@@ -170,11 +170,16 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
     settings_hash = digest(settings)[:16]
     data_fps: dict[str, str] = {}
 
+    seen_fps: dict[tuple[str, str, str], str | None] = {}
+
     def fp_of(t: str, code: str, split: str) -> str | None:
-        fp = split_fingerprint(reg.tasks[t], code, split)
-        if fp is not None:
-            data_fps[provenance_key(t, code, split)] = fp
-        return fp
+        if (t, code, split) not in seen_fps:  # each split is read and digested once per plan
+            fp = seen_fps[(t, code, split)] = split_fingerprint(reg.tasks[t], code, split)
+            if fp is not None:
+                data_fps[provenance_key(t, code, split)] = fp
+        return seen_fps[(t, code, split)]
+
+    methods = {s: reg.strategies[s].fingerprint() for s in strategies}
 
     gen_cells: list[GenCell] = []
     eval_cells: list[EvalCell] = []
@@ -214,7 +219,7 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
                     reads = {f"{lc}/{split}": fp_of(t, lc, split) for lc, split in reg.strategies[s].reads(task, lang)}
                     cfg = {"kind": "generation", "task": t, "data": {**fp, "generation_reads": reads}, "language": code,
                            "strategy": s,
-                           "method": reg.strategies[s].fingerprint(), "model": m,
+                           "method": methods[s], "model": m,
                            "model_options": output_options(suite.model_options.get(m, {})),
                            **base, "sampling": suite.sampling_for(m).as_dict()}
                     gid = f"{t}.{code}.{slug(s)}.{slug(m)}.{digest(cfg)[:10]}"
@@ -229,7 +234,6 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
     # one engine load per model: generation cells grouped by model, in a stable order
     order = {m: i for i, m in enumerate(models)}
     gen_cells.sort(key=lambda c: order[c.model])
-    methods = {s: reg.strategies[s].fingerprint() for s in strategies}
     return Plan(suite, gen_cells, eval_cells, unavailable, languages, expected, settings_hash,
                 provenance={"data": dict(sorted(data_fps.items())), "methods": methods})
 

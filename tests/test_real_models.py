@@ -33,7 +33,9 @@ def test_e5_logreg_gold_baseline_in_the_measured_range(task, lang, low, high, tm
 
 def test_default_generator_and_classifier_end_to_end(tmp_path):
     suite = write_suite(tmp_path / "s.toml", "gemma-3-270m", tasks=["sentiment"], languages=["sw"],
-                        strategies=["target-demos"], classifiers=["e5-logreg"], per_class=4, seeds=2)
+                        strategies=["target-demos"], classifiers=["e5-logreg"], per_class=4, seeds=2,
+                        # the default suite's decoding for this model: 24 tokens cut every line short
+                        extra='[models."gemma-3-270m".sampling]\nmax_new_tokens = 64\nrepetition_penalty = 1.0\n')
     out = bench("run", str(suite), "--out", str(tmp_path / "run"), "--no-progress")
     assert out.returncode == 0, out.stderr
     board = json.loads((tmp_path / "run" / "leaderboard.json").read_text())

@@ -53,7 +53,9 @@ def test_unreachable_source_is_one_clear_line(monkeypatch):
     monkeypatch.setenv("BENCH_DATA_MIRROR", "http://127.0.0.1:1")
     with pytest.raises(DataError, match="cannot download gold file .* use the offline copy with --data-dir"):
         Massive10().load("sw", "test")
-    # the CLI passes `remote` through (not resolved as a folder name); planning needs no file
+    # the CLI passes `remote` through (not resolved as a folder name); planning fingerprints the data
+    # each cell reads, so an unreachable source fails there, before any model loads, in one line
     out = bench("run", "--data-dir", "remote", "--tasks", "massive10", "--languages", "sw", "--dry-run",
                 env={"BENCH_DATA_MIRROR": "http://127.0.0.1:1"})
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 2 and "cannot download gold file http://127.0.0.1:1/kinit/intent/" in out.stderr
+    assert "Traceback" not in out.stderr
