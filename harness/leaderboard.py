@@ -15,12 +15,16 @@ import jsonschema
 from harness import __version__
 from harness.environment import device, git_commit, library_versions
 from harness.errors import BenchError
-from harness.metrics import gap, summary
+from harness.metrics import gap, paired_difference, summary
 from harness.plan import GOLD, Plan
 from harness.plugins import Registry
 from harness.rundir import RunDir, read_json, write_json
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+#: which variance every interval of a leaderboard covers, stated in each one
+INTERVALS = ("95% Student-t intervals over classifier seeds only: one generated set per cell and one fixed gold "
+             "subset, so the variance of generation and of the gold draw is not covered; paired differences "
+             "(gap to gold, comparisons) are paired by classifier seed; a single seed gives no interval (null)")
 
 
 @cache
@@ -47,6 +51,10 @@ def validate_file(path: str | Path) -> dict:
         data = read_json(path)
     except ValueError as exc:
         raise BenchError(f"{path} is not valid JSON: {exc}") from None
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if isinstance(version, str) and version != SCHEMA_VERSION:
+        raise BenchError(f"{path} has leaderboard schema {version}; this harness reads {SCHEMA_VERSION}. Rebuild it "
+                         f"by rerunning the `bench run` that made it (finished cells are kept, or refused with the reason)")
     problem = validation_error(data)
     if problem:
         raise BenchError(f"{path} is not a valid leaderboard: {problem}")
@@ -78,6 +86,7 @@ def manifest(plan: Plan, reg: Registry) -> dict[str, Any]:
         # what the results were made from, as MTEB records a dataset revision
         "data_fingerprints": plan.provenance.get("data", {}),
         "method_fingerprints": plan.provenance.get("methods", {}),
+        "intervals": INTERVALS,
     }
 
 
@@ -125,12 +134,13 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
         row = {
             "task": cell.task, "language": cell.language, "language_iso": lang.iso, "language_name": lang.name,
             "tier": lang.tier, "strategy": cell.strategy, "model": cell.model, "classifier": cell.classifier,
-            "cell_id": cell.source, "eval_id": cell.id, "train_size": data["train_size"], "scores": scores,
+            "cell_id": cell.source, "eval_id": cell.id, "train_size": data["train_size"],
+            "train_per_class": data["per_class"], "scores": scores,
             "generation": {k: gen[k] for k in ("requested", "accepted", "rejected", "duplicates", "llm_calls",
                                                "engine_calls", "prompt_tokens", "completion_tokens", "seconds",
                                                "per_class")},
             "gold": None if gold is None else {"macro_f1": gold["scores"]["macro_f1"], "accuracy": gold["scores"]["accuracy"],
-                                               "train_size": gold["train_size"]},
+                                               "train_size": gold["train_size"], "per_class": gold["per_class"]},
             "gap_to_gold": gap_block,
         }
         for extra in ("acceptance_rate", "duplicate_rate", "distinct_1", "distinct_2", "mean_length", "gold_mean_length",
@@ -138,6 +148,8 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
                       "demos"):
             if extra in gen:
                 row["generation"][extra] = gen[extra]
+        if data.get("floor"):
+            row["floor"] = data["floor"]
         if data.get("note"):
             row["note"] = data["note"]
         elif gold is None:
@@ -150,43 +162,107 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
         "gold": gold_rows,
         "unavailable": plan.unavailable,
         "summaries": summaries(results),
+        "comparisons": comparisons(results),
     }
 
 
-def summaries(results: list[dict]) -> dict[str, list]:
-    scored = [r for r in results if r["scores"]]
-    by_lang: dict[tuple, list[dict]] = {}
-    by_strat: dict[tuple, list[dict]] = {}
-    by_model: dict[tuple, list[dict]] = {}
-    for r in scored:
-        by_lang.setdefault((r["task"], r["language"], r["model"], r["classifier"]), []).append(r)
-        by_strat.setdefault((r["task"], r["strategy"], r["model"], r["classifier"]), []).append(r)
-        by_model.setdefault((r["model"], r["classifier"]), []).append(r)
+def _f1(r: dict) -> float:
+    """A row's mean macro-F1; a cell that could not be scored counts at its majority-class floor."""
+    return r["scores"]["macro_f1"]["mean"] if r["scores"] else (r.get("floor") or {}).get("macro_f1", 0.0)
 
-    def mean(xs: list[float]) -> float | None:
-        return sum(xs) / len(xs) if xs else None
+
+def _by_seed(r: dict, seeds: list[int]) -> dict[int, float]:
+    if r["scores"]:
+        return {x["seed"]: x["macro_f1"] for x in r["scores"]["per_seed"]}
+    return dict.fromkeys(seeds, _f1(r))  # the floor does not depend on the seed
+
+
+def _seeds(r: dict) -> list[int]:
+    return [x["seed"] for x in r["scores"]["per_seed"]] if r["scores"] else []
+
+
+def _compare(a: dict, b: dict) -> dict | None:
+    seeds = sorted(set(_seeds(a)) | set(_seeds(b)))
+    return paired_difference(_by_seed(a, seeds), _by_seed(b, seeds))
+
+
+def _gap_points(r: dict) -> float | None:
+    if r["gap_to_gold"]:
+        return r["gap_to_gold"]["points"]["mean"]
+    if not r["scores"] and r["gold"]:
+        return 100.0 * (r["gold"]["macro_f1"]["mean"] - _f1(r))
+    return None
+
+
+def _mean(xs: list[float]) -> float | None:
+    return sum(xs) / len(xs) if xs else None
+
+
+def comparisons(results: list[dict]) -> list[dict]:
+    """Every pair of strategies (same task, language, model, classifier) and of models (same task,
+    language, strategy, classifier): the paired difference over classifier seeds and a verdict."""
+    out = []
+    for kind, fixed in (("strategy", "model"), ("model", "strategy")):
+        groups: dict[tuple, list[dict]] = {}
+        for r in results:
+            groups.setdefault((r["task"], r["language"], r[fixed], r["classifier"]), []).append(r)
+        for (task, language, held, clf), rows in groups.items():
+            for i, a in enumerate(rows):
+                for b in rows[i + 1:]:
+                    diff = _compare(a, b)
+                    if diff is None:
+                        continue
+                    out.append({"task": task, "language": language, "classifier": clf, "compared": kind,
+                                fixed: held, "a": a[kind], "b": b[kind], "difference_points": diff["points"],
+                                "verdict": diff["verdict"],
+                                "floored": [x[kind] for x in (a, b) if not x["scores"]]})
+    return out
+
+
+def summaries(results: list[dict]) -> dict[str, list]:
+    by_lang: dict[tuple, list[dict]] = {}
+    by_group: dict[tuple, list[dict]] = {}
+    by_model: dict[tuple, list[dict]] = {}
+    for r in results:
+        by_lang.setdefault((r["task"], r["language"], r["model"], r["classifier"]), []).append(r)
+        by_group.setdefault((r["task"], r["model"], r["classifier"]), []).append(r)
+        by_model.setdefault((r["model"], r["classifier"]), []).append(r)
 
     lang_rows = []
     for (task, language, model, clf), rows in by_lang.items():
-        best = max(rows, key=lambda r: (r["scores"]["macro_f1"]["mean"], r["strategy"]))
+        top = max(rows, key=lambda r: (_f1(r), r["strategy"]))
+        # the best is a set: every strategy the top one is not distinguishably better than
+        best = sorted(r["strategy"] for r in rows
+                      if r is top or ((_compare(top, r) or {}).get("verdict") != "better"))
         lang_rows.append({
-            "task": task, "language": language, "model": model, "classifier": clf, "best_strategy": best["strategy"],
-            "best_macro_f1": best["scores"]["macro_f1"]["mean"],
-            "gold_macro_f1": best["gold"]["macro_f1"]["mean"] if best["gold"] else None,
-            "gap_points": best["gap_to_gold"]["points"]["mean"] if best["gap_to_gold"] else None,
+            "task": task, "language": language, "model": model, "classifier": clf, "best_strategy": top["strategy"],
+            "best_strategies": best, "best_macro_f1": _f1(top),
+            "gold_macro_f1": top["gold"]["macro_f1"]["mean"] if top["gold"] else None,
+            "gap_points": _gap_points(top), "floored": not top["scores"],
         })
     strat_rows = []
-    for (task, strategy, model, clf), rows in by_strat.items():
-        gaps = [r["gap_to_gold"]["points"]["mean"] for r in rows if r["gap_to_gold"]]
-        strat_rows.append({
-            "task": task, "strategy": strategy, "model": model, "classifier": clf,
-            "mean_macro_f1": mean([r["scores"]["macro_f1"]["mean"] for r in rows]),
-            "mean_gap_points": mean(gaps), "languages": len(rows),
-        })
+    for (task, model, clf), rows in by_group.items():
+        strategies = list(dict.fromkeys(r["strategy"] for r in rows))
+        langs = {s: {r["language"] for r in rows if r["strategy"] == s} for s in strategies}
+        common = set.intersection(*langs.values())  # complete case: languages every strategy covers
+        tiers = {r["language"]: r["tier"] for r in rows}
+        for tier in ("all", "high", "low"):
+            chosen = {lang for lang in common if tier == "all" or tiers[lang] == tier}
+            if not chosen:
+                continue
+            for s in strategies:
+                sel = [r for r in rows if r["strategy"] == s and r["language"] in chosen]
+                gaps = [g for g in (_gap_points(r) for r in sel) if g is not None]
+                strat_rows.append({
+                    "task": task, "strategy": s, "model": model, "classifier": clf, "tier": tier,
+                    "mean_macro_f1": _mean([_f1(r) for r in sel]), "mean_gap_points": _mean(gaps),
+                    "languages": len(sel), "floored": sum(1 for r in sel if not r["scores"]),
+                    "left_out": sorted(langs[s] - common),
+                })
     model_rows = []
     for (model, clf), rows in by_model.items():
-        gaps = [r["gap_to_gold"]["points"]["mean"] for r in rows if r["gap_to_gold"]]
-        model_rows.append({"model": model, "classifier": clf,
-                           "mean_macro_f1": mean([r["scores"]["macro_f1"]["mean"] for r in rows]),
-                           "mean_gap_points": mean(gaps), "cells": len(rows)})
+        gaps = [g for g in (_gap_points(r) for r in rows) if g is not None]
+        model_rows.append({"model": model, "classifier": clf, "mean_macro_f1": _mean([_f1(r) for r in rows]),
+                           "mean_gap_points": _mean(gaps), "cells": len(rows),
+                           "floored": sum(1 for r in rows if not r["scores"])})
     return {"by_language": lang_rows, "by_strategy": strat_rows, "by_model": model_rows}

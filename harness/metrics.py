@@ -20,16 +20,36 @@ def scores(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> d
     }
 
 
-def summary(values: Sequence[float]) -> dict[str, float | list[float] | int]:
+def summary(values: Sequence[float]) -> dict[str, float | list[float] | int | None]:
+    """Mean, sample standard deviation and a Student-t 95% interval. One value has no spread to
+    estimate: its std and interval are null, never a zero-width interval that claims certainty."""
     n = len(values)
     if n == 0:
         raise ValueError("no values")
     mean = sum(values) / n
     if n == 1:
-        return {"mean": mean, "std": 0.0, "ci95": [mean, mean], "n": 1}
+        return {"mean": mean, "std": None, "ci95": None, "n": 1}
     std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
     half = float(stats.t.ppf(0.975, n - 1)) * std / math.sqrt(n)
     return {"mean": mean, "std": std, "ci95": [mean - half, mean + half], "n": n}
+
+
+def paired_difference(a_by_seed: dict[int, float], b_by_seed: dict[int, float]) -> dict | None:
+    """a minus b in F1 points (0-100), paired over the classifier seeds both have (they share the
+    classifier's randomness), with a verdict: `better` or `worse` when the 95% interval excludes
+    zero, otherwise `not distinguishable` (also with fewer than two seeds)."""
+    seeds = sorted(set(a_by_seed) & set(b_by_seed))
+    if not seeds:
+        return None
+    out = summary([100.0 * (a_by_seed[s] - b_by_seed[s]) for s in seeds])
+    ci = out["ci95"]
+    if ci is not None and ci[0] > 0:
+        verdict = "better"
+    elif ci is not None and ci[1] < 0:
+        verdict = "worse"
+    else:
+        verdict = "not distinguishable"
+    return {"points": out, "verdict": verdict, "paired_seeds": seeds}
 
 
 def gap(gold_by_seed: dict[int, float], synth_by_seed: dict[int, float]) -> dict | None:

@@ -28,11 +28,10 @@ def _table(board: dict, key: GROUP, rows: list[dict]) -> tuple[list[str], list[l
     langs = list(dict.fromkeys(r["language"] for r in rows))
     strategies = list(dict.fromkeys(r["strategy"] for r in rows))
     cell = {(r["strategy"], r["language"]): r for r in rows}
-    best: dict[str, str] = {}
-    for lang in langs:
-        scored = [r for r in rows if r["language"] == lang and r["scores"]]
-        if scored:
-            best[lang] = max(scored, key=lambda r: r["scores"]["macro_f1"]["mean"])["strategy"]
+    best: dict[str, set[str]] = {}
+    for b in board["summaries"]["by_language"]:
+        if (b["task"], b["model"], b["classifier"]) == key:
+            best[b["language"]] = set(b["best_strategies"])
     header = ["strategy"] + langs
     body = []
     for s in strategies:
@@ -42,13 +41,14 @@ def _table(board: dict, key: GROUP, rows: list[dict]) -> tuple[list[str], list[l
             if r is None:
                 line.append("-")
             elif not r["scores"]:
-                line.append("not scored")
+                floor = (r.get("floor") or {}).get("macro_f1")
+                line.append("not scored" + (f" (floor {100 * floor:.1f})" if floor is not None else "")
+                            + (" ★" if s in best.get(lang, set()) else ""))
             else:
-                f1 = r["scores"]["macro_f1"]
-                text = f"{100 * f1['mean']:.1f} ± {100 * f1['std']:.1f}"
+                text = _mean_std(r["scores"]["macro_f1"])
                 if r["gap_to_gold"]:
                     text += f" (gap {r['gap_to_gold']['points']['mean']:+.1f})"
-                if best.get(lang) == s:
+                if s in best.get(lang, set()):
                     text = "★ " + text
                 line.append(text)
         body.append(line)
@@ -56,17 +56,38 @@ def _table(board: dict, key: GROUP, rows: list[dict]) -> tuple[list[str], list[l
     gold_line = ["gold"]
     for lang in langs:
         g = gold.get(lang)
-        gold_line.append(f"{100 * g['scores']['macro_f1']['mean']:.1f} ± {100 * g['scores']['macro_f1']['std']:.1f}"
-                         if g else "unavailable")
+        gold_line.append(_mean_std(g["scores"]["macro_f1"]) if g else "unavailable")
     body.append(gold_line)
     return header, body
+
+
+def _mean_std(stat: dict) -> str:
+    if stat["std"] is None:
+        return f"{100 * stat['mean']:.1f} (1 seed)"
+    return f"{100 * stat['mean']:.1f} ± {100 * stat['std']:.1f}"
+
+
+def _comparison_lines(board: dict) -> list[str]:
+    rows = board.get("comparisons", [])
+    if not rows:
+        return []
+    out = ["## Comparisons", "", "a minus b in macro-F1 points, paired by classifier seed, 95% interval.", "",
+           "| task | language | classifier | held fixed | a | b | a - b | verdict |", "|---|---|---|---|---|---|---|---|"]
+    for c in rows:
+        held = c.get("model") if c["compared"] == "strategy" else c.get("strategy")
+        d = c["difference_points"]
+        ci = "" if d["ci95"] is None else f" [{d['ci95'][0]:+.1f}, {d['ci95'][1]:+.1f}]"
+        out.append(f"| {c['task']} | {c['language']} | {c['classifier']} | {held} | {c['a']} | {c['b']} | "
+                   f"{d['mean']:+.1f}{ci} | {c['verdict']} |")
+    return out + [""]
 
 
 def markdown(board: dict) -> str:
     m = board["manifest"]
     out = [f"# Leaderboard: {m['suite']}", "",
            f"Macro-F1 (mean ± std over seeds {m['seeds']}, in points); gap to gold in F1 points (positive: synthetic "
-           f"data is worse than the same amount of gold data); ★ best strategy per language.", "",
+           f"data is worse than the same amount of gold data); ★ best strategies per language: the top mean and every "
+           f"strategy it is not better than at 95%.", "", f"Intervals: {m.get('intervals', 'over classifier seeds')}.", "",
            f"harness {m['harness_version']}, {m['device']}, settings {m['settings_hash']}, commit {m['git_commit'] or '-'}", ""]
     for key, rows in _groups(board).items():
         header, body = _table(board, key, rows)
@@ -74,6 +95,7 @@ def markdown(board: dict) -> str:
                 "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         out += ["| " + " | ".join(line) + " |" for line in body]
         out.append("")
+    out += _comparison_lines(board)
     if board["unavailable"]:
         out += ["## Unavailable", ""]
         out += [f"- {u['task']}/{u['language']} {u['strategy']} {u['model']}: {u['reason']}" for u in board["unavailable"]]

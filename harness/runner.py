@@ -225,8 +225,12 @@ class Runner:
         self.rep.cell(f"evaluate {cell.task}/{cell.language} {cell.strategy} {cell.model} [{cell.classifier}]",
                       len(suite.seeds))
         per_seed = []
+        floor = None
         if len({e.label for e in train}) < 2:
-            note = "fewer than two classes in the training data: not scored"
+            note = "fewer than two classes in the training data: not scored; summaries count it at the majority-class floor"
+            # what any classifier trained on it predicts: its one class (or, with no data, a fixed one)
+            constant = train[0].label if train else task.labels[0]
+            floor = scores([e.label for e in test], [constant] * len(test), task.labels)
         else:
             texts = [e.text for e in test]
             options = suite.classifier_options.get(cell.classifier, {})
@@ -240,8 +244,11 @@ class Runner:
                     row["fit"] = details
                 per_seed.append(row)
                 self.rep.cell_progress(i + 1, len(suite.seeds))
-        return {"complete": True, "cell": cell.config, "id": cell.id, "train_size": len(train),
-                "per_class": per_class, "per_seed": per_seed, "note": note}
+        out = {"complete": True, "cell": cell.config, "id": cell.id, "train_size": len(train),
+               "per_class": per_class, "per_seed": per_seed, "note": note}
+        if floor is not None:
+            out["floor"] = floor
+        return out
 
     def save_scores(self, cell: EvalCell, payload: dict) -> None:
         write_json(self.run.scores(cell.id), payload)
