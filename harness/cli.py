@@ -159,7 +159,8 @@ def cmd_run(args) -> int:
     with Reporter(enabled=not args.no_progress) as rep:
         rep.log(f"suite {suite.name}: {len(plan.gen_cells)} generation cells, {len(plan.eval_cells)} evaluation cells, "
                 f"{len(plan.unavailable)} unavailable; out {out}")
-        path = Runner(plan, reg, out, store, rep, device=torch_device()).execute(args.executor, args.ray_address)
+        path = Runner(plan, reg, out, store, rep, device=torch_device(),
+                      log_samples=args.log_samples).execute(args.executor, args.ray_address)
         rep.log(f"leaderboard written to {path}")
     return 0
 
@@ -305,6 +306,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--dry-run", action="store_true", help="print the plan and exit without loading a model")
     r.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
     r.add_argument("--no-progress", action="store_true", help="plain log lines instead of progress bars")
+    r.add_argument("--log-samples", action="store_true",
+                   help="write every test example's gold label and prediction per evaluation cell and seed "
+                        "to samples/<cell>.jsonl (cells finished before are not redone)")
     r.add_argument("--shard", metavar="I/N", help="run only part I of N of the plan (0 <= I < N), e.g. for a Slurm job "
                                                    "array; combine the parts with `bench merge`")
     r.add_argument("--executor", choices=["local", "ray"], default="local",

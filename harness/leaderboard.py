@@ -113,6 +113,8 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
             row = {"task": cell.task, "language": cell.language, "language_iso": lang.iso, "classifier": cell.classifier,
                    "eval_id": cell.id, "train_size": data["train_size"], "per_class": data["per_class"],
                    "scores": _scores_block(data["per_seed"])}
+            if run.samples(cell.id).is_file():
+                row["samples"] = str(run.samples(cell.id).relative_to(run.root))
             gold_rows.append(row)
             gold_index[(cell.task, cell.language, cell.classifier)] = row
     for cell in plan.eval_cells:
@@ -150,6 +152,8 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
                 row["generation"][extra] = gen[extra]
         if data.get("floor"):
             row["floor"] = data["floor"]
+        if run.samples(cell.id).is_file():
+            row["samples"] = str(run.samples(cell.id).relative_to(run.root))
         if data.get("note"):
             row["note"] = data["note"]
         elif gold is None:

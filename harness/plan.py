@@ -186,7 +186,7 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
     unavailable: list[dict[str, str]] = []
     languages: dict[tuple[str, str], Language] = {}
     expected = 0
-    base = {k: v for k, v in settings.items() if k != "seeds"}
+    base = {k: v for k, v in settings.items() if k not in ("seeds", "match_gold_size")}  # evaluation-only
     base["harness_version"] = __version__
     for t in tasks:
         task = reg.tasks[t]
@@ -229,6 +229,8 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
                     for c in classifiers:
                         ecfg = {"kind": "evaluation", "source": gid, "classifier": reg.classifiers[c].fingerprint(),
                                 "seeds": suite.seeds, **_options(suite, c)}
+                        if suite.match_gold_size:
+                            ecfg["match_gold_size"] = True
                         eid = f"{t}.{code}.{slug(s)}.{slug(m)}.{slug(c)}.{digest(ecfg)[:10]}"
                         eval_cells.append(EvalCell(eid, t, code, s, m, c, gid, ecfg))
     # one engine load per model: generation cells grouped by model, in a stable order

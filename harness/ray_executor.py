@@ -75,8 +75,10 @@ def _prepare(plan: Plan, out: str, cache_path: str, data_dir: str | None, cells:
 
 
 def _evaluate(plan: Plan, out: str, cache_path: str, data_dir: str | None, cell: EvalCell,
-              generation: dict | None) -> dict:
-    return _worker_runner(plan, out, cache_path, torch_device(), data_dir).evaluation_payload(cell, generation)
+              generation: dict | None, log_samples: bool = False) -> dict:
+    runner = _worker_runner(plan, out, cache_path, torch_device(), data_dir)
+    runner.log_samples = log_samples  # the driver writes the predictions it returns
+    return runner.evaluation_payload(cell, generation)
 
 
 def _resources(options: dict[str, Any], default_cpus: float, default_gpus: float) -> dict[str, float]:
@@ -117,7 +119,8 @@ def run_on_ray(runner, gen_cells: list[GenCell], eval_cells: list[EvalCell], add
 
         def submit_eval(cell: EvalCell, generation: dict | None) -> None:
             opts = _resources(suite.classifier_options.get(cell.classifier, {}), 1, 0)
-            ref = evaluate.options(**opts).remote(plan_ref, out, cache_path, data_dir, cell, generation)
+            ref = evaluate.options(**opts).remote(plan_ref, out, cache_path, data_dir, cell, generation,
+                                                  runner.log_samples)
             pending[ref] = ("eval", cell)
 
         def model_resources(model: str) -> dict[str, float]:

@@ -96,6 +96,13 @@ def markdown(board: dict) -> str:
         out += ["| " + " | ".join(line) + " |" for line in body]
         out.append("")
     out += _comparison_lines(board)
+    logged = [(r.get("strategy", "gold"), r) for r in board["results"] + board["gold"] if r.get("samples")]
+    if logged:
+        out += ["## Per-example predictions", "", "Every test example's gold label and prediction per seed "
+                "(`--log-samples`), relative to the run directory:", ""]
+        out += [f"- {r['task']}/{r['language']} {name} [{r['classifier']}]: [{r['samples']}]({r['samples']})"
+                for name, r in logged]
+        out.append("")
     if board["unavailable"]:
         out += ["## Unavailable", ""]
         out += [f"- {u['task']}/{u['language']} {u['strategy']} {u['model']}: {u['reason']}" for u in board["unavailable"]]

@@ -78,6 +78,9 @@ class RunDir:
     def scores(self, cell_id: str) -> Path:
         return self.root / "scores" / f"{cell_id}.json"
 
+    def samples(self, cell_id: str) -> Path:
+        return self.root / "samples" / f"{cell_id}.jsonl"
+
     @property
     def leaderboard(self) -> Path:
         return self.root / "leaderboard.json"

@@ -3,6 +3,7 @@ cells, each result written atomically to the run directory, then the leaderboard
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -17,7 +18,7 @@ from harness.metrics import scores
 from harness.plan import GOLD, EvalCell, GenCell, Plan, by_model
 from harness.plugins import Registry
 from harness.progress import Reporter
-from harness.rundir import RunDir, read_json, write_json
+from harness.rundir import RunDir, read_json, write_json, write_text
 from harness.types import ClassifierContext, Example, GenerationContext
 
 
@@ -70,7 +71,7 @@ class Runner:
     one process, the Ray executor computes on workers and writes in the driver."""
 
     def __init__(self, plan: Plan, reg: Registry, out: str | Path, store: Store, reporter: Reporter,
-                 device: str = "cpu", load_engine: Callable[[str], Any] | None = None):
+                 device: str = "cpu", load_engine: Callable[[str], Any] | None = None, log_samples: bool = False):
         self.plan = plan
         self.reg = reg
         self.run = RunDir(out)
@@ -79,6 +80,7 @@ class Runner:
         self.device = device
         self._load_engine = load_engine or self._load
         self._tests: dict[tuple[str, str], list[Example]] = {}
+        self.log_samples = log_samples  # per-example predictions, as lm-eval's --log_samples
 
     # -- engines -------------------------------------------------------------------------------
     def _load(self, model: str) -> CachedEngine:
@@ -220,11 +222,23 @@ class Runner:
         else:
             gen = generation if generation is not None else read_json(self.run.generation(cell.source))
             train = [Example(e["text"], e["label"]) for e in gen["examples"]]
+            if suite.match_gold_size and not task.unavailable(cell.language, "train"):
+                _, gold_counts = gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class)
+                taken: Counter[str] = Counter()
+                capped = []
+                for e in train:  # the first examples of each class, as many as gold has
+                    if taken[e.label] < gold_counts.get(e.label, 0):
+                        taken[e.label] += 1
+                        capped.append(e)
+                if len(capped) < len(train):
+                    note = f"synthetic classes capped at their gold sizes: {len(train)} -> {len(capped)} examples"
+                train = capped
             per_class = dict(Counter(e.label for e in train))
         clf = self.reg.classifier(cell.classifier)
         self.rep.cell(f"evaluate {cell.task}/{cell.language} {cell.strategy} {cell.model} [{cell.classifier}]",
                       len(suite.seeds))
         per_seed = []
+        predictions: list[dict] = []
         floor = None
         if len({e.label for e in train}) < 2:
             note = "fewer than two classes in the training data: not scored; summaries count it at the majority-class floor"
@@ -240,6 +254,9 @@ class Runner:
                                         device=self.device, options=options, log=self.rep.log)
                 pred = clf.fit_predict(train, texts, task.labels, ctx)
                 row = {"seed": seed, **scores([e.label for e in test], pred, task.labels)}
+                if self.log_samples:
+                    predictions += [{"seed": seed, "index": j, "text": e.text, "gold": e.label, "prediction": p}
+                                    for j, (e, p) in enumerate(zip(test, pred))]
                 if details := clf.fit_details():
                     row["fit"] = details
                 per_seed.append(row)
@@ -248,9 +265,14 @@ class Runner:
                "per_class": per_class, "per_seed": per_seed, "note": note}
         if floor is not None:
             out["floor"] = floor
+        if self.log_samples and predictions:
+            out["predictions"] = predictions  # written beside the scores by save_scores, not inside them
         return out
 
     def save_scores(self, cell: EvalCell, payload: dict) -> None:
+        predictions = payload.pop("predictions", None)
+        if predictions:  # before the scores: a cell counts as finished only when both exist
+            write_text(self.run.samples(cell.id), "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in predictions))
         write_json(self.run.scores(cell.id), payload)
         per_seed = payload["per_seed"]
         if per_seed:

@@ -46,6 +46,7 @@ class Suite:
     summary_examples: int = 10
     sampling: SamplingParams = field(default_factory=SamplingParams)
     revision_max_new_tokens: int = 64
+    match_gold_size: bool = False  # cap every synthetic class at its gold count before training
     model_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     model_sampling: dict[str, dict[str, Any]] = field(default_factory=dict)  # [models."X".sampling] overrides
     classifier_options: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -70,7 +71,7 @@ class Suite:
         """What decides the numbers (not which cells): a run directory keeps one of these."""
         keep = {
             "per_class", "seeds", "seed", "summarizer", "faithful", "samples_per_request", "calls_per_class",
-            "demos_per_class", "summary_examples", "revision_max_new_tokens",
+            "demos_per_class", "summary_examples", "revision_max_new_tokens", "match_gold_size",
         }
         out = {k: v for k, v in asdict(self).items() if k in keep}
         out["sampling"] = self.sampling.as_dict()
@@ -94,7 +95,7 @@ _SPEC: dict[str, dict[str, type | tuple[type, ...]]] = {
         "calls_per_class": int, "demos_per_class": int, "summary_examples": int, "revision_max_new_tokens": int,
     },
     "sampling": {"temperature": (float, int), "top_p": (float, int), "repetition_penalty": (float, int), "max_new_tokens": int},
-    "evaluation": {"seeds": (int, list)},
+    "evaluation": {"seeds": (int, list), "match_gold_size": bool},
 }
 
 
@@ -182,6 +183,8 @@ def load_suite(path: str | Path) -> Suite:
                 setattr(suite, key, list(items))
             elif top == "sampling":
                 suite.sampling = SamplingParams(**{**suite.sampling.as_dict(), key: val})
+            elif top == "evaluation" and key == "match_gold_size":
+                suite.match_gold_size = val
             elif top == "evaluation":
                 if isinstance(val, int):
                     if val < 1:
