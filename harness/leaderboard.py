@@ -98,6 +98,13 @@ def _scores_block(per_seed: list[dict]) -> dict:
     return {"per_seed": per_seed, "macro_f1": _stat(per_seed, "macro_f1"), "accuracy": _stat(per_seed, "accuracy")}
 
 
+def _link_samples(row: dict, run: RunDir, cell_id: str) -> None:
+    """Point a row at its per-example predictions, when the cell was scored with --log-samples."""
+    path = run.samples(cell_id)
+    if path.is_file():
+        row["samples"] = str(path.relative_to(run.root))
+
+
 def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
     """Assemble the leaderboard from the files of finished cells (missing ones are simply absent)."""
     gold_rows: list[dict] = []
@@ -113,8 +120,7 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
             row = {"task": cell.task, "language": cell.language, "language_iso": lang.iso, "classifier": cell.classifier,
                    "eval_id": cell.id, "train_size": data["train_size"], "per_class": data["per_class"],
                    "scores": _scores_block(data["per_seed"])}
-            if run.samples(cell.id).is_file():
-                row["samples"] = str(run.samples(cell.id).relative_to(run.root))
+            _link_samples(row, run, cell.id)
             gold_rows.append(row)
             gold_index[(cell.task, cell.language, cell.classifier)] = row
     for cell in plan.eval_cells:
@@ -152,8 +158,7 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
                 row["generation"][extra] = gen[extra]
         if data.get("floor"):
             row["floor"] = data["floor"]
-        if run.samples(cell.id).is_file():
-            row["samples"] = str(run.samples(cell.id).relative_to(run.root))
+        _link_samples(row, run, cell.id)
         if data.get("note"):
             row["note"] = data["note"]
         elif gold is None:

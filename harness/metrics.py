@@ -55,12 +55,11 @@ def paired_difference(a_by_seed: dict[int, float], b_by_seed: dict[int, float]) 
 def gap(gold_by_seed: dict[int, float], synth_by_seed: dict[int, float]) -> dict | None:
     """Gold minus synthetic macro-F1 in F1 points (0-100), paired over the seeds both have, and
     relative to gold. Positive = synthetic data is worse than the same amount of real data."""
-    seeds = sorted(set(gold_by_seed) & set(synth_by_seed))
-    if not seeds:
+    diff = paired_difference(gold_by_seed, synth_by_seed)
+    if diff is None:
         return None
-    diffs = [100.0 * (gold_by_seed[s] - synth_by_seed[s]) for s in seeds]
+    seeds, out = diff["paired_seeds"], diff["points"]
     gold_mean = sum(gold_by_seed[s] for s in seeds) / len(seeds)
-    out = summary(diffs)
     return {
         "points": out,
         "relative": (out["mean"] / (100.0 * gold_mean)) if gold_mean > 0 else None,

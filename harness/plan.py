@@ -168,15 +168,11 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
 
     settings = suite.settings()
     settings_hash = digest(settings)[:16]
-    data_fps: dict[str, str] = {}
-
     seen_fps: dict[tuple[str, str, str], str | None] = {}
 
     def fp_of(t: str, code: str, split: str) -> str | None:
         if (t, code, split) not in seen_fps:  # each split is read and digested once per plan
-            fp = seen_fps[(t, code, split)] = split_fingerprint(reg.tasks[t], code, split)
-            if fp is not None:
-                data_fps[provenance_key(t, code, split)] = fp
+            seen_fps[(t, code, split)] = split_fingerprint(reg.tasks[t], code, split)
         return seen_fps[(t, code, split)]
 
     methods = {s: reg.strategies[s].fingerprint() for s in strategies}
@@ -237,7 +233,8 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
     order = {m: i for i, m in enumerate(models)}
     gen_cells.sort(key=lambda c: order[c.model])
     return Plan(suite, gen_cells, eval_cells, unavailable, languages, expected, settings_hash,
-                provenance={"data": dict(sorted(data_fps.items())), "methods": methods})
+                provenance={"data": {provenance_key(*k): fp for k, fp in sorted(seen_fps.items()) if fp},
+                            "methods": methods})
 
 
 def apply_filters(suite: Suite, filters: dict[str, str | None]) -> Suite:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +33,23 @@ def sampling_seed(run_seed: int, task: str, language: str, strategy: str, model:
     return int(digest(["sampling", run_seed, task, language, strategy, model])[:8], 16)
 
 
+def first_per_class(examples: Sequence[Example], caps: Mapping[str, int]) -> list[Example]:
+    """The first `caps[label]` examples of each label, in order (a label without a cap gets none)."""
+    taken: Counter[str] = Counter()
+    out = []
+    for ex in examples:
+        if taken[ex.label] < caps.get(ex.label, 0):
+            taken[ex.label] += 1
+            out.append(ex)
+    return out
+
+
 def gold_subset(train: Sequence[Example], labels: Sequence[str], per_class: int) -> tuple[list[Example], dict[str, int]]:
     """The first `per_class` examples of each label in the dataset's original order (the paper's
     gold baseline); a class with fewer gives what it has, and the counts say so."""
-    taken: Counter[str] = Counter()
-    out = []
-    for ex in train:
-        if taken[ex.label] < per_class:
-            taken[ex.label] += 1
-            out.append(ex)
-    return out, {lab: taken[lab] for lab in labels}
+    out = first_per_class(train, dict.fromkeys(labels, per_class))
+    counts = Counter(ex.label for ex in out)
+    return out, {lab: counts[lab] for lab in labels}
 
 
 class LazyEngine:
@@ -224,12 +231,7 @@ class Runner:
             train = [Example(e["text"], e["label"]) for e in gen["examples"]]
             if suite.match_gold_size and not task.unavailable(cell.language, "train"):
                 _, gold_counts = gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class)
-                taken: Counter[str] = Counter()
-                capped = []
-                for e in train:  # the first examples of each class, as many as gold has
-                    if taken[e.label] < gold_counts.get(e.label, 0):
-                        taken[e.label] += 1
-                        capped.append(e)
+                capped = first_per_class(train, gold_counts)
                 if len(capped) < len(train):
                     note = f"synthetic classes capped at their gold sizes: {len(train)} -> {len(capped)} examples"
                 train = capped

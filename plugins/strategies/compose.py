@@ -24,10 +24,10 @@ from harness.types import (
 )
 from plugins.strategies import demos as demo_draws
 from plugins.strategies import language_id, parsing, prompts
-from plugins.strategies.demos import DEMO_TOKENS, DemoSelector, random_demos
+from plugins.strategies.demos import DemoSelector, random_demos
 from plugins.strategies.summaries import label_summaries
 
-__all__ = ["DEMO_TOKENS", "ComposedStrategy", "Recipe", "random_demos", "method_fingerprint"]
+__all__ = ["ComposedStrategy", "Recipe", "random_demos", "method_fingerprint"]
 
 _METHOD_SOURCES = ("compose.py", "parsing.py", "demos.py", "language_id.py", "prompts.py", "summaries.py")
 
@@ -131,7 +131,6 @@ class ComposedStrategy(Strategy):
         gold_src = lang.code if not task.unavailable(lang.code, "train") else "en"
         gold_lengths = [len(e.text) for e in task.load(gold_src, "train")] if not task.unavailable(gold_src, "train") else []
         window = (10, 100) if ctx.faithful else parsing.length_window(gold_lengths)
-        lid_known = language_id.known(lang.code, lang.iso) or parsing.in_script("a", lang.script) is not None
         lid_filter = r.language_filter and language_id.used_as_filter(lang.code)
 
         accepted: dict[str, list[dict[str, Any]]] = {lab: [] for lab in labels}
@@ -210,8 +209,7 @@ class ComposedStrategy(Strategy):
         stats = self._stats(ctx, examples, counts, calls, gold_lengths, labels)
         stats["off_language_accepted"] = sum(1 for lab in labels for c in accepted[lab] if c.get("off_language"))
         stats["demos"] = demo_record
-        stats["language_check"] = ("lingua" if language_id.known(lang.code, lang.iso)
-                                   else "script" if lid_known else None)
+        stats["language_check"] = language_id.check_kind(lang.code, lang.iso, lang.script)
         stats["language_filter"] = lid_filter
         if r.language_filter and not lid_filter:
             stats["language_filter_note"] = (f"not applied to {lang.code}: the check rejects over 2% of real gold text "

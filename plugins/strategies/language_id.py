@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 from functools import lru_cache
 
-from plugins.strategies.parsing import in_script
+from plugins.strategies.parsing import in_script, knows_script
 
 MIN_CONFIDENCE = 0.1
 #: the languages the detector chooses among (ISO 639-1), besides the target
@@ -66,6 +66,13 @@ def lingua_language(code: str, iso: str = ""):
 
 def known(code: str, iso: str = "") -> bool:
     return lingua_language(code, iso) is not None
+
+
+def check_kind(code: str, iso: str, script: str) -> str | None:
+    """Which check `off_language` applies to this language: "lingua", "script", or None (neither)."""
+    if known(code, iso):
+        return "lingua"
+    return "script" if knows_script(script) else None
 
 
 def off_language(text: str, code: str, iso: str = "", script: str = "") -> bool | None:

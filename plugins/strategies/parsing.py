@@ -55,7 +55,6 @@ def strip_wrapping_quotes(text: str) -> str:
 
 def clean_line(line: str) -> str:
     line = line.strip()
-    line = re.sub(r"^\*\*(?:example|sample|text|utterance|sentence)\s*\d*\s*[:.]?\*\*:?\s*", "", line, flags=re.I)
     for _ in range(2):  # "2) - text" carries two markers
         line = _NUMBER.sub("", line, count=1)
     line = re.sub(r"^\*\*(?:example|sample|text|utterance|sentence)?\s*\d*\s*[:.]?\*\*:?\s*", "", line, flags=re.I)
@@ -211,6 +210,10 @@ _SCRIPT_NAMES = {"Latn": "LATIN", "Thai": "THAI", "Hebr": "HEBREW", "Telu": "TEL
                  "Geor": "GEORGIAN", "Armn": "ARMENIAN", "Ethi": "ETHIOPIC", "Hang": "HANGUL", "Knda": "KANNADA",
                  "Mlym": "MALAYALAM", "Gujr": "GUJARATI", "Guru": "GURMUKHI", "Orya": "ORIYA", "Sinh": "SINHALA",
                  "Khmr": "KHMER", "Laoo": "LAO", "Mymr": "MYANMAR", "Tibt": "TIBETAN"}
+
+
+def knows_script(script: str) -> bool:
+    return script in _SCRIPT_NAMES
 
 
 def in_script(text: str, script: str) -> bool | None:
