@@ -129,6 +129,10 @@ def cmd_run(args) -> int:
         suite.per_class = args.per_class
     if args.seeds is not None:
         suite.seeds = _parse_seeds(args.seeds)
+    if args.replicates is not None:
+        suite.replicates = args.replicates
+    if args.gold is not None:
+        suite.gold = args.gold
     if args.faithful:
         suite.faithful = True
     problems = check(suite)
@@ -298,6 +302,10 @@ def parser() -> argparse.ArgumentParser:
         r.add_argument(f"--{axis}", metavar="GLOBS", help=f"{axis} to run, comma list of names or globs (replaces the suite's)")
     r.add_argument("--per-class", type=int, help="examples per class, synthetic and gold")
     r.add_argument("--seeds", help="evaluation seeds: a count or a comma list")
+    r.add_argument("--replicates", type=int, metavar="R", help="independent generations per cell (own demos, sampling "
+                   "and classifier seeds); with R >= 2 intervals cover generation as well as classifier variance")
+    r.add_argument("--gold", choices=["first", "random"], help="gold subset: the first N per class (the paper) or a "
+                   "seeded random N per class per replicate")
     r.add_argument("--out", help="run directory (default runs/<suite name>); rerunning resumes it")
     r.add_argument("--data-dir", help="gold data directory (default: the suite's data_dir or $BENCH_DATA_DIR); "
                                        "`remote`: fetch the files from their pinned public sources")

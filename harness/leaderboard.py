@@ -15,16 +15,29 @@ import jsonschema
 from harness import __version__
 from harness.environment import device, git_commit, library_versions
 from harness.errors import BenchError
-from harness.metrics import gap, paired_difference, summary
+from harness.metrics import gap, paired_difference, paired_units, summary, units
 from harness.plan import GOLD, Plan
 from harness.plugins import Registry
 from harness.rundir import RunDir, read_json, write_json
 
-SCHEMA_VERSION = "1.1"
-#: which variance every interval of a leaderboard covers, stated in each one
-INTERVALS = ("95% Student-t intervals over classifier seeds only: one generated set per cell and one fixed gold "
-             "subset, so the variance of generation and of the gold draw is not covered; paired differences "
-             "(gap to gold, comparisons) are paired by classifier seed; a single seed gives no interval (null)")
+SCHEMA_VERSION = "1.2"
+
+
+def intervals(replicates: int, gold: str) -> str:
+    """Which variance the leaderboard's intervals cover, in words (each interval also names its
+    units in its `over` field)."""
+    draw = "a seeded random gold subset per replicate" if gold == "random" else "the first N gold examples per class"
+    if replicates >= 2:
+        return (f"95% Student-t intervals over {replicates} generation replicates: each replicate has its own "
+                f"demonstrations, sampling seed and classifier seeds, and {draw}; a replicate's value is its mean over "
+                f"classifier seeds, so the intervals cover generation"
+                f"{', gold-draw' if gold == 'random' else ''} and classifier variance; differences (gap to gold, "
+                f"comparisons) are paired by replicate; fewer than two finished replicates fall back to classifier "
+                f"seeds, as the interval's `over` field says")
+    return (f"95% Student-t intervals over classifier seeds only: one generated set per cell and {draw}, so the "
+            f"variance of generation{' and of the gold draw' if gold == 'random' else ''} is not covered (set "
+            f"[generation] replicates >= 2 for that); differences (gap to gold, comparisons) are paired by classifier "
+            f"seed; a single seed gives no interval (null)")
 
 
 @cache
@@ -86,81 +99,159 @@ def manifest(plan: Plan, reg: Registry) -> dict[str, Any]:
         # what the results were made from, as MTEB records a dataset revision
         "data_fingerprints": plan.provenance.get("data", {}),
         "method_fingerprints": plan.provenance.get("methods", {}),
-        "intervals": INTERVALS,
+        "replicates": plan.suite.replicates,
+        "gold_draw": plan.suite.gold,
+        "intervals": intervals(plan.suite.replicates, plan.suite.gold),
     }
 
 
 def _stat(per_seed: list[dict], key: str) -> dict:
-    return summary([r[key] for r in per_seed])
+    values, over = units(per_seed, key)
+    return {**summary(list(values.values())), "over": over}
 
 
 def _scores_block(per_seed: list[dict]) -> dict:
     return {"per_seed": per_seed, "macro_f1": _stat(per_seed, "macro_f1"), "accuracy": _stat(per_seed, "accuracy")}
 
 
-def _link_samples(row: dict, run: RunDir, cell_id: str) -> None:
-    """Point a row at its per-example predictions, when the cell was scored with --log-samples."""
+def _samples(run: RunDir, cell_id: str) -> str | None:
+    """A cell's per-example predictions file, when it was scored with --log-samples."""
     path = run.samples(cell_id)
-    if path.is_file():
-        row["samples"] = str(path.relative_to(run.root))
+    return str(path.relative_to(run.root)) if path.is_file() else None
+
+
+#: generation statistics that add up over replicates; the other numbers are averaged
+_COUNTS = ("requested", "accepted", "rejected", "duplicates", "llm_calls", "engine_calls", "prompt_tokens",
+           "completion_tokens", "seconds", "off_script", "off_language_accepted")
+_RATES = ("acceptance_rate", "duplicate_rate", "distinct_1", "distinct_2", "mean_length", "gold_mean_length",
+          "off_language_rate")
+
+
+def _pool_generation(stats: list[dict]) -> dict:
+    """One row's generation statistics over its replicates: counts summed (per class too), rates and
+    lengths averaged; the demonstrations are replicate 0's (each replicate lists its own)."""
+    first = stats[0]
+    out: dict[str, Any] = {}
+    for k in _COUNTS:
+        if k in first:
+            total = sum(st.get(k, 0) for st in stats)
+            out[k] = round(total, 3) if isinstance(total, float) else total
+    for k in _RATES:
+        vals = [st[k] for st in stats if st.get(k) is not None]
+        if k in first and vals:
+            out[k] = round(sum(vals) / len(vals), 4)
+    out["per_class"] = {lab: {f: sum(st["per_class"].get(lab, {}).get(f, 0) for st in stats) for f in v}
+                        for lab, v in first["per_class"].items()}
+    if "shortfall" in first:
+        short: dict[str, int] = {}
+        for st in stats:
+            for lab, n in st["shortfall"].items():
+                short[lab] = short.get(lab, 0) + n
+        out["shortfall"] = short
+    for k in ("language_filter", "demos"):
+        if k in first:
+            out[k] = first[k]
+    return out
+
+
+def _floor_entries(floor: dict, replicate: int, seeds: list[int]) -> list[dict]:
+    """An unscored replicate counts at its majority-class floor for every seed, flagged."""
+    return [{"replicate": replicate, "seed": s, "macro_f1": floor["macro_f1"], "accuracy": floor["accuracy"],
+             "floor": True} for s in seeds]
 
 
 def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
-    """Assemble the leaderboard from the files of finished cells (missing ones are simply absent)."""
+    """Assemble the leaderboard from the files of finished cells (missing ones are simply absent).
+
+    A row pools the replicates of one (task, language, strategy, model, classifier): its mean is over
+    replicates x seeds and its interval over replicate means (over seeds with one replicate)."""
+    finished: dict[tuple, list[tuple[Any, dict, dict | None]]] = {}
+    for cell in plan.eval_cells:
+        path = run.scores(cell.id)
+        gen_path = None if cell.strategy == GOLD else run.generation(cell.source)
+        if not run.done(path) or (gen_path is not None and not run.done(gen_path)):
+            continue
+        key = (cell.task, cell.language, cell.strategy, cell.model, cell.classifier)
+        finished.setdefault(key, []).append(
+            (cell, read_json(path), None if gen_path is None else read_json(gen_path)["stats"]))
+    seeds = plan.suite.seeds
+
+    def replicate_record(cell: Any, data: dict, gen: dict | None) -> dict:
+        rec: dict[str, Any] = {"replicate": cell.replicate, "eval_id": cell.id, "train_size": data["train_size"]}
+        if gen is not None:
+            rec.update(cell_id=cell.source, accepted=gen["accepted"])
+            if "demos" in gen:
+                rec["demos"] = gen["demos"]
+        rec["macro_f1"] = (sum(r["macro_f1"] for r in data["per_seed"]) / len(data["per_seed"]) if data["per_seed"]
+                           else None)
+        if (samples := _samples(run, cell.id)) is not None:
+            rec["samples"] = samples
+        return rec
+
+    def pooled(parts: list[tuple[Any, dict, dict | None]]) -> tuple[dict | None, list[int], dict | None]:
+        per_seed: list[dict] = []
+        floored: list[int] = []
+        floor = None
+        for cell, data, _ in parts:
+            if data["per_seed"]:
+                per_seed += [{"replicate": cell.replicate, **r} for r in data["per_seed"]]
+            else:
+                floored.append(cell.replicate)
+                floor = floor or data.get("floor")
+        if per_seed and floored:  # a replicate that could not be scored counts at its floor, never dropped
+            for cell, data, _ in parts:
+                if not data["per_seed"] and data.get("floor"):
+                    per_seed += _floor_entries(data["floor"], cell.replicate, seeds)
+        return (_scores_block(per_seed) if per_seed else None), floored, floor
+
     gold_rows: list[dict] = []
     gold_index: dict[tuple[str, str, str], dict] = {}
+    for (task, language, strategy, _, clf), parts in finished.items():
+        if strategy != GOLD:
+            continue
+        cell, data, _ = parts[0]
+        lang = plan.languages[(task, language)]
+        row = {"task": task, "language": language, "language_iso": lang.iso, "classifier": clf,
+               "eval_id": cell.id, "train_size": data["train_size"], "per_class": data["per_class"],
+               "scores": _scores_block([{"replicate": c.replicate, **r} for c, d, _ in parts for r in d["per_seed"]]),
+               "replicates": [replicate_record(*p) for p in parts]}
+        if samples := row["replicates"][0].get("samples"):
+            row["samples"] = samples
+        gold_rows.append(row)
+        gold_index[(task, language, clf)] = row
+
     results: list[dict] = []
-    for cell in plan.eval_cells:
-        path = run.scores(cell.id)
-        if not run.done(path):
+    for (task, language, strategy, model, clf), parts in finished.items():
+        if strategy == GOLD:
             continue
-        data = read_json(path)
-        lang = plan.languages[(cell.task, cell.language)]
-        if cell.strategy == GOLD:
-            row = {"task": cell.task, "language": cell.language, "language_iso": lang.iso, "classifier": cell.classifier,
-                   "eval_id": cell.id, "train_size": data["train_size"], "per_class": data["per_class"],
-                   "scores": _scores_block(data["per_seed"])}
-            _link_samples(row, run, cell.id)
-            gold_rows.append(row)
-            gold_index[(cell.task, cell.language, cell.classifier)] = row
-    for cell in plan.eval_cells:
-        if cell.strategy == GOLD:
-            continue
-        path = run.scores(cell.id)
-        gen_path = run.generation(cell.source)
-        if not (run.done(path) and run.done(gen_path)):
-            continue
-        data = read_json(path)
-        gen = read_json(gen_path)["stats"]
-        lang = plan.languages[(cell.task, cell.language)]
-        gold = gold_index.get((cell.task, cell.language, cell.classifier))
-        scores = _scores_block(data["per_seed"]) if data["per_seed"] else None
+        cell, data, _ = parts[0]
+        lang = plan.languages[(task, language)]
+        gold = gold_index.get((task, language, clf))
+        scores, floored, floor = pooled(parts)
         gap_block = None
         if gold and scores:
-            gap_block = gap({r["seed"]: r["macro_f1"] for r in gold["scores"]["per_seed"]},
-                            {r["seed"]: r["macro_f1"] for r in data["per_seed"]})
+            g_units, s_units, over = paired_units(gold["scores"]["per_seed"], scores["per_seed"])
+            gap_block = gap(g_units, s_units, over)
+        gen = _pool_generation([g for _, _, g in parts])
         row = {
-            "task": cell.task, "language": cell.language, "language_iso": lang.iso, "language_name": lang.name,
-            "tier": lang.tier, "strategy": cell.strategy, "model": cell.model, "classifier": cell.classifier,
+            "task": task, "language": language, "language_iso": lang.iso, "language_name": lang.name,
+            "tier": lang.tier, "strategy": strategy, "model": model, "classifier": clf,
             "cell_id": cell.source, "eval_id": cell.id, "train_size": data["train_size"],
-            "train_per_class": data["per_class"], "scores": scores,
-            "generation": {k: gen[k] for k in ("requested", "accepted", "rejected", "duplicates", "llm_calls",
-                                               "engine_calls", "prompt_tokens", "completion_tokens", "seconds",
-                                               "per_class")},
+            "train_per_class": data["per_class"], "scores": scores, "generation": gen,
             "gold": None if gold is None else {"macro_f1": gold["scores"]["macro_f1"], "accuracy": gold["scores"]["accuracy"],
                                                "train_size": gold["train_size"], "per_class": gold["per_class"]},
             "gap_to_gold": gap_block,
+            "replicates": [replicate_record(*p) for p in parts],
         }
-        for extra in ("acceptance_rate", "duplicate_rate", "distinct_1", "distinct_2", "mean_length", "gold_mean_length",
-                      "off_script", "shortfall", "off_language_rate", "off_language_accepted", "language_filter",
-                      "demos"):
-            if extra in gen:
-                row["generation"][extra] = gen[extra]
-        if data.get("floor"):
-            row["floor"] = data["floor"]
-        _link_samples(row, run, cell.id)
-        if data.get("note"):
-            row["note"] = data["note"]
+        if floored:
+            row["floored_replicates"] = floored
+        if floor and not scores:
+            row["floor"] = floor
+        if samples := row["replicates"][0].get("samples"):
+            row["samples"] = samples
+        notes = list(dict.fromkeys(d["note"] for _, d, _ in parts if d.get("note")))
+        if notes:
+            row["note"] = "; ".join(notes)
         elif gold is None:
             row["note"] = "no gold baseline for this language (see unavailable)"
         results.append(row)
@@ -180,19 +271,19 @@ def _f1(r: dict) -> float:
     return r["scores"]["macro_f1"]["mean"] if r["scores"] else (r.get("floor") or {}).get("macro_f1", 0.0)
 
 
-def _by_seed(r: dict, seeds: list[int]) -> dict[int, float]:
+def _per_seed(r: dict, like: dict) -> list[dict]:
+    """A row's per-seed values; an unscored row stands at its floor for the seeds `like` has."""
     if r["scores"]:
-        return {x["seed"]: x["macro_f1"] for x in r["scores"]["per_seed"]}
-    return dict.fromkeys(seeds, _f1(r))  # the floor does not depend on the seed
-
-
-def _seeds(r: dict) -> list[int]:
-    return [x["seed"] for x in r["scores"]["per_seed"]] if r["scores"] else []
+        return r["scores"]["per_seed"]
+    if not like["scores"]:
+        return []
+    floor = {"macro_f1": _f1(r), "accuracy": (r.get("floor") or {}).get("accuracy", 0.0)}
+    return [{**x, **floor, "floor": True} for x in like["scores"]["per_seed"]]
 
 
 def _compare(a: dict, b: dict) -> dict | None:
-    seeds = sorted(set(_seeds(a)) | set(_seeds(b)))
-    return paired_difference(_by_seed(a, seeds), _by_seed(b, seeds))
+    ua, ub, over = paired_units(_per_seed(a, b), _per_seed(b, a))
+    return paired_difference(ua, ub, over)
 
 
 def _gap_points(r: dict) -> float | None:
@@ -209,7 +300,8 @@ def _mean(xs: list[float]) -> float | None:
 
 def comparisons(results: list[dict]) -> list[dict]:
     """Every pair of strategies (same task, language, model, classifier) and of models (same task,
-    language, strategy, classifier): the paired difference over classifier seeds and a verdict."""
+    language, strategy, classifier): the paired difference (over replicates, or seeds with one
+    replicate) and a verdict."""
     out = []
     for kind, fixed in (("strategy", "model"), ("model", "strategy")):
         groups: dict[tuple, list[dict]] = {}

@@ -1,10 +1,12 @@
 """Scores and the statistics reported for them: macro-F1 and accuracy per seed; mean, sample
-standard deviation and a Student-t 95% interval over seeds; the gap to gold paired by seed."""
+standard deviation and a Student-t 95% interval over the independent units of a result (generation
+replicates when there are two or more, classifier seeds otherwise); the gap to gold paired by unit."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from statistics import fmean
 
 from scipy import stats
 from sklearn.metrics import accuracy_score, f1_score
@@ -34,14 +36,52 @@ def summary(values: Sequence[float]) -> dict[str, float | list[float] | int | No
     return {"mean": mean, "std": std, "ci95": [mean - half, mean + half], "n": n}
 
 
-def paired_difference(a_by_seed: dict[int, float], b_by_seed: dict[int, float]) -> dict | None:
-    """a minus b in F1 points (0-100), paired over the classifier seeds both have (they share the
-    classifier's randomness), with a verdict: `better` or `worse` when the 95% interval excludes
-    zero, otherwise `not distinguishable` (also with fewer than two seeds)."""
-    seeds = sorted(set(a_by_seed) & set(b_by_seed))
-    if not seeds:
+#: what the n values behind an interval are
+SEEDS = "classifier seeds"
+REPLICATES = "generation replicates"
+
+
+def _replicate(row: Mapping) -> int:
+    return int(row.get("replicate", 0))
+
+
+def units(per_seed: Sequence[Mapping], key: str = "macro_f1",
+          replicates: Iterable[int] | None = None) -> tuple[dict[int, float], str]:
+    """The independent values an interval is computed over, and what they are.
+
+    With two or more generation replicates, each replicate (its own generation, demonstrations,
+    classifier seeds and, with `gold = "random"`, gold draw) is one value: its mean over classifier
+    seeds. Seeds within a replicate share that replicate's generated set, so treating them as
+    independent would understate the variance. With one replicate the values are the seeds, and
+    the interval covers classifier randomness only. `replicates` restricts to those replicates."""
+    keep = None if replicates is None else set(replicates)
+    rows = [r for r in per_seed if keep is None or _replicate(r) in keep]
+    reps = sorted({_replicate(r) for r in rows})
+    if len(reps) >= 2:
+        return {rep: fmean(r[key] for r in rows if _replicate(r) == rep) for rep in reps}, REPLICATES
+    return {int(r["seed"]): r[key] for r in rows}, SEEDS
+
+
+def paired_units(a: Sequence[Mapping], b: Sequence[Mapping],
+                 key: str = "macro_f1") -> tuple[dict[int, float], dict[int, float], str]:
+    """The values of two results to pair: replicate means over the replicates both have when there
+    are two or more, otherwise the seeds of their one shared replicate (seeds share the classifier's
+    randomness, replicates share demonstrations and seeds: both pairings are fair)."""
+    common = sorted({_replicate(r) for r in a} & {_replicate(r) for r in b})
+    chosen = common if len(common) >= 2 else common[:1]
+    ua, over = units(a, key, chosen)
+    ub, _ = units(b, key, chosen)
+    return ua, ub, over
+
+
+def paired_difference(a_by_unit: dict[int, float], b_by_unit: dict[int, float], over: str = SEEDS) -> dict | None:
+    """a minus b in F1 points (0-100), paired over the units both have (`over`: classifier seeds or
+    generation replicates), with a verdict: `better` or `worse` when the 95% interval excludes zero,
+    otherwise `not distinguishable` (also with fewer than two units)."""
+    paired = sorted(set(a_by_unit) & set(b_by_unit))
+    if not paired:
         return None
-    out = summary([100.0 * (a_by_seed[s] - b_by_seed[s]) for s in seeds])
+    out = {**summary([100.0 * (a_by_unit[u] - b_by_unit[u]) for u in paired]), "over": over}
     ci = out["ci95"]
     if ci is not None and ci[0] > 0:
         verdict = "better"
@@ -49,19 +89,20 @@ def paired_difference(a_by_seed: dict[int, float], b_by_seed: dict[int, float]) 
         verdict = "worse"
     else:
         verdict = "not distinguishable"
-    return {"points": out, "verdict": verdict, "paired_seeds": seeds}
+    return {"points": out, "verdict": verdict, "paired_over": over, "paired": paired}
 
 
-def gap(gold_by_seed: dict[int, float], synth_by_seed: dict[int, float]) -> dict | None:
-    """Gold minus synthetic macro-F1 in F1 points (0-100), paired over the seeds both have, and
+def gap(gold_by_unit: dict[int, float], synth_by_unit: dict[int, float], over: str = SEEDS) -> dict | None:
+    """Gold minus synthetic macro-F1 in F1 points (0-100), paired over the units both have, and
     relative to gold. Positive = synthetic data is worse than the same amount of real data."""
-    diff = paired_difference(gold_by_seed, synth_by_seed)
+    diff = paired_difference(gold_by_unit, synth_by_unit, over)
     if diff is None:
         return None
-    seeds, out = diff["paired_seeds"], diff["points"]
-    gold_mean = sum(gold_by_seed[s] for s in seeds) / len(seeds)
+    paired, out = diff["paired"], diff["points"]
+    gold_mean = sum(gold_by_unit[u] for u in paired) / len(paired)
     return {
         "points": out,
         "relative": (out["mean"] / (100.0 * gold_mean)) if gold_mean > 0 else None,
-        "paired_seeds": seeds,
+        "paired_over": over,
+        "paired": paired,
     }

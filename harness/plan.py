@@ -37,6 +37,7 @@ class GenCell:
     model: str
     config: dict = field(compare=False, hash=False, repr=False)
     expected_calls: int = field(default=0, compare=False)
+    replicate: int = 0  # which independent generation of (task, language, strategy, model) this is
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class EvalCell:
     classifier: str
     source: str  # generation cell id, or GOLD
     config: dict = field(compare=False, hash=False, repr=False)
+    replicate: int = 0  # the generation replicate it scores (gold: the replicate whose seeds and draw it uses)
 
 
 @dataclass
@@ -143,6 +145,12 @@ def output_options(options: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in options.items() if k not in NON_OUTPUT_OPTIONS}
 
 
+def _replicate(r: int) -> tuple[dict[str, int], str]:
+    """Identity of replicate r: replicate 0 is the cell as it was before replicates existed, so
+    raising `replicates` keeps every finished first replicate."""
+    return ({"replicate": r}, f".r{r}") if r else ({}, "")
+
+
 def _options(suite: Suite, classifier: str) -> dict[str, Any]:
     """Classifier options change the numbers, so they are part of an evaluation cell's identity
     (absent when empty, so cells without options keep their ids)."""
@@ -182,7 +190,7 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
     unavailable: list[dict[str, str]] = []
     languages: dict[tuple[str, str], Language] = {}
     expected = 0
-    base = {k: v for k, v in settings.items() if k not in ("seeds", "match_gold_size")}  # evaluation-only
+    base = {k: v for k, v in settings.items() if k not in ("seeds", "match_gold_size", "gold")}  # evaluation-only
     base["harness_version"] = __version__
     for t in tasks:
         task = reg.tasks[t]
@@ -199,36 +207,40 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
             if no_train:
                 unavailable.append({"task": t, "language": code, "strategy": GOLD, "model": "", "reason": no_train})
             else:
-                for c in classifiers:
-                    cfg = {"kind": "gold", "task": t, "data": fp, "language": code, "per_class": suite.per_class,
-                           "classifier": reg.classifiers[c].fingerprint(), "seeds": suite.seeds,
-                           **_options(suite, c)}
-                    eid = f"{t}.{code}.gold.{slug(c)}.{digest(cfg)[:10]}"
-                    eval_cells.append(EvalCell(eid, t, code, GOLD, "", c, GOLD, cfg))
+                for r in range(suite.replicates):
+                    rep, tag = _replicate(r)
+                    draw = {"gold": "random"} if suite.gold == "random" else {}
+                    for c in classifiers:
+                        cfg = {"kind": "gold", "task": t, "data": fp, "language": code, "per_class": suite.per_class,
+                               "classifier": reg.classifiers[c].fingerprint(), "seeds": suite.seeds,
+                               **_options(suite, c), **draw, **rep}
+                        eid = f"{t}.{code}.gold.{slug(c)}{tag}.{digest(cfg)[:10]}"
+                        eval_cells.append(EvalCell(eid, t, code, GOLD, "", c, GOLD, cfg, r))
             for s in strategies:
                 why = reg.strategies[s].unavailable(task, lang)
                 if why:
                     for m in models:
                         unavailable.append({"task": t, "language": code, "strategy": s, "model": m, "reason": why})
                     continue
-                for m in models:
+                for m, r in ((m, r) for m in models for r in range(suite.replicates)):
+                    rep, tag = _replicate(r)
                     reads = {f"{lc}/{split}": fp_of(t, lc, split) for lc, split in reg.strategies[s].reads(task, lang)}
                     cfg = {"kind": "generation", "task": t, "data": {**fp, "generation_reads": reads}, "language": code,
                            "strategy": s,
                            "method": methods[s], "model": m,
                            "model_options": output_options(suite.model_options.get(m, {})),
-                           **base, "sampling": suite.sampling_for(m).as_dict()}
-                    gid = f"{t}.{code}.{slug(s)}.{slug(m)}.{digest(cfg)[:10]}"
+                           **base, "sampling": suite.sampling_for(m).as_dict(), **rep}
+                    gid = f"{t}.{code}.{slug(s)}.{slug(m)}{tag}.{digest(cfg)[:10]}"
                     calls = reg.strategies[s].expected_calls(task, suite.per_class, suite.samples_per_request)
-                    gen_cells.append(GenCell(gid, t, code, s, m, cfg, calls))
+                    gen_cells.append(GenCell(gid, t, code, s, m, cfg, calls, r))
                     expected += calls
                     for c in classifiers:
                         ecfg = {"kind": "evaluation", "source": gid, "classifier": reg.classifiers[c].fingerprint(),
                                 "seeds": suite.seeds, **_options(suite, c)}
                         if suite.match_gold_size:
                             ecfg["match_gold_size"] = True
-                        eid = f"{t}.{code}.{slug(s)}.{slug(m)}.{slug(c)}.{digest(ecfg)[:10]}"
-                        eval_cells.append(EvalCell(eid, t, code, s, m, c, gid, ecfg))
+                        eid = f"{t}.{code}.{slug(s)}.{slug(m)}.{slug(c)}{tag}.{digest(ecfg)[:10]}"
+                        eval_cells.append(EvalCell(eid, t, code, s, m, c, gid, ecfg, r))
     # one engine load per model: generation cells grouped by model, in a stable order
     order = {m: i for i, m in enumerate(models)}
     gen_cells.sort(key=lambda c: order[c.model])

@@ -4,6 +4,7 @@ cells, each result written atomically to the run directory, then the leaderboard
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -27,10 +28,15 @@ def cell_seed(run_seed: int, key: str) -> int:
     return int(digest([run_seed, key])[:8], 16)
 
 
-def sampling_seed(run_seed: int, task: str, language: str, strategy: str, model: str) -> int:
+def replicate_key(key: str, replicate: int) -> str:
+    """`key` for replicate 0 (so a run with one replicate keeps its seeds), `key.rN` for the others."""
+    return f"{key}.r{replicate}" if replicate else key
+
+
+def sampling_seed(run_seed: int, task: str, language: str, strategy: str, model: str, replicate: int = 0) -> int:
     """The seed of a generation cell's sampling: its factors and nothing else, so a setting that
     cannot change an output (GPUs, concurrency) never changes a sample."""
-    return int(digest(["sampling", run_seed, task, language, strategy, model])[:8], 16)
+    return int(digest(["sampling", run_seed, task, language, strategy, model, *([replicate] if replicate else [])])[:8], 16)
 
 
 def first_per_class(examples: Sequence[Example], caps: Mapping[str, int]) -> list[Example]:
@@ -48,6 +54,24 @@ def gold_subset(train: Sequence[Example], labels: Sequence[str], per_class: int)
     """The first `per_class` examples of each label in the dataset's original order (the paper's
     gold baseline); a class with fewer gives what it has, and the counts say so."""
     out = first_per_class(train, dict.fromkeys(labels, per_class))
+    counts = Counter(ex.label for ex in out)
+    return out, {lab: counts[lab] for lab in labels}
+
+
+def random_gold_subset(train: Sequence[Example], labels: Sequence[str], per_class: int,
+                       seed: int) -> tuple[list[Example], dict[str, int]]:
+    """A seeded random `per_class` examples of each label (fewer where a class has fewer), kept in
+    dataset order. Each label has its own generator, so one class's size never shifts another's draw.
+    Drawn afresh per replicate, it lets the interval cover which gold examples happened to be first."""
+    by_label: dict[str, list[int]] = {lab: [] for lab in labels}
+    for i, ex in enumerate(train):
+        if ex.label in by_label:
+            by_label[ex.label].append(i)
+    chosen: set[int] = set()
+    for lab in labels:
+        rng = random.Random(int(digest(["gold", seed, lab])[:8], 16))
+        chosen.update(rng.sample(by_label[lab], min(per_class, len(by_label[lab]))))
+    out = [ex for i, ex in enumerate(train) if i in chosen]
     counts = Counter(ex.label for ex in out)
     return out, {lab: counts[lab] for lab in labels}
 
@@ -166,7 +190,8 @@ class Runner:
         suite = self.plan.suite
         return GenerationContext(
             task=self.reg.task(cell.task), language=self.plan.languages[(cell.task, cell.language)], engine=engine,
-            per_class=suite.per_class, seed=sampling_seed(suite.seed, cell.task, cell.language, cell.strategy, cell.model),
+            per_class=suite.per_class, replicate=cell.replicate,
+            seed=sampling_seed(suite.seed, cell.task, cell.language, cell.strategy, cell.model, cell.replicate),
             run_seed=suite.seed, sampling=suite.sampling_for(cell.model),
             summary_sampling=suite.sampling_for(suite.summarizer or cell.model),
             calls_per_class=suite.budget(), samples_per_request=suite.samples_per_request,
@@ -222,7 +247,11 @@ class Runner:
         test = self._tests[key]
         note = ""
         if cell.source == GOLD:
-            train, per_class = gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class)
+            if suite.gold == "random":
+                seed = cell_seed(suite.seed, replicate_key(f"gold.{cell.task}.{cell.language}", cell.replicate))
+                train, per_class = random_gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class, seed)
+            else:
+                train, per_class = gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class)
             short = {k: v for k, v in per_class.items() if v < suite.per_class}
             if short:
                 note = f"gold classes with fewer than {suite.per_class} examples: {short}"
@@ -251,8 +280,10 @@ class Runner:
             texts = [e.text for e in test]
             options = suite.classifier_options.get(cell.classifier, {})
             for i, seed in enumerate(suite.seeds):
-                # the same seed gives gold and synthetic training the same classifier randomness
-                ctx = ClassifierContext(seed=cell_seed(seed, f"{cell.task}.{cell.language}"), cache=self.store,
+                # the same seed gives gold and synthetic training the same classifier randomness; each
+                # replicate has its own, so replicates are independent repetitions of the whole experiment
+                key = replicate_key(f"{cell.task}.{cell.language}", cell.replicate)
+                ctx = ClassifierContext(seed=cell_seed(seed, key), cache=self.store,
                                         device=self.device, options=options, log=self.rep.log)
                 pred = clf.fit_predict(train, texts, task.labels, ctx)
                 row = {"seed": seed, **scores([e.label for e in test], pred, task.labels)}

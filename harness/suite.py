@@ -16,6 +16,9 @@ from harness.errors import BenchError, nearest
 from harness.types import SamplingParams
 
 AXES = ("tasks", "languages", "strategies", "models", "classifiers")
+#: how the gold training subset is drawn: the paper's first N per class in dataset order, or a seeded
+#: random N per class, fresh for every generation replicate (so the gold draw's variance is measured)
+GOLD_DRAWS = ("first", "random")
 REMOTE_DATA = "remote"  # a data_dir that means: fetch the gold files from their pinned public sources
 
 
@@ -47,6 +50,8 @@ class Suite:
     sampling: SamplingParams = field(default_factory=SamplingParams)
     revision_max_new_tokens: int = 64
     match_gold_size: bool = False  # cap every synthetic class at its gold count before training
+    replicates: int = 1  # independent generations per cell (own demos, sampling and classifier seeds)
+    gold: str = "first"  # gold subset: "first" N per class (the paper) or a seeded "random" draw per replicate
     model_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     model_sampling: dict[str, dict[str, Any]] = field(default_factory=dict)  # [models."X".sampling] overrides
     classifier_options: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -68,10 +73,11 @@ class Suite:
         return SamplingParams(**{**self.sampling.as_dict(), **self.model_sampling.get(model, {})})
 
     def settings(self) -> dict[str, Any]:
-        """What decides the numbers (not which cells): a run directory keeps one of these."""
+        """What decides the numbers (not which cells): a run directory keeps one of these. The
+        replicate count, like the grid, says which cells exist, so raising it resumes a run."""
         keep = {
             "per_class", "seeds", "seed", "summarizer", "faithful", "samples_per_request", "calls_per_class",
-            "demos_per_class", "summary_examples", "revision_max_new_tokens", "match_gold_size",
+            "demos_per_class", "summary_examples", "revision_max_new_tokens", "match_gold_size", "gold",
         }
         out = {k: v for k, v in asdict(self).items() if k in keep}
         out["sampling"] = self.sampling.as_dict()
@@ -93,9 +99,10 @@ _SPEC: dict[str, dict[str, type | tuple[type, ...]]] = {
     "generation": {
         "per_class": int, "seed": int, "summarizer": str, "faithful": bool, "samples_per_request": int,
         "calls_per_class": int, "demos_per_class": int, "summary_examples": int, "revision_max_new_tokens": int,
+        "replicates": int,
     },
     "sampling": {"temperature": (float, int), "top_p": (float, int), "repetition_penalty": (float, int), "max_new_tokens": int},
-    "evaluation": {"seeds": (int, list), "match_gold_size": bool},
+    "evaluation": {"seeds": (int, list), "match_gold_size": bool, "gold": str},
 }
 
 
@@ -183,8 +190,8 @@ def load_suite(path: str | Path) -> Suite:
                 setattr(suite, key, list(items))
             elif top == "sampling":
                 suite.sampling = SamplingParams(**{**suite.sampling.as_dict(), key: val})
-            elif top == "evaluation" and key == "match_gold_size":
-                suite.match_gold_size = val
+            elif top == "evaluation" and key in ("match_gold_size", "gold"):
+                setattr(suite, key, val)
             elif top == "evaluation":
                 if isinstance(val, int):
                     if val < 1:
@@ -214,6 +221,12 @@ def check(suite: Suite) -> list[tuple[str, str, str]]:
         out.append(("samples_per_request", "generation", "samples_per_request must be at least 1"))
     if suite.calls_per_class < 0:
         out.append(("calls_per_class", "generation", "calls_per_class must be 0 (automatic) or more"))
+    if suite.replicates < 1:
+        out.append(("replicates", "generation", "replicates must be at least 1"))
+    if suite.gold not in GOLD_DRAWS:
+        hint = nearest(suite.gold, GOLD_DRAWS)
+        out.append(("gold", "evaluation", f"[evaluation] gold must be one of {list(GOLD_DRAWS)}, not {suite.gold!r}"
+                    + (f"; did you mean {hint!r}?" if hint else "")))
     if suite.demos_per_class < 1:
         out.append(("demos_per_class", "generation", "demos_per_class must be at least 1"))
     sections = [("sampling", suite.sampling)]

@@ -180,6 +180,7 @@ class GenerationContext:
     options: Mapping[str, Any] = field(default_factory=dict)
     run_seed: int = 0  # the suite's generation seed: demonstrations are drawn from it, shared by every cell
     summary_sampling: SamplingParams | None = None  # the summarizer's decoding; None: `sampling`
+    replicate: int = 0  # which independent generation this is: demonstrations are drawn per replicate
 
 
 @dataclass

@@ -25,7 +25,7 @@ def test_summary_t_interval():
 
 def test_gap_is_paired_by_seed_in_points():
     g = gap({0: 0.9, 1: 0.8, 2: 0.7}, {0: 0.6, 1: 0.6, 3: 0.1})
-    assert g["paired_seeds"] == [0, 1]
+    assert g["paired"] == [0, 1] and g["paired_over"] == "classifier seeds"
     assert g["points"]["mean"] == pytest.approx(25.0)
     assert g["relative"] == pytest.approx(25.0 / 85.0)
     assert gap({0: 0.9}, {1: 0.5}) is None

@@ -63,5 +63,5 @@ def test_by_strategy_is_complete_case_per_tier_and_counts_floors():
 def test_an_older_leaderboard_is_refused_with_a_clear_message(tmp_path):
     path = tmp_path / "old.json"
     path.write_text(json.dumps({"schema_version": "1.0", "results": []}), encoding="utf-8")
-    with pytest.raises(BenchError, match=r"schema 1.0; this harness reads 1.1\. Rebuild it by rerunning"):
+    with pytest.raises(BenchError, match=r"schema 1.0; this harness reads 1.2\. Rebuild it by rerunning"):
         validate_file(path)

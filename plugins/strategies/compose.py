@@ -123,7 +123,7 @@ class ComposedStrategy(Strategy):
         if r.demos != "none":
             source = "target" if r.demos == "target" else "english"
             demos, demo_file, demo_digest = demo_draws.shared(task, lang.code, source, k, ctx.run_seed, ctx.run_dir,
-                                                              r.select)
+                                                              r.select, ctx.replicate)
             demo_record = {"source": source, "k": k, "file": f"demos/{demo_file}", "digest": demo_digest}
         summaries: Mapping[str, str] = label_summaries(ctx) if r.needs_summaries else {}
         description = prompts.description_block(task.description, task.text_kind) if r.describe else ""
