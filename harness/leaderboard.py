@@ -105,6 +105,17 @@ def _link_samples(row: dict, run: RunDir, cell_id: str) -> None:
         row["samples"] = str(path.relative_to(run.root))
 
 
+def _count_revision(row: dict, run: RunDir, cell_id: str) -> None:
+    """How many candidates the reviser judged and how many it turned down: the generation stats fold
+    those into `rejected`, and the report shows what revision itself does. Only strategies that keep
+    their candidates (the composed ones) can say."""
+    path = run.candidates(cell_id)
+    if path.is_file():
+        judged = [c for c in read_json(path).get("candidates", []) if "verdict" in c]
+        row["generation"]["revision"] = {"judged": len(judged),
+                                         "rejected": sum(c.get("status") == "rejected by revision" for c in judged)}
+
+
 def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
     """Assemble the leaderboard from the files of finished cells (missing ones are simply absent)."""
     gold_rows: list[dict] = []
@@ -159,6 +170,7 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
         if data.get("floor"):
             row["floor"] = data["floor"]
         _link_samples(row, run, cell.id)
+        _count_revision(row, run, cell.source)
         if data.get("note"):
             row["note"] = data["note"]
         elif gold is None:
