@@ -241,10 +241,15 @@ def _leaderboard_arg(value: str) -> Path:
 
 def cmd_report(args) -> int:
     from harness.leaderboard import validate_file
-    from harness.report import html_page, markdown
+    from harness.report import markdown
+    from harness.report_html import html_page
+    from harness.rundir import MANIFEST
 
-    board = validate_file(_leaderboard_arg(args.source))
-    text = markdown(board) if args.format == "md" else html_page(board)
+    path = _leaderboard_arg(args.source)
+    board = validate_file(path)
+    # the sample browser reads each cell's candidates from the run directory the leaderboard sits in
+    run_dir = path.parent if (path.parent / MANIFEST).is_file() else None
+    text = markdown(board) if args.format == "md" else html_page(board, run_dir)
     if args.out:
         from harness.rundir import write_text
 

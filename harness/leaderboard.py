@@ -138,8 +138,8 @@ def _pool_generation(stats: list[dict]) -> dict:
             out[k] = round(total, 3) if isinstance(total, float) else total
     for k in _RATES:
         vals = [st[k] for st in stats if st.get(k) is not None]
-        if k in first and vals:
-            out[k] = round(sum(vals) / len(vals), 4)
+        if k in first:  # null (e.g. no language check knows the language) stays null
+            out[k] = round(sum(vals) / len(vals), 4) if vals else None
     out["per_class"] = {lab: {f: sum(st["per_class"].get(lab, {}).get(f, 0) for st in stats) for f in v}
                         for lab, v in first["per_class"].items()}
     if "shortfall" in first:
@@ -158,6 +158,17 @@ def _floor_entries(floor: dict, replicate: int, seeds: list[int]) -> list[dict]:
     """An unscored replicate counts at its majority-class floor for every seed, flagged."""
     return [{"replicate": replicate, "seed": s, "macro_f1": floor["macro_f1"], "accuracy": floor["accuracy"],
              "floor": True} for s in seeds]
+
+
+def _revision_counts(run: RunDir, cell_ids: list[str]) -> dict[str, int] | None:
+    """How many candidates the reviser judged and how many it turned down, over a row's replicates:
+    the generation stats fold those into `rejected`, and the report shows what revision itself does.
+    Only strategies that keep their candidates (the composed ones) can say."""
+    paths = [run.candidates(c) for c in cell_ids if run.candidates(c).is_file()]
+    if not paths:
+        return None
+    judged = [c for p in paths for c in read_json(p).get("candidates", []) if "verdict" in c]
+    return {"judged": len(judged), "rejected": sum(c.get("status") == "rejected by revision" for c in judged)}
 
 
 def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
@@ -249,6 +260,8 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
             row["floor"] = floor
         if samples := row["replicates"][0].get("samples"):
             row["samples"] = samples
+        if (revision := _revision_counts(run, [c.source for c, _, _ in parts])) is not None:
+            gen["revision"] = revision
         notes = list(dict.fromkeys(d["note"] for _, d, _ in parts if d.get("note")))
         if notes:
             row["note"] = "; ".join(notes)

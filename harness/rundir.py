@@ -75,6 +75,10 @@ class RunDir:
     def artefacts(self, cell_id: str) -> Path:
         return self.root / "artefacts" / cell_id
 
+    def candidates(self, cell_id: str) -> Path:
+        """Every parsed candidate of a generation cell with its status, kept by the composed strategies."""
+        return self.artefacts(cell_id) / "candidates.json"
+
     def scores(self, cell_id: str) -> Path:
         return self.root / "scores" / f"{cell_id}.json"
 

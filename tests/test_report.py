@@ -1,4 +1,5 @@
 import copy
+import html
 import json
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ def test_markdown_tables_languages_as_columns(tiny_run):
     assert "## massive10 — generator hf:" in md and "| strategy | sw | sl |" in md
     assert "| gold |" in md and "unavailable" in md  # Slovenian sentiment has no gold baseline
     assert "## Unavailable" in md and "Welsh" not in md
+    assert "## Generation quality" in md and "| acceptance rate |" in md
 
 
 def test_html_is_self_contained_with_plots(tiny_run, tmp_path):
@@ -31,9 +33,10 @@ def test_html_is_self_contained_with_plots(tiny_run, tmp_path):
     import re
 
     assert not re.search(r"""(src|href)\s*=\s*["']https?:""", text) and "<link" not in text and "@import" not in text
+    assert "<script" not in text and "<details" in text  # no script at all; the browser is plain HTML
     again = tmp_path / "r2.html"
-    assert bench("report", str(tiny_run), "--format", "html", "--out", str(again)).returncode == 0
-    assert again.read_text() == text
+    assert bench("report", str(tiny_run / "leaderboard.json"), "--format", "html", "--out", str(again)).returncode == 0
+    assert again.read_text() == text  # byte for byte; the run directory is found beside its leaderboard.json
 
 
 @pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed (.ci/run installs it)")
@@ -46,11 +49,18 @@ def test_html_renders_in_headless_chromium(tiny_run, tmp_path):
     dom = subprocess.run(["chromium", *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert "<table>" in dom.stdout and "<svg" in dom.stdout and "gold" in dom.stdout
+    assert "<details open" in dom.stdout and "<summary>" in dom.stdout and "rejected (first 3)" in dom.stdout
     assert "CONSOLE" not in dom.stderr and "Uncaught" not in dom.stderr
     shot = tmp_path / "r.png"
     subprocess.run(["chromium", *flags, f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri()],
                    capture_output=True, timeout=120)
     assert shot.is_file() and shot.stat().st_size > 20_000
+    from PIL import Image
+
+    colours = Image.open(shot).convert("RGB").getcolors(maxcolors=1_000_000)
+    assert len(colours) > 200  # text, tables and charts, not a blank or single-colour page
+    count = {c: n for n, c in colours}
+    assert count.get((31, 119, 180), 0) > 200  # the overview's bars of the first strategy (tab:blue) are on screen
 
 
 def _write(tmp_path, name, data):
@@ -91,3 +101,167 @@ def test_report_and_compare_reject_invalid_leaderboards(board, tmp_path):
     for args in (["report", path], ["compare", path, path]):
         out = bench(*args)
         assert out.returncode == 2 and "'schema_version' is a required property" in out.stderr
+
+
+# -- the HTML page's sections ------------------------------------------------------------------
+
+
+def test_overview_draws_a_whisker_on_every_bar_with_an_interval(board):
+    from harness.report import groups
+    from harness.report_plots import gap_bars, gap_overview, whisker_count
+
+    drawn = 0
+    for i, rows in enumerate(groups(board).values()):
+        bars = gap_bars(rows)
+        for bar in bars:
+            row = next(r for r in rows if (r["language"], r["strategy"]) == (bar.language, bar.strategy))
+            if row["gap_to_gold"]:  # the row's own paired gap and its 95% interval, nothing recomputed
+                assert bar.mean == row["gap_to_gold"]["points"]["mean"]
+                assert bar.interval == tuple(row["gap_to_gold"]["points"]["ci95"])
+            else:  # not scored: its floor, hatched, never a whisker
+                assert bar.why_no_interval == "floored" and bar.interval is None
+        plot = gap_overview(bars, list(dict.fromkeys(r["strategy"] for r in rows)), "t", f"g{i}")
+        if plot:
+            assert whisker_count(plot) == sum(1 for b in bars if b.interval)
+            drawn += whisker_count(plot)
+    assert drawn > 0  # massive10 has gold and two seeds in both languages: its bars have whiskers
+
+
+def test_overview_says_what_the_intervals_cover_and_where_there_is_none(board):
+    from harness.report_html import html_page
+    from harness.report_plots import whisker_count
+
+    page = html_page(board)
+    overview = page.split('id="verdicts"')[0]
+    assert "Gap to gold by strategy and resource tier" in overview and "mid/high-resource" in overview
+    assert "low-resource" in overview  # the leaderboard's own per-tier means, in a table under the chart
+    assert html.escape(board["manifest"]["intervals"]) in overview
+    one_seed = copy.deepcopy(board)
+    row = next(r for r in one_seed["results"] if r["gap_to_gold"])
+    row["gap_to_gold"]["points"].update(std=None, ci95=None, n=1)
+    other = next(r for r in one_seed["results"] if r["gap_to_gold"] and r is not row)
+    other["gap_to_gold"]["points"]["over"] = "generation replicates"
+    changed = html_page(one_seed)
+    assert f"(a single seed or replicate): {row['language']} {row['strategy']}" in changed
+    stated = changed.split("Stated per interval: ")[1].split(".")[0]
+    assert set(stated.split("; ")) == {"classifier seeds", "generation replicates"}
+    assert whisker_count(changed) == whisker_count(page) - 1
+
+
+def test_verdict_table_and_best_strategy_sets(board):
+    from harness.report_html import html_page
+
+    varied = copy.deepcopy(board)
+    varied["comparisons"][0]["verdict"] = "better"
+    page = html_page(varied)
+    verdicts = page.split('id="verdicts"')[1].split("</section>")[0]
+    for c in varied["comparisons"]:
+        d = c["difference_points"]
+        ci = "no interval: 1 seed" if d["ci95"] is None else f"[{d['ci95'][0]:+.1f}, {d['ci95'][1]:+.1f}]"
+        assert (f"<td>{c['a']}</td><td>{c['b']}</td><td>{d['mean']:+.1f}</td><td>{ci}</td>"
+                f'<td class="{c["verdict"].replace(" ", "-")}">{c["verdict"]}') in verdicts
+    for verdict in ("better", "worse", "not distinguishable"):  # coloured by verdict
+        assert verdicts.count(f'<td class="{verdict.replace(" ", "-")}">') == sum(
+            c["verdict"] == verdict for c in varied["comparisons"])
+    assert "Best strategies per language" in verdicts
+    for b in varied["summaries"]["by_language"]:
+        assert f"<td>{html.escape(', '.join(b['best_strategies']))}</td>" in verdicts
+
+
+def test_quality_table_shows_the_leaderboards_generation_stats(board):
+    from harness.report import generation_cells, quality_table, quality_values
+    from harness.report_html import html_page
+
+    header, body = quality_table(board)
+    cells = generation_cells(board)
+    assert len(body) == len(cells) == len({r["cell_id"] for r in board["results"]})
+    for r, line in zip(cells, body):
+        g, v = r["generation"], quality_values(r)
+        assert v["revision"] == {"judged": 0, "rejected": 0}  # counted from candidates.json; these have no revision
+        for key in ("accepted", "requested", "acceptance_rate", "rejected", "duplicates", "off_language_rate",
+                    "distinct_1", "distinct_2", "mean_length", "gold_mean_length"):
+            assert v[key] == g[key]
+        cell = dict(zip(header, line))
+        assert cell["accepted"] == f"{g['accepted']} / {g['requested']}"
+        assert cell["acceptance rate"] == f"{100 * g['acceptance_rate']:.1f}%"
+        assert cell["duplicates"] == str(g["duplicates"]) and cell["rejected"] == str(g["rejected"])
+        assert cell["distinct-2"] == f"{g['distinct_2']:.2f}"
+        assert cell["mean length (gold)"] == f"{g['mean_length']:.1f} ({g['gold_mean_length']:.1f})"
+        assert cell["shortfall"] == (f"{sum(g['shortfall'].values())} in {len(g['shortfall'])} classes"
+                                     if g["shortfall"] else "0")
+    page = html_page(board).split('id="quality"')[1]
+    for line in body:
+        assert "".join(f"<td>{html.escape(c)}</td>" for c in line) in page
+
+
+def test_revision_verdicts_are_counted_from_the_candidates(tmp_path):
+    from harness.leaderboard import _revision_counts
+    from harness.rundir import RunDir, write_json
+
+    run = RunDir(tmp_path)
+    write_json(run.candidates("c1"), {"candidates": [
+        {"label": "a", "text": "x", "status": "length 1 outside 10-100"},
+        {"label": "a", "text": "y", "verdict": "yes", "status": "accepted"},
+        {"label": "a", "text": "z", "verdict": "no", "reason": "No.", "status": "rejected by revision"}]})
+    write_json(run.candidates("c1.r1"), {"candidates": [
+        {"label": "a", "text": "w", "verdict": "no", "reason": "No.", "status": "rejected by revision"}]})
+    assert _revision_counts(run, ["c1"]) == {"judged": 2, "rejected": 1}
+    assert _revision_counts(run, ["c1", "c1.r1"]) == {"judged": 3, "rejected": 2}  # summed over replicates
+    assert _revision_counts(run, ["absent"]) is None  # a strategy that keeps no candidates: nothing claimed
+
+
+def _rejected_per_class(path):
+    out = {}
+    for c in json.loads(path.read_text())["candidates"]:
+        if c["status"] not in ("accepted", "surplus"):
+            out.setdefault(c["label"], []).append(c)
+    return out
+
+
+def test_sample_browser_shows_real_rejections_with_their_reasons(tiny_run, board):
+    from harness.report_html import html_page, text
+
+    page = html_page(board, tiny_run)
+    browser = page.split('id="samples"')[1].split("</section>")[0]
+    assert browser.count("<details") == len({r["cell_id"] for r in board["results"]})
+    shown = 0
+    for r in board["results"]:
+        path = tiny_run / "artefacts" / r["cell_id"] / "candidates.json"
+        for rejected in _rejected_per_class(path).values():
+            for c in rejected[:3]:  # the first three per class, in generation order
+                assert f"<q>{text(c['text'])}</q>" in browser
+                assert f'<span class="why">{text(c["status"])}</span>' in browser
+                shown += 1
+            for c in rejected[3:]:
+                assert f"<q>{text(c['text'])}</q>" not in browser
+    assert shown > 0  # the tiny model writes texts outside the length window: real rejections
+    assert "length outside the window ×" in browser
+
+
+def test_sample_browser_escapes_generated_text_and_shows_the_revisers_reply(tiny_run, board, tmp_path):
+    from harness.report_html import html_page
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run, ignore=shutil.ignore_patterns("samples", "scores", "generations"))
+    row = board["results"][0]
+    path = run / "artefacts" / row["cell_id"] / "candidates.json"
+    data = json.loads(path.read_text())
+    label = next(iter(row["generation"]["per_class"]))
+    data["candidates"][:0] = [
+        {"label": label, "text": "<script>alert('x')</script>", "verdict": "no",
+         "reason": "No: <b>not</b> about this & that", "status": "rejected by revision"},
+        {"label": label, "text": "<img src=x onerror=alert(1)>", "status": "accepted", "off_language": True}]
+    path.write_text(json.dumps(data))
+    page = html_page(board, run)
+    assert "<script" not in page and "<img" not in page and "<b>not</b>" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert "reviser: “No: &lt;b&gt;not&lt;/b&gt; about this &amp; that”" in page
+    assert "rejected by revision ×1" in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_without_a_run_directory_the_browser_says_why_it_is_empty(board):
+    from harness.report_html import html_page
+
+    page = html_page(board)
+    assert "No run directory given" in page and "<details" not in page
+    assert html_page(board) == page  # deterministic in-process too (the SVG ids are salted)
