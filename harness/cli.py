@@ -292,6 +292,8 @@ def cmd_compare(args) -> int:
             console.print(table)
         console.print(f"{len(result['rows'])} compared, {result['regressions']} regressed, {result['missing']} missing, "
                       f"{len(result['added'])} new", markup=False, highlight=False)
+        if result["cpu_note"]:
+            console.print(f"note: {result['cpu_note']}", markup=False, highlight=False)
     return 0 if result["ok"] else 1
 
 

