@@ -188,15 +188,18 @@ def _print_plan(plan, as_json: bool) -> int:
         _print_json({
             **plan.as_dict(),
             "generation_cells": [{"id": c.id, "task": c.task, "language": c.language, "strategy": c.strategy,
-                                  "model": c.model} for c in plan.gen_cells],
+                                  "model": c.model, "replicate": c.replicate} for c in plan.gen_cells],
             "evaluation_cells": [{"id": c.id, "task": c.task, "language": c.language, "strategy": c.strategy,
-                                  "model": c.model, "classifier": c.classifier} for c in plan.eval_cells],
-            "seeds": plan.suite.seeds, "per_class": plan.suite.per_class,
+                                  "model": c.model, "classifier": c.classifier, "replicate": c.replicate}
+                                 for c in plan.eval_cells],
+            "seeds": plan.suite.seeds, "per_class": plan.suite.per_class, "replicates": plan.suite.replicates,
+            "gold": plan.suite.gold,
         })
         return 0
     s = plan.suite
     shard = f" shard={plan.shard[0]}/{plan.shard[1]}" if plan.shard else ""
-    print(f"suite {s.name}: per_class={s.per_class} seeds={s.seeds} generation seed={s.seed} settings={plan.settings_hash}"
+    print(f"suite {s.name}: per_class={s.per_class} seeds={s.seeds} replicates={s.replicates} gold={s.gold} "
+          f"generation seed={s.seed} settings={plan.settings_hash}"
           f" plan={plan.plan_hash}{shard}")
     print(f"generation cells ({len(plan.gen_cells)}):")
     for c in plan.gen_cells:
