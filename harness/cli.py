@@ -261,14 +261,13 @@ def cmd_report(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from harness.compare import compare
+    from harness.compare import check_tolerance, compare
     from harness.leaderboard import validate_file
 
-    if args.tolerance < 0:
-        raise BenchError("--tolerance must be 0 or more (F1 points)")
+    check_tolerance(args.tolerance)
     new = validate_file(_leaderboard_arg(args.new))
     base = validate_file(_leaderboard_arg(args.baseline))
-    result = compare(new, base, args.tolerance)
+    result = compare(new, base, args.tolerance, allow_different_settings=args.allow_different_settings)
     if args.json:
         _print_json(result)
     else:
@@ -294,6 +293,9 @@ def cmd_compare(args) -> int:
                       f"{len(result['added'])} new", markup=False, highlight=False)
         if result["cpu_note"]:
             console.print(f"note: {result['cpu_note']}", markup=False, highlight=False)
+        if result["settings_differ"]:
+            console.print(f"note: the settings differ (baseline -> new): {'; '.join(result['settings_differ'])}",
+                          markup=False, highlight=False)
     return 0 if result["ok"] else 1
 
 
@@ -363,6 +365,8 @@ def parser() -> argparse.ArgumentParser:
     cp.add_argument("--tolerance", type=float, default=0.0, help="allowed change in F1 points (default 0)")
     cp.add_argument("--json", action="store_true")
     cp.add_argument("--all", action="store_true", help="show unchanged rows too")
+    cp.add_argument("--allow-different-settings", action="store_true",
+                    help="compare runs made with different settings (refused by default); the differences are printed")
     cp.set_defaults(func=cmd_compare)
 
     v = sub.add_parser("validate", help="check a leaderboard JSON against the schema")

@@ -75,10 +75,25 @@ def test_compare_identical_is_ok(board, tmp_path):
     assert "0 regressed, 0 missing" in out.stdout
 
 
-def test_compare_flags_a_drop_beyond_tolerance(board, tmp_path):
+def _lowered(board: dict, by: float) -> dict:
+    """The board with its best result's per-seed macro-F1 lowered, its aggregates (and gap to gold)
+    recomputed as a run would: `bench compare` refuses aggregates that disagree with their values."""
+    from harness.leaderboard import _scores_block
+    from harness.metrics import gap, paired_units
+
     worse = copy.deepcopy(board)
-    g = worse["gold"][0]["scores"]
-    g["macro_f1"]["mean"] = max(0.0, g["macro_f1"]["mean"] - 0.05)
+    row = max((r for r in worse["results"] if r["scores"]), key=lambda r: r["scores"]["macro_f1"]["mean"])
+    assert row["scores"]["macro_f1"]["mean"] > by
+    row["scores"] = _scores_block([{**x, "macro_f1": max(0.0, x["macro_f1"] - by)} for x in row["scores"]["per_seed"]])
+    gold = next((g for g in worse["gold"] if (g["task"], g["language"], g["classifier"])
+                 == (row["task"], row["language"], row["classifier"])), None)
+    if gold and row["gap_to_gold"]:
+        row["gap_to_gold"] = gap(*paired_units(gold["scores"]["per_seed"], row["scores"]["per_seed"]))
+    return worse
+
+
+def test_compare_flags_a_drop_beyond_tolerance(board, tmp_path):
+    worse = _lowered(board, 0.05)
     base = _write(tmp_path, "base.json", board)
     out = bench("compare", _write(tmp_path, "new.json", worse), base, "--tolerance", "1")
     assert out.returncode == 1 and "regressed" in out.stdout
