@@ -76,19 +76,23 @@ def test_compare_identical_is_ok(board, tmp_path):
 
 
 def _lowered(board: dict, by: float) -> dict:
-    """The board with its best result's per-seed macro-F1 lowered, its aggregates (and gap to gold)
-    recomputed as a run would: `bench compare` refuses aggregates that disagree with their values."""
+    """The board with its first gold baseline's per-seed macro-F1 lowered and every aggregate that
+    depends on it (its scores, the gold block and gap to gold of its results) recomputed as a run
+    would: `bench compare` refuses aggregates that disagree with their per-seed values."""
     from harness.leaderboard import _scores_block
     from harness.metrics import gap, paired_units
 
     worse = copy.deepcopy(board)
-    row = max((r for r in worse["results"] if r["scores"]), key=lambda r: r["scores"]["macro_f1"]["mean"])
-    assert row["scores"]["macro_f1"]["mean"] > by
-    row["scores"] = _scores_block([{**x, "macro_f1": max(0.0, x["macro_f1"] - by)} for x in row["scores"]["per_seed"]])
-    gold = next((g for g in worse["gold"] if (g["task"], g["language"], g["classifier"])
-                 == (row["task"], row["language"], row["classifier"])), None)
-    if gold and row["gap_to_gold"]:
-        row["gap_to_gold"] = gap(*paired_units(gold["scores"]["per_seed"], row["scores"]["per_seed"]))
+    gold = worse["gold"][0]
+    assert gold["scores"]["macro_f1"]["mean"] > by
+    gold["scores"] = _scores_block([{**x, "macro_f1": max(0.0, x["macro_f1"] - by)} for x in gold["scores"]["per_seed"]])
+    for row in worse["results"]:
+        if (row["task"], row["language"], row["classifier"]) != (gold["task"], gold["language"], gold["classifier"]):
+            continue
+        if row["gold"]:
+            row["gold"].update(macro_f1=gold["scores"]["macro_f1"], accuracy=gold["scores"]["accuracy"])
+        if row["gap_to_gold"]:
+            row["gap_to_gold"] = gap(*paired_units(gold["scores"]["per_seed"], row["scores"]["per_seed"]))
     return worse
 
 
