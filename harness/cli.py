@@ -125,19 +125,21 @@ def cmd_run(args) -> int:
         suite.models = ["*"]
     apply_filters(suite, {"tasks": args.tasks, "languages": args.languages, "strategies": args.strategies,
                           "models": args.models, "classifiers": args.classifiers})
+    flags = {}  # suite setting -> the command-line option that set it, to name in a problem
     if args.per_class is not None:
-        suite.per_class = args.per_class
+        suite.per_class, flags["per_class"] = args.per_class, f"--per-class {args.per_class}"
     if args.seeds is not None:
-        suite.seeds = _parse_seeds(args.seeds)
+        suite.seeds, flags["seeds"] = _parse_seeds(args.seeds), f"--seeds {args.seeds!r}"
     if args.replicates is not None:
-        suite.replicates = args.replicates
+        suite.replicates, flags["replicates"] = args.replicates, f"--replicates {args.replicates}"
     if args.gold is not None:
         suite.gold = args.gold
     if args.faithful:
         suite.faithful = True
     problems = check(suite)
     if problems:
-        raise BenchError(problems[0][2])
+        key, _, msg = problems[0]
+        raise BenchError(f"{flags[key]}: {msg}" if key in flags else msg)
     data_dir = args.data_dir or suite.data_dir
     if data_dir:
         os.environ["BENCH_DATA_DIR"] = resolve_data_dir(data_dir, Path.cwd())
@@ -172,7 +174,7 @@ def cmd_run(args) -> int:
 def _parse_seeds(text: str) -> list[int]:
     try:
         if "," in text:
-            seeds = [int(s) for s in text.split(",") if s.strip()]
+            seeds = [int(s) for s in text.split(",")]  # an empty item (",", "1,,2") is a ValueError
         else:
             n = int(text)
             if n < 1:
@@ -390,6 +392,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bench: interrupted; finished cells are kept, rerun the same command to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _closed_pipe()
+
+
+def _closed_pipe() -> int:
+    """The reader of stdout went away (`bench run --dry-run | head -1`): end quietly, as `cat` does.
+    Python would otherwise complain again when it flushes stdout at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 if __name__ == "__main__":
