@@ -298,7 +298,7 @@ def cmd_compare(args) -> int:
         if result["settings_differ"]:
             console.print(f"note: the settings differ (baseline -> new): {'; '.join(result['settings_differ'])}",
                           markup=False, highlight=False)
-    return 0 if result["ok"] else 1
+    return OK if result["ok"] else REGRESSED
 
 
 def parser() -> argparse.ArgumentParser:
@@ -381,19 +381,33 @@ def _warning_line(message, category, filename, lineno, file=None, line=None) -> 
     print(f"bench: warning: {message}", file=sys.stderr)
 
 
+#: exit statuses (README.md, "Errors and exit codes")
+OK, REGRESSED, BAD_INPUT, INTERNAL_ERROR, INTERRUPTED = 0, 1, 2, 3, 130
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Exit 0: done (or compare found nothing worse); 1: compare found a regression or a missing
+    result; 2: a mistake in the input (a BenchError, or a usage error from argparse), one line on
+    stderr; 3: a bug (with its traceback); 130: interrupted."""
     args = parser().parse_args(argv)
     warnings.showwarning = _warning_line
     try:
         return args.func(args)
     except BenchError as exc:
         print(f"bench: error: {exc}", file=sys.stderr)
-        return 2
+        return BAD_INPUT
     except KeyboardInterrupt:
         print("bench: interrupted; finished cells are kept, rerun the same command to resume", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:
         return _closed_pipe()
+    except Exception:  # a bug, not the user's input: keep the traceback, and never exit 1 (a regression)
+        import traceback
+
+        traceback.print_exc()
+        print("bench: internal error: the traceback above is a bug in the harness or a plugin, not a problem with "
+              "the input", file=sys.stderr)
+        return INTERNAL_ERROR
 
 
 def _closed_pipe() -> int:

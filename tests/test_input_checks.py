@@ -167,3 +167,20 @@ def test_gold_files_that_are_not_utf8_are_named_with_their_line(tmp_path):
     jsonl_path.write_bytes(b'{"text": "good", "label": "pos"}\n{"text": "caf\xe9", "label": "neg"}\n')
     with pytest.raises(DataError, match=r"g.jsonl:2: not valid UTF-8"):
         read_jsonl(jsonl_path, "text", "label", LABELS)
+
+
+def test_a_bug_exits_3_with_its_traceback_never_1(monkeypatch, capsys, tmp_path):
+    """Exit 1 means "compare found a regression" to CI; an unexpected exception must not look like one."""
+    import harness.leaderboard
+    from harness.cli import main
+
+    def broken(path):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(harness.leaderboard, "validate_file", broken)
+    assert main(["validate", str(tmp_path / "x.json")]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RuntimeError: boom" in err and "bench: internal error" in err
+    monkeypatch.undo()
+    assert main(["validate", str(tmp_path / "x.json")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
