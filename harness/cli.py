@@ -125,19 +125,21 @@ def cmd_run(args) -> int:
         suite.models = ["*"]
     apply_filters(suite, {"tasks": args.tasks, "languages": args.languages, "strategies": args.strategies,
                           "models": args.models, "classifiers": args.classifiers})
+    flags = {}  # suite setting -> the command-line option that set it, to name in a problem
     if args.per_class is not None:
-        suite.per_class = args.per_class
+        suite.per_class, flags["per_class"] = args.per_class, f"--per-class {args.per_class}"
     if args.seeds is not None:
-        suite.seeds = _parse_seeds(args.seeds)
+        suite.seeds, flags["seeds"] = _parse_seeds(args.seeds), f"--seeds {args.seeds!r}"
     if args.replicates is not None:
-        suite.replicates = args.replicates
+        suite.replicates, flags["replicates"] = args.replicates, f"--replicates {args.replicates}"
     if args.gold is not None:
         suite.gold = args.gold
     if args.faithful:
         suite.faithful = True
     problems = check(suite)
     if problems:
-        raise BenchError(problems[0][2])
+        key, _, msg = problems[0]
+        raise BenchError(f"{flags[key]}: {msg}" if key in flags else msg)
     data_dir = args.data_dir or suite.data_dir
     if data_dir:
         os.environ["BENCH_DATA_DIR"] = resolve_data_dir(data_dir, Path.cwd())
@@ -172,7 +174,7 @@ def cmd_run(args) -> int:
 def _parse_seeds(text: str) -> list[int]:
     try:
         if "," in text:
-            seeds = [int(s) for s in text.split(",") if s.strip()]
+            seeds = [int(s) for s in text.split(",")]  # an empty item (",", "1,,2") is a ValueError
         else:
             n = int(text)
             if n < 1:
@@ -264,14 +266,13 @@ def cmd_report(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    from harness.compare import compare
+    from harness.compare import check_tolerance, compare
     from harness.leaderboard import validate_file
 
-    if args.tolerance < 0:
-        raise BenchError("--tolerance must be 0 or more (F1 points)")
+    check_tolerance(args.tolerance)
     new = validate_file(_leaderboard_arg(args.new))
     base = validate_file(_leaderboard_arg(args.baseline))
-    result = compare(new, base, args.tolerance)
+    result = compare(new, base, args.tolerance, allow_different_settings=args.allow_different_settings)
     if args.json:
         _print_json(result)
     else:
@@ -297,7 +298,10 @@ def cmd_compare(args) -> int:
                       f"{len(result['added'])} new", markup=False, highlight=False)
         if result["cpu_note"]:
             console.print(f"note: {result['cpu_note']}", markup=False, highlight=False)
-    return 0 if result["ok"] else 1
+        if result["settings_differ"]:
+            console.print(f"note: the settings differ (baseline -> new): {'; '.join(result['settings_differ'])}",
+                          markup=False, highlight=False)
+    return OK if result["ok"] else REGRESSED
 
 
 def parser() -> argparse.ArgumentParser:
@@ -366,6 +370,8 @@ def parser() -> argparse.ArgumentParser:
     cp.add_argument("--tolerance", type=float, default=0.0, help="allowed change in F1 points (default 0)")
     cp.add_argument("--json", action="store_true")
     cp.add_argument("--all", action="store_true", help="show unchanged rows too")
+    cp.add_argument("--allow-different-settings", action="store_true",
+                    help="compare runs made with different settings (refused by default); the differences are printed")
     cp.set_defaults(func=cmd_compare)
 
     v = sub.add_parser("validate", help="check a leaderboard JSON against the schema")
@@ -378,17 +384,44 @@ def _warning_line(message, category, filename, lineno, file=None, line=None) -> 
     print(f"bench: warning: {message}", file=sys.stderr)
 
 
+#: exit statuses (README.md, "Errors and exit codes")
+OK, REGRESSED, BAD_INPUT, INTERNAL_ERROR, INTERRUPTED = 0, 1, 2, 3, 130
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Exit 0: done (or compare found nothing worse); 1: compare found a regression or a missing
+    result; 2: a mistake in the input (a BenchError, or a usage error from argparse), one line on
+    stderr; 3: a bug (with its traceback); 130: interrupted."""
     args = parser().parse_args(argv)
     warnings.showwarning = _warning_line
     try:
         return args.func(args)
     except BenchError as exc:
         print(f"bench: error: {exc}", file=sys.stderr)
-        return 2
+        return BAD_INPUT
     except KeyboardInterrupt:
         print("bench: interrupted; finished cells are kept, rerun the same command to resume", file=sys.stderr)
-        return 130
+        return INTERRUPTED
+    except BrokenPipeError:
+        return _closed_pipe()
+    except Exception:  # a bug, not the user's input: keep the traceback, and never exit 1 (a regression)
+        import traceback
+
+        traceback.print_exc()
+        print("bench: internal error: the traceback above is a bug in the harness or a plugin, not a problem with "
+              "the input", file=sys.stderr)
+        return INTERNAL_ERROR
+
+
+def _closed_pipe() -> int:
+    """The reader of stdout went away (`bench run --dry-run | head -1`): end quietly, as `cat` does.
+    Python would otherwise complain again when it flushes stdout at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 if __name__ == "__main__":

@@ -8,18 +8,22 @@ vendors, which moves scores by a measured spread (benchmarks/README.md)."""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
-Key = tuple[str, str, str, str, str]
-
-
-def _key(row: dict) -> Key:
-    return (row["task"], row["language"], row.get("strategy", "gold"), row.get("model", ""), row["classifier"])
+from harness.errors import BenchError
+from harness.validation import Key
+from harness.validation import result_key as _key
 
 
 def _index(board: dict) -> dict[Key, dict[str, float | None]]:
     out: dict[Key, dict[str, float | None]] = {}
+    seen: set[Key] = set()
+    for r in board["results"] + board["gold"]:
+        if _key(r) in seen:  # a second row could mask a regressed first one
+            raise BenchError(f"the leaderboard has {', '.join(_key(r))} twice; each result may appear once")
+        seen.add(_key(r))
     for r in board["results"]:
         out[_key(r)] = {
             "macro_f1": 100 * r["scores"]["macro_f1"]["mean"] if r["scores"] else None,
@@ -57,7 +61,40 @@ def cpu_note(new: dict, baseline: dict) -> str | None:
             "CPU-specific kernels (e5 embeddings) may differ within the spread measured in benchmarks/README.md")
 
 
-def compare(new: dict, baseline: dict, tolerance: float) -> dict[str, Any]:
+def check_tolerance(tolerance: float) -> float:
+    """A tolerance in F1 points: finite and 0 or more (NaN would make every comparison pass)."""
+    if not math.isfinite(tolerance) or tolerance < 0:
+        raise BenchError(f"--tolerance {tolerance!r} must be a finite number of F1 points, 0 or more (e.g. 1.0)")
+    return tolerance
+
+
+_ABSENT = object()
+
+
+def _show(value: Any) -> str:
+    return "(absent)" if value is _ABSENT else repr(value)
+
+
+def settings_differences(new: dict, baseline: dict) -> list[str]:
+    """The settings (manifest `settings`) that differ between two runs, as `name: baseline -> new`;
+    empty when their settings hashes agree."""
+    a, b = new["manifest"], baseline["manifest"]
+    if a["settings_hash"] == b["settings_hash"]:
+        return []
+    sa, sb = a["settings"], b["settings"]
+    out = [f"{k}: {_show(sb.get(k, _ABSENT))} -> {_show(sa.get(k, _ABSENT))}"
+           for k in sorted(set(sa) | set(sb)) if sa.get(k, _ABSENT) != sb.get(k, _ABSENT)]
+    return out or [f"settings_hash: {b['settings_hash']} -> {a['settings_hash']}"]
+
+
+def compare(new: dict, baseline: dict, tolerance: float, allow_different_settings: bool = False) -> dict[str, Any]:
+    """Raises BenchError for a tolerance that is not a finite number >= 0, and for two runs made with
+    different settings unless `allow_different_settings` (then the result lists them)."""
+    check_tolerance(tolerance)
+    differ = settings_differences(new, baseline)
+    if differ and not allow_different_settings:
+        raise BenchError(f"the two leaderboards were made with different settings ({'; '.join(differ)}); their scores "
+                         "are not comparable. Rerun with the baseline's suite, or pass --allow-different-settings")
     a, b = _index(new), _index(baseline)
     rows, regressions, missing = [], 0, 0
     for key, base in sorted(b.items()):
@@ -87,4 +124,5 @@ def compare(new: dict, baseline: dict, tolerance: float) -> dict[str, Any]:
     added = [{"task": k[0], "language": k[1], "strategy": k[2], "model": k[3], "classifier": k[4]}
              for k in sorted(set(a) - set(b))]
     return {"tolerance_points": tolerance, "regressions": regressions, "missing": missing, "rows": rows, "added": added,
-            "ok": regressions == 0 and missing == 0, "cpu_note": cpu_note(new, baseline)}
+            "ok": regressions == 0 and missing == 0, "cpu_note": cpu_note(new, baseline),
+            "settings_differ": differ}

@@ -19,6 +19,7 @@ from harness.metrics import gap, paired_difference, paired_units, summary, units
 from harness.plan import GOLD, Plan
 from harness.plugins import Registry
 from harness.rundir import RunDir, read_json, write_json
+from harness.validation import problems
 
 SCHEMA_VERSION = "1.2"
 
@@ -71,6 +72,10 @@ def validate_file(path: str | Path) -> dict:
     problem = validation_error(data)
     if problem:
         raise BenchError(f"{path} is not a valid leaderboard: {problem}")
+    found = problems(data)
+    if found:
+        more = f" (and {len(found) - 1} more problem{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
+        raise BenchError(f"{path} is not a valid leaderboard: {found[0]}{more}")
     return data
 
 

@@ -253,8 +253,14 @@ def apply_filters(suite: Suite, filters: dict[str, str | None]) -> Suite:
     """CLI axis options replace the suite's list for that axis (globs and comma lists)."""
     for axis in AXES:
         value = filters.get(axis)
-        if value:
-            setattr(suite, axis, split_patterns(value))
+        if value is None:
+            continue
+        items = split_patterns(value)
+        if not items:  # `--tasks ''` or `--classifiers ,` is a mistake, not "the suite's list"
+            raise BenchError(f"--{axis} {value!r} names no {axis}; give a comma list of names or globs "
+                             f"(see `bench list {axis}`), or leave the "
+                             f"option out to run the suite's {axis}")
+        setattr(suite, axis, items)
     return suite
 
 

@@ -106,6 +106,45 @@ _SPEC: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 
 
+#: options the bundled engines and executors read, with their types and ranges: a wrong type would
+#: otherwise surface as a traceback from int()/float() when the model loads, after other work is done
+_NUMBER = (int, float)
+OPTION_TYPES: dict[str, tuple[type | tuple[type, ...], float | None, str]] = {
+    # name: (type, smallest allowed value or None, what it is)
+    "batch_size": (int, 1, "a positive integer"),
+    "max_model_len": (int, 1, "a positive integer"),
+    "tensor_parallel_size": (int, 1, "a positive integer"),
+    "concurrency": (int, 1, "a positive integer"),
+    "max_num_seqs": (int, 1, "a positive integer"),
+    "seed": (int, None, "an integer"),
+    "gpus": (_NUMBER, 0, "a number of GPUs, 0 or more"),
+    "cpus": (_NUMBER, 0, "a number of CPUs, 0 or more"),
+    "timeout": (_NUMBER, 0, "a number of seconds, more than 0"),
+    "gpu_memory_utilization": (_NUMBER, 0, "a fraction between 0 and 1"),
+    "enforce_eager": (bool, None, "true or false"),
+    "plain_prompts": (bool, None, "true or false"),
+    "chat": (bool, None, "true or false"),
+    "device": (str, None, "a string"),
+    "dtype": (str, None, "a string"),
+    "revision": (str, None, "a string"),
+    "api_key_env": (str, None, "a string"),
+}
+
+
+def option_problem(section: str, key: str, val: Any) -> str | None:
+    """Why option `key = val` of `[section]` (a model's or classifier's table) is invalid, or None;
+    options no bundled engine knows are left to the plugin that reads them."""
+    if key not in OPTION_TYPES:
+        return None
+    want, low, what = OPTION_TYPES[key]
+    wrong_type = not isinstance(val, want) or (isinstance(val, bool) and want is not bool)
+    if not wrong_type and low is not None:
+        wrong_type = val < low or (key == "timeout" and val == 0) or (key == "gpu_memory_utilization" and val > 1)
+    if wrong_type:
+        return f"[{section}] {key} must be {what}, not {type(val).__name__} {val!r}"
+    return None
+
+
 def _line_of(text: str, key: str, section: str | None = None) -> int:
     in_section = section is None
     for no, line in enumerate(text.splitlines(), 1):
@@ -143,7 +182,11 @@ def load_suite(path: str | Path) -> Suite:
     path = Path(path)
     if not path.is_file():
         raise BenchError(f"suite file {path} does not exist (suites live in benchmarks/, e.g. benchmarks/default.toml)")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise BenchError(f"suite file {path} is not valid UTF-8 text (byte {exc.start}: {exc.reason}); "
+                         "save it as UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -177,6 +220,9 @@ def load_suite(path: str | Path) -> Suite:
                         if msg:
                             raise bad(msg.replace("[sampling]", f"[{section}]"), key, section)
                     suite.model_sampling[name] = own
+                for key, val in opts.items():
+                    if msg := option_problem(f'{top}."{name}"', key, val):
+                        raise bad(msg, key, f'{top}."{name}"')
                 getattr(suite, "model_options" if top == "models" else "classifier_options")[name] = opts
             continue
         for key, val in value.items():
@@ -207,6 +253,10 @@ def load_suite(path: str | Path) -> Suite:
     if problems:
         key, section, msg = problems[0]
         raise bad(msg, key, section)
+    if not data.get("grid"):
+        raise BenchError(f"{path}:1: no [grid] section; a suite must say what it runs, e.g. [grid] tasks = [\"sib200\"], "
+                         "languages, strategies, models, classifiers (see benchmarks/default.toml; `bench run --all` "
+                         "runs everything registered)")
     if suite.data_dir:
         suite.data_dir = resolve_data_dir(suite.data_dir, path.parent)
     return suite
@@ -240,8 +290,20 @@ def check(suite: Suite) -> list[tuple[str, str, str]]:
             out.append(("repetition_penalty", section, f"[{section}] repetition_penalty must be in (0, 5]"))
         if s.max_new_tokens < 1:
             out.append(("max_new_tokens", section, f"[{section}] max_new_tokens must be at least 1"))
-    if len(set(suite.seeds)) != len(suite.seeds):
+    if not suite.seeds:
+        out.append(("seeds", "evaluation", "seeds must be a count of at least 1 or a non-empty list of integers"))
+    elif not all(isinstance(x, int) and not isinstance(x, bool) for x in suite.seeds):
+        out.append(("seeds", "evaluation", f"seeds must be integers, not {suite.seeds!r}"))
+    elif len(set(suite.seeds)) != len(suite.seeds):
         out.append(("seeds", "evaluation", "seeds must not repeat"))
+    for axis in AXES:
+        if not getattr(suite, axis):
+            out.append((axis, "grid", f"[grid] {axis} must be a non-empty list of names or globs"))
+    for kind, tables in (("models", suite.model_options), ("classifiers", suite.classifier_options)):
+        for name, opts in tables.items():
+            for key, val in opts.items():
+                if msg := option_problem(f'{kind}."{name}"', key, val):
+                    out.append((key, f'{kind}."{name}"', msg))
     return out
 
 

@@ -75,10 +75,29 @@ def test_compare_identical_is_ok(board, tmp_path):
     assert "0 regressed, 0 missing" in out.stdout
 
 
-def test_compare_flags_a_drop_beyond_tolerance(board, tmp_path):
+def _lowered(board: dict, by: float) -> dict:
+    """The board with its first gold baseline's per-seed macro-F1 lowered and every aggregate that
+    depends on it (its scores, the gold block and gap to gold of its results) recomputed as a run
+    would: `bench compare` refuses aggregates that disagree with their per-seed values."""
+    from harness.leaderboard import _scores_block
+    from harness.metrics import gap, paired_units
+
     worse = copy.deepcopy(board)
-    g = worse["gold"][0]["scores"]
-    g["macro_f1"]["mean"] = max(0.0, g["macro_f1"]["mean"] - 0.05)
+    gold = worse["gold"][0]
+    assert gold["scores"]["macro_f1"]["mean"] > by
+    gold["scores"] = _scores_block([{**x, "macro_f1": max(0.0, x["macro_f1"] - by)} for x in gold["scores"]["per_seed"]])
+    for row in worse["results"]:
+        if (row["task"], row["language"], row["classifier"]) != (gold["task"], gold["language"], gold["classifier"]):
+            continue
+        if row["gold"]:
+            row["gold"].update(macro_f1=gold["scores"]["macro_f1"], accuracy=gold["scores"]["accuracy"])
+        if row["gap_to_gold"]:
+            row["gap_to_gold"] = gap(*paired_units(gold["scores"]["per_seed"], row["scores"]["per_seed"]))
+    return worse
+
+
+def test_compare_flags_a_drop_beyond_tolerance(board, tmp_path):
+    worse = _lowered(board, 0.05)
     base = _write(tmp_path, "base.json", board)
     out = bench("compare", _write(tmp_path, "new.json", worse), base, "--tolerance", "1")
     assert out.returncode == 1 and "regressed" in out.stdout

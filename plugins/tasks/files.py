@@ -47,6 +47,20 @@ def read_rows(path: Path, text_col: str, label_col: str, labels: Sequence[str], 
 
     `order_col` sorts the rows by that integer column (stable), recovering a dataset's original
     order from a shuffled copy."""
+    try:
+        return _read_rows(path, text_col, label_col, labels, delimiter, order_col, label_map)
+    except UnicodeDecodeError as exc:
+        raise DataError(_not_utf8(path, exc)) from None
+
+
+def _not_utf8(path: Path, exc: UnicodeDecodeError) -> str:
+    with open(path, "rb") as fh:
+        line = fh.read()[:exc.start].count(b"\n") + 1
+    return f"{path}:{line}: not valid UTF-8 ({exc.reason}); save the file as UTF-8"
+
+
+def _read_rows(path: Path, text_col: str, label_col: str, labels: Sequence[str], delimiter: str,
+               order_col: str | None, label_map: Callable[[str], str] | None) -> list[Example]:
     out: list[tuple[int, int, Example]] = []
     known = set(labels)
     with open(path, encoding="utf-8", newline="") as fh:
@@ -81,6 +95,24 @@ def read_rows(path: Path, text_col: str, label_col: str, labels: Sequence[str], 
 
 
 def read_jsonl(path: Path, text_col: str, label_col: str, labels: Sequence[str]) -> list[Example]:
+    """Lines of a JSON Lines file as examples, checked as `read_rows` checks a CSV: every line an
+    object with a non-empty text and a known label (a null is missing, never the string "None")."""
+    try:
+        return _read_jsonl(path, text_col, label_col, labels)
+    except UnicodeDecodeError as exc:
+        raise DataError(_not_utf8(path, exc)) from None
+
+
+def _field(row: dict, col: str, path: Path, line_no: int) -> str:
+    value = row[col]
+    if value is None:
+        raise DataError(f"{path}:{line_no}: {col!r} is null")
+    if isinstance(value, (dict, list)):
+        raise DataError(f"{path}:{line_no}: {col!r} must be a string, not {type(value).__name__}")
+    return str(value).strip()
+
+
+def _read_jsonl(path: Path, text_col: str, label_col: str, labels: Sequence[str]) -> list[Example]:
     out = []
     known = set(labels)
     with open(path, encoding="utf-8") as fh:
@@ -89,10 +121,17 @@ def read_jsonl(path: Path, text_col: str, label_col: str, labels: Sequence[str])
                 continue
             try:
                 row = json.loads(line)
-                text, label = str(row[text_col]).strip(), str(row[label_col]).strip()
+                if not isinstance(row, dict):
+                    raise TypeError(f"a JSON {type(row).__name__}")
+                missing = [c for c in (text_col, label_col) if c not in row]
+                if missing:
+                    raise KeyError(", ".join(missing))
             except (ValueError, KeyError, TypeError) as exc:
                 raise DataError(f"{path}:{line_no}: malformed row ({exc}); expected an object with "
                                 f"{text_col!r} and {label_col!r}") from None
+            text, label = _field(row, text_col, path, line_no), _field(row, label_col, path, line_no)
+            if not text:
+                raise DataError(f"{path}:{line_no}: empty text")
             if label not in known:
                 raise DataError(f"{path}:{line_no}: label {label!r} is not in the task's label set {sorted(known)}")
             out.append(Example(text, label))
