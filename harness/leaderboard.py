@@ -80,8 +80,8 @@ def validate_file(path: str | Path) -> dict:
 
 
 def write_leaderboard(path: Path, data: dict) -> None:
-    problem = validation_error(data)
-    if problem:  # a bug in the harness or a plugin, never written to disk
+    problem = validation_error(data) or next(iter(problems(data)), None)
+    if problem:  # a bug in the harness or a plugin (a NaN score, say), never written to disk
         raise RuntimeError(f"refusing to write an invalid leaderboard: {problem}")
     write_json(path, data)
 

@@ -180,3 +180,16 @@ def test_runs_with_different_settings_are_refused_unless_allowed(tmp_path):
     assert "settings differ" in out.stdout and "per_class: 3 -> 100" in out.stdout
     js = json.loads(bench("compare", new, base, "--allow-different-settings", "--json").stdout)
     assert js["settings_differ"] == ["faithful: (absent) -> True", "per_class: 3 -> 100"]
+
+
+def test_the_harness_never_writes_a_leaderboard_that_would_be_refused(tmp_path):
+    from harness.leaderboard import write_leaderboard
+
+    board = make_board()
+    board["results"][0]["scores"]["macro_f1"]["mean"] = float("nan")  # a bug upstream, not user input
+    target = tmp_path / "leaderboard.json"
+    with pytest.raises(RuntimeError, match="refusing to write an invalid leaderboard"):
+        write_leaderboard(target, board)
+    assert not target.exists()
+    write_leaderboard(target, make_board())
+    assert target.is_file()
