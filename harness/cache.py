@@ -162,6 +162,11 @@ class CachedEngine:
         self.completion_tokens = 0
         self.engine_seconds = 0.0
 
+    def context_overflow(self, request: GenerationRequest) -> str | None:
+        """The engine's answer (None: fits, or the engine cannot tell); asks no model and no cache."""
+        check = getattr(self.engine, "context_overflow", None)
+        return check(request) if check is not None else None
+
     def _keys(self, req: GenerationRequest) -> list[str]:
         base = req.key_payload()
         return [digest({"model": self.engine.fingerprint, "req": base, "seed": req.seed, "sample": i}) for i in range(req.n)]

@@ -157,6 +157,17 @@ def _pool_generation(stats: list[dict]) -> dict:
     for k in ("language_filter", "demos"):
         if k in first:
             out[k] = first[k]
+    dropped: dict[str, int] = {}
+    too_long: dict[str, str] = {}
+    for st in stats:  # prompts cut to the model's context, summed over replicates
+        for lab, n in st.get("demos_dropped", {}).items():
+            dropped[lab] = dropped.get(lab, 0) + n
+        for lab, why in st.get("context_rejected", {}).items():
+            too_long.setdefault(lab, why)
+    if dropped:
+        out["demos_dropped"] = dropped
+    if too_long:
+        out["context_rejected"] = too_long
     return out
 
 

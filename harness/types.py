@@ -142,6 +142,11 @@ class Engine(ABC):
     def info(self) -> dict[str, Any]:
         return {"fingerprint": self.fingerprint}
 
+    def context_overflow(self, request: GenerationRequest) -> str | None:
+        """Why the request's prompt plus its `max_new_tokens` does not fit the model's context, or
+        None when it fits. Engines that cannot tell (a remote server) say None: the request is sent."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Free the engine's memory."""
 

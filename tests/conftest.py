@@ -69,6 +69,44 @@ def tiny_model(tmp_path_factory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama")
 
 
+#: a chat template in Gemma's manner: it renders the BOS itself, then one turn per message
+TINY_CHAT_TEMPLATE = ("{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}</s>\n{% endfor %}"
+                      "{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
+
+
+def build_tiny_chat_model(src: Path, path: Path, max_position_embeddings: int | None = None) -> Path:
+    """The tiny model as a chat model whose tokenizer also adds a BOS to plain text, as Gemma's does:
+    its template renders `<s>`, so text from the template tokenized with special tokens has two."""
+    import json
+    import shutil
+
+    from tokenizers.processors import TemplateProcessing
+    from transformers import AutoTokenizer
+
+    if (path / "config.json").is_file():
+        return path
+    path.mkdir(parents=True, exist_ok=True)
+    for f in src.iterdir():
+        if f.suffix == ".safetensors" or f.name in ("config.json", "generation_config.json"):
+            shutil.copy(f, path / f.name)
+    tok = AutoTokenizer.from_pretrained(src)
+    bos = tok.bos_token
+    tok.backend_tokenizer.post_processor = TemplateProcessing(single=f"{bos} $A", pair=f"{bos} $A $B",
+                                                              special_tokens=[(bos, tok.bos_token_id)])
+    tok.chat_template = TINY_CHAT_TEMPLATE
+    tok.save_pretrained(path)
+    if max_position_embeddings:
+        cfg = json.loads((path / "config.json").read_text())
+        cfg["max_position_embeddings"] = max_position_embeddings
+        (path / "config.json").write_text(json.dumps(cfg))
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_chat_model(tmp_path_factory, tiny_model) -> Path:
+    return build_tiny_chat_model(tiny_model, tmp_path_factory.mktemp("models") / "tiny-chat")
+
+
 def bench(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run the real `bench` command in a subprocess, as a user would."""
     full_env = {**os.environ, **(env or {})}

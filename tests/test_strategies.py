@@ -165,3 +165,93 @@ def test_optional_near_duplicate_removal(reg, tmp_path):
     near = ComposedStrategy("n", Recipe(near_duplicates=0.8)).generate(
         context(reg, Scripted(reply), tmp_path / "b", per_class=5, budget=1))
     assert len(plain.examples) == 30 and len(near.examples) == 20
+
+
+class Bounded(Scripted):
+    """A scripted model with a context: a label's generation prompt fits with at most `allowed[label]`
+    demonstrations (-1: not even without them); a revision of a text containing "LONG" never fits."""
+
+    def __init__(self, reply, allowed):
+        super().__init__(reply)
+        self.allowed = allowed
+
+    def context_overflow(self, r):
+        if is_revision(r):
+            return "revision too long" if "LONG" in revised_text(r) else None
+        allowed = self.allowed.get(label_of(r), 2)
+        return "too long" if allowed < 0 or demo_count(r) > allowed else None
+
+
+def demo_count(req):
+    text = req.messages[-1].content
+    return text.split("Examples:\n")[1].split("\nNow generate")[0].count("\n") + 1 if "Examples:\n" in text else 0
+
+
+def test_demos_dropped_from_the_end_until_the_prompt_fits(reg, tmp_path):
+    def reply(r, i):
+        if is_revision(r):
+            return "Yes"
+        lab = label_of(r)
+        return f"{lab} gut gemacht heute {i}\n{lab} LONG gemacht heute {i}"
+
+    eng = Bounded(reply, {"alarm_query": 1, "audio_volume_down": 0, "weather_query": -1})
+    ctx = context(reg, eng, tmp_path, per_class=2, budget=2)
+    res = reg.strategy("target-demos+revision").generate(ctx)
+    generation = [r for r in eng.requests if "can have the label:" in r.messages[-1].content]
+    shown = {label_of(r): demo_count(r) for r in generation}
+    record = json.loads((tmp_path / "cell" / "candidates.json").read_text())["demos"]
+    demos = json.loads((tmp_path / record["file"]).read_text())["demos"]
+    # the first demo is kept, the last dropped; the other labels keep both; one label is never asked
+    alarm = next(r for r in generation if label_of(r) == "alarm_query").messages[-1].content
+    assert demos["alarm_query"][0] in alarm and demos["alarm_query"][1] not in alarm
+    assert shown["alarm_query"] == 1 and shown["audio_volume_down"] == 0 and "weather_query" not in shown
+    assert all(n == 2 for lab, n in shown.items() if lab not in ("alarm_query", "audio_volume_down"))
+    assert res.stats["demos_dropped"] == {"alarm_query": 1, "audio_volume_down": 2, "weather_query": 2}
+    assert res.stats["context_rejected"] == {"weather_query": "too long"}
+    assert res.stats["shortfall"] == {"weather_query": 2} and res.stats["per_class"]["weather_query"]["calls"] == 0
+    assert len(res.examples) == 18 and not any("LONG" in e.text for e in res.examples)
+    # a revision prompt that does not fit rejects its candidate; the rest of the batch is judged
+    cands = json.loads((tmp_path / "cell" / "candidates.json").read_text())["candidates"]
+    skipped = [c for c in cands if "LONG" in c["text"]]
+    assert skipped and all(c["status"] == "not revised: revision too long" for c in skipped)
+    assert all(not is_revision(r) or "LONG" not in revised_text(r) for r in eng.requests)
+
+
+def test_tiny_context_on_a_real_model(reg, tiny_model, tiny_chat_model, tmp_path):
+    """The tiny chat model with a small max_position_embeddings: demonstrations are dropped until each
+    prompt and its generation budget fit, labels whose prompt never fits are not asked, the rest generate."""
+    from conftest import build_tiny_chat_model
+    from plugins.models.hf import HFEngine
+    from plugins.strategies import demos as demo_draws
+
+    budget = 8
+    strategy = reg.strategy("target-demos")
+    probe = HFEngine(str(tiny_chat_model), {"device": "cpu"})
+    ctx = context(reg, probe, tmp_path / "probe", per_class=1, budget=1)
+    draw, _, _ = demo_draws.shared(ctx.task, "de", "target", 2, ctx.run_seed, None)
+    lengths = {lab: [len(probe.prompt_ids(strategy._request(ctx, lab, ds[:k], None, True, 0, "")[0])) for k in range(3)]
+               for lab, ds in draw.items()}
+    probe.close()
+    # a context that holds every label's prompt with one demonstration but the longest without none
+    limit = sorted(n[1] for n in lengths.values())[-1] + budget
+    limit = min(limit, max(n[0] for n in lengths.values()) + budget - 1)
+    small = HFEngine(str(build_tiny_chat_model(tiny_model, tmp_path / "small", max_position_embeddings=limit)),
+                     {"device": "cpu", "batch_size": 16})
+    assert small.max_context == limit
+    ctx = context(reg, small, tmp_path / "run", per_class=1, budget=1)
+    ctx.sampling = SamplingParams(temperature=0.9, max_new_tokens=budget)
+    res = strategy.generate(ctx)
+    keep = {lab: max((k for k in range(3) if n[k] + budget <= limit), default=None) for lab, n in lengths.items()}
+    assert res.stats["demos_dropped"] == {lab: 2 - (k or 0) for lab, k in keep.items() if k != 2}
+    rejected = {lab for lab, k in keep.items() if k is None}
+    assert rejected and set(res.stats["context_rejected"]) == rejected
+    assert all(res.stats["per_class"][lab]["calls"] == (0 if lab in rejected else 1) for lab in keep)
+    small.close()
+
+
+def test_leaderboard_rows_keep_the_context_cuts_of_every_replicate():
+    from harness.leaderboard import _pool_generation
+
+    pooled = _pool_generation([{"per_class": {}, "demos_dropped": {"a": 1}, "context_rejected": {"b": "too long"}},
+                               {"per_class": {}, "demos_dropped": {"a": 2, "c": 1}}])
+    assert pooled["demos_dropped"] == {"a": 3, "c": 1} and pooled["context_rejected"] == {"b": "too long"}

@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.errors import BenchError
 from harness.types import Completion, Engine, GenerationRequest
+from plugins.models.prompt_ids import context_overflow, prompt_ids
 
 
 def _quiet_transformers() -> None:
@@ -66,6 +67,16 @@ def nucleus_processor(temperature: float, top_p: float, top_k: int = 256):
     return _Nucleus()
 
 
+def max_context(config: Any, options: Mapping[str, Any]) -> int | None:
+    """The model's context in tokens: the `max_model_len` option, else the (text) config's
+    `max_position_embeddings`; None when neither says."""
+    if options.get("max_model_len"):
+        return int(options["max_model_len"])
+    text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
+    value = getattr(text_config, "max_position_embeddings", None)
+    return int(value) if value else None
+
+
 class HFEngine(Engine):
     def __init__(self, name_or_path: str, options: Mapping[str, Any] | None = None, fingerprint: str | None = None):
         _quiet_transformers()
@@ -106,19 +117,18 @@ class HFEngine(Engine):
                 fingerprint = f"{name_or_path}@{commit}"
         self.fingerprint = fingerprint
         self.dtype = str(dtype).replace("torch.", "")
+        self.max_context = max_context(self.model.config, options)
         self._torch = torch
 
     def info(self) -> dict[str, Any]:
         return {"fingerprint": self.fingerprint, "device": self.device, "dtype": self.dtype, "batch_size": self.batch_size,
-                "chat": self.is_chat}
+                "chat": self.is_chat, "max_context": self.max_context}
 
-    def _text(self, req: GenerationRequest) -> str:
-        if req.messages is not None:
-            if not self.is_chat:
-                return "\n\n".join(m.content for m in req.messages)
-            msgs = [{"role": m.role, "content": m.content} for m in req.messages]
-            return self.tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)
-        return req.prompt or ""
+    def prompt_ids(self, req: GenerationRequest) -> list[int]:
+        return prompt_ids(self.tokenizer, req, self.is_chat)
+
+    def context_overflow(self, req: GenerationRequest) -> str | None:
+        return context_overflow(len(self.prompt_ids(req)), req.params.max_new_tokens, self.max_context)
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[list[Completion]]:
         """Requests sharing sampling parameters go through one `generate` call; the seed of the
@@ -135,10 +145,8 @@ class HFEngine(Engine):
     def _generate_group(self, reqs: Sequence[GenerationRequest], stop: tuple[str, ...]) -> list[list[Completion]]:
         torch = self._torch
         params = reqs[0].params
-        texts = [self._text(r) for r in reqs for _ in range(r.n)]
-        # the chat template already starts with <bos>; plain prompts need the tokenizer to add it
-        add_special = not self.is_chat or reqs[0].messages is None
-        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=add_special).to(self.device)
+        ids = [self.prompt_ids(r) for r in reqs]
+        enc = self._left_padded([row for row, r in zip(ids, reqs) for _ in range(r.n)])
         seed = int(hashlib.sha256(json.dumps([r.seed for r in reqs]).encode()).hexdigest()[:8], 16)
         torch.manual_seed(seed)
         kwargs: dict[str, Any] = dict(max_new_tokens=params.max_new_tokens, repetition_penalty=params.repetition_penalty,
@@ -176,6 +184,18 @@ class HFEngine(Engine):
             out.append([comps[0]] + [Completion(c.text, 0, c.completion_tokens, c.truncated) for c in comps[1:]])
             pos += r.n
         return out
+
+    def _left_padded(self, rows: list[list[int]]) -> dict[str, Any]:
+        """A batch of prompt ids, padded on the left, with its attention mask, on the device."""
+        torch = self._torch
+        width = max(len(r) for r in rows)
+        input_ids = torch.full((len(rows), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, row in enumerate(rows):
+            if row:
+                input_ids[i, width - len(row):] = torch.tensor(row, dtype=torch.long)
+                mask[i, width - len(row):] = 1
+        return {"input_ids": input_ids.to(self.device), "attention_mask": mask.to(self.device)}
 
     def close(self) -> None:
         del self.model

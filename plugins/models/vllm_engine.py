@@ -1,6 +1,8 @@
 """The vLLM engine (`vllm:<hub id or local path>`): one `vllm.LLM` per model, kept for all its cells;
 every batch of requests goes to the engine in one `generate` call, with `n` samples and a seed per
-request (vLLM seeds each request separately, so results do not depend on what else is in the batch)."""
+request (vLLM seeds each request separately, so results do not depend on what else is in the batch).
+Prompts go to vLLM as token ids (plugins/models/prompt_ids.py): given text, vLLM would add a BOS in
+front of the one a chat template already renders."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 
 from harness.errors import BenchError
 from harness.types import Completion, Engine, GenerationRequest
+from plugins.models.prompt_ids import context_overflow, prompt_ids
 
 
 class VLLMEngine(Engine):
@@ -37,6 +40,10 @@ class VLLMEngine(Engine):
         except Exception as exc:  # vLLM raises many types for a model it cannot load
             raise BenchError(f"vLLM cannot load {name_or_path!r}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
         self.tokenizer = self.llm.get_tokenizer()
+        try:  # what vLLM settled on (the option, or less where the model's config says less)
+            self.max_context = int(self.llm.llm_engine.model_config.max_model_len)
+        except AttributeError:
+            self.max_context = kwargs["max_model_len"]
         self.is_chat = bool(getattr(self.tokenizer, "chat_template", None)) and not options.get("plain_prompts", False)
         self.batch_size = int(options.get("batch_size", 256))
         if fingerprint is None:
@@ -51,22 +58,20 @@ class VLLMEngine(Engine):
 
     def info(self) -> dict[str, Any]:
         return {"fingerprint": self.fingerprint, "engine": f"vllm {self._vllm.__version__}", "chat": self.is_chat,
-                "batch_size": self.batch_size}
+                "batch_size": self.batch_size, "max_context": self.max_context}
 
-    def _prompt(self, r: GenerationRequest) -> str:
-        if r.messages is None:
-            return r.prompt or ""
-        if not self.is_chat:
-            return "\n\n".join(m.content for m in r.messages)
-        return self.tokenizer.apply_chat_template([{"role": m.role, "content": m.content} for m in r.messages],
-                                                  add_generation_prompt=True, tokenize=False)
+    def prompt_ids(self, r: GenerationRequest) -> list[int]:
+        return prompt_ids(self.tokenizer, r, self.is_chat)
+
+    def context_overflow(self, r: GenerationRequest) -> str | None:
+        return context_overflow(len(self.prompt_ids(r)), r.params.max_new_tokens, self.max_context)
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[list[Completion]]:
         sp = self._vllm.SamplingParams
         params = [sp(n=r.n, temperature=r.params.temperature, top_p=r.params.top_p,
                      repetition_penalty=r.params.repetition_penalty, max_tokens=r.params.max_new_tokens,
                      seed=r.seed, stop=list(r.stop) or None) for r in requests]
-        prompts = [self._prompt(r) for r in requests]
+        prompts = [{"prompt_token_ids": self.prompt_ids(r)} for r in requests]  # a vllm.inputs.TokensPrompt
         outputs = self.llm.generate(prompts, params, use_tqdm=False)
         result = []
         for out in outputs:

@@ -141,15 +141,24 @@ class ComposedStrategy(Strategy):
         candidates: list[dict[str, Any]] = []
         counts = {"parsed": 0, "duplicates": 0, "rejected": 0, "off_language": 0, "language_checked": 0}
         target_total = ctx.per_class * len(labels)
+        # the demos each label's prompt keeps in the model's context (the same prompt every round)
+        kept: dict[str, int] = {}
+        too_long: dict[str, str] = {}
+        for lab in labels:
+            kept[lab], why = self._demos_that_fit(ctx, lab, demos[lab], summaries.get(lab) if r.summary else None,
+                                                  chat, description)
+            if why:
+                too_long[lab] = why
+                ctx.log(f"{lab}: no request: {why}")
         round_no = 0
         while True:
             batch: list[tuple[str, GenerationRequest, str]] = []
             for lab in labels:
                 need = ctx.per_class - len(accepted[lab])
-                if need <= 0 or calls[lab] >= ctx.calls_per_class:
+                if need <= 0 or calls[lab] >= ctx.calls_per_class or lab in too_long:
                     continue
-                req, prompt_text = self._request(ctx, lab, demos[lab], summaries.get(lab) if r.summary else None,
-                                                 chat, round_no, description)
+                req, prompt_text = self._request(ctx, lab, demos[lab][:kept[lab]],
+                                                 summaries.get(lab) if r.summary else None, chat, round_no, description)
                 batch.append((lab, req, prompt_text))
                 calls[lab] += 1
             if not batch:
@@ -188,7 +197,10 @@ class ComposedStrategy(Strategy):
                 self._revise(ctx, fresh, summaries, chat, description)
             for cand in fresh:
                 lab = cand["label"]
-                if cand.get("verdict", "yes") != "yes":
+                if cand.get("revision_skipped"):
+                    cand["status"] = f"not revised: {cand['revision_skipped']}"
+                    counts["rejected"] += 1
+                elif cand.get("verdict", "yes") != "yes":
                     cand["status"] = "rejected by revision"
                     counts["rejected"] += 1
                 elif len(accepted[lab]) >= ctx.per_class:
@@ -209,6 +221,11 @@ class ComposedStrategy(Strategy):
         stats = self._stats(ctx, examples, counts, calls, gold_lengths, labels)
         stats["off_language_accepted"] = sum(1 for lab in labels for c in accepted[lab] if c.get("off_language"))
         stats["demos"] = demo_record
+        dropped = {lab: len(demos[lab]) - kept[lab] for lab in labels if kept[lab] < len(demos[lab])}
+        if dropped:  # demonstrations left out so that the prompt fits the model's context
+            stats["demos_dropped"] = dropped
+        if too_long:  # labels never asked for: the prompt does not fit even without demonstrations
+            stats["context_rejected"] = too_long
         stats["language_check"] = language_id.check_kind(lang.code, lang.iso, lang.script)
         stats["language_filter"] = lid_filter
         if r.language_filter and not lid_filter:
@@ -246,6 +263,22 @@ class ComposedStrategy(Strategy):
                                          description=description)
         return GenerationRequest(ctx.sampling, seed, n=ctx.samples_per_request, prompt=prompt), prompt
 
+    def _demos_that_fit(self, ctx: GenerationContext, label: str, demos: list[str], summary: str | None, chat: bool,
+                        description: str) -> tuple[int, str | None]:
+        """How many of the label's demos (from the start) the prompt can hold within the model's
+        context and its generation budget: the reference drops demonstrations from the end until
+        the prompt fits. With none left and still too long, the reason instead of a request."""
+        check = getattr(ctx.engine, "context_overflow", None)
+        if check is None:
+            return len(demos), None
+        why = None
+        for keep in range(len(demos), -1, -1):
+            req, _ = self._request(ctx, label, demos[:keep], summary, chat, 0, description)
+            why = check(req)
+            if why is None:
+                return keep, None
+        return 0, why
+
     def _check(self, text: str, label: str, prompt_text: str, window: tuple[int, int], seen: set[str],
                ctx: GenerationContext, accepted_grams: list[set[str]] = ()) -> str | None:
         # the reference measures its 10-100 window before stripping spaces, inside its parser
@@ -273,14 +306,21 @@ class ComposedStrategy(Strategy):
         params = SamplingParams(temperature=ctx.sampling.temperature, top_p=ctx.sampling.top_p,
                                 repetition_penalty=ctx.sampling.repetition_penalty,
                                 max_new_tokens=ctx.revision_max_new_tokens)
-        reqs = []
+        reqs, judged = [], []
+        check = getattr(ctx.engine, "context_overflow", None)
         for c in cands:
             p = prompts.revision(chat, language=lang.name, label=c["label"], summary=summaries[c["label"]],
                                  text=c["text"], description=description)
             seed = int(digest([ctx.seed, "revision", c["label"], c["text"]])[:8], 16)
-            reqs.append(GenerationRequest(params, seed, n=1, messages=p) if chat
-                        else GenerationRequest(params, seed, n=1, prompt=p, stop=("\n",)))
-        for c, comps in zip(cands, ctx.engine.generate(reqs)):
+            req = (GenerationRequest(params, seed, n=1, messages=p) if chat
+                   else GenerationRequest(params, seed, n=1, prompt=p, stop=("\n",)))
+            why = check(req) if check is not None else None
+            if why:  # the rest of the batch is still judged
+                c["revision_skipped"] = why
+                continue
+            reqs.append(req)
+            judged.append(c)
+        for c, comps in zip(judged, ctx.engine.generate(reqs) if reqs else []):
             reply = comps[0].text.strip()
             c["verdict"] = parsing.verdict(reply, ctx.faithful)
             c["reason"] = reply[:300]
