@@ -169,10 +169,11 @@ def load_registry(strict: bool | None = None, extra: Iterable[tuple[str, Any]] =
         warnings.warn(f"skipping plugin {info.name!r}: {info.error}", stacklevel=2)
 
     def conflict(info: PluginInfo, message: str) -> None:
-        info.conflicts.append(message)
         if strict:
-            raise PluginError(f"plugin {info.name!r} ({where(info)}): {message} (unset BENCH_STRICT_PLUGINS to skip it)")
-        warnings.warn(f"plugin {info.name!r}: {message}", stacklevel=2)
+            raise PluginError(f"plugin {info.name!r} ({where(info)}): {message} (unset BENCH_STRICT_PLUGINS to skip "
+                              "the duplicate)")
+        info.conflicts.append(message + "; this one skipped")
+        warnings.warn(f"plugin {info.name!r}: {info.conflicts[-1]}", stacklevel=2)
 
     # -- import ----------------------------------------------------------------------------------
     sources: list[tuple[PluginInfo, Any]] = []
@@ -276,8 +277,7 @@ def load_registry(strict: bool | None = None, extra: Iterable[tuple[str, Any]] =
             owner = reg.owners.get((kind, name))
             if owner is not None:
                 again = " (a second time)" if owner == info.name else ""
-                conflict(info, f"{_singular(kind)} {name!r} already registered by plugin {owner!r}{again}; "
-                               "this one skipped")
+                conflict(info, f"{_singular(kind)} {name!r} already registered by plugin {owner!r}{again}")
                 continue
             targets[kind][name] = item
             reg.owners[(kind, name)] = info.name
@@ -308,7 +308,7 @@ def load_registry(strict: bool | None = None, extra: Iterable[tuple[str, Any]] =
             if language.code in task.languages():
                 by = reg.owners.get(("languages", key))
                 conflict(info, f"language {key!r} already registered by "
-                               f"{f'plugin {by!r}' if by else f'task {task.name!r}'}; this one skipped")
+                               f"{f'plugin {by!r}' if by else f'task {task.name!r}'}")
                 continue
             try:
                 task.add_language(language, **options)
