@@ -33,12 +33,14 @@ def cmd_plugins(args) -> int:
         _print_json(rows)
         return 0
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table("plugin", "distribution", "version", "registered", "error")
+    table = Table("plugin", "distribution", "version", "registered", "error (skipped) / conflicts")
     for r in rows:
         what = "; ".join(f"{k}: {', '.join(v)}" for k, v in r["registered"].items())
-        table.add_row(r["name"], r["distribution"], r["version"], what, r["error"] or "")
+        problems = ([f"skipped: {r['error']}"] if r["error"] else []) + r["conflicts"]
+        table.add_row(*(escape(c) for c in (r["name"], r["distribution"], r["version"], what, "\n".join(problems))))
     Console(width=160).print(table)
     return 0
 

@@ -13,7 +13,9 @@ from conftest import bench, write_suite
 from harness.errors import PluginError
 from harness.hookspecs import hookimpl
 from harness.plugins import load_registry
+from harness.types import Language
 from plugins.strategies import ComposedStrategy, Recipe
+from plugins.tasks import FileTask
 
 EXAMPLE = Path(__file__).parent / "example_plugin"
 
@@ -52,12 +54,147 @@ def test_strict_mode_makes_it_fatal(monkeypatch):
         load_registry(strict=True, extra=[("bad", _module("bad", bench_register_tasks=boom))])
 
 
-def test_duplicate_names_name_both_plugins():
+def test_duplicate_name_keeps_the_first_and_skips_only_that_item():
     def dup(register):
         register(ComposedStrategy("zero-shot", Recipe()))
+        register(ComposedStrategy("copycat-own", Recipe()))
 
-    with pytest.raises(PluginError, match="strategy 'zero-shot' is registered twice: by plugin 'strategies' and by plugin 'copycat'"):
-        load_registry(extra=[("copycat", _module("copycat", bench_register_strategies=dup))])
+    with pytest.warns(UserWarning, match="plugin 'copycat': strategy 'zero-shot' already registered by plugin "
+                                         "'strategies'; this one skipped"):
+        reg = load_registry(extra=[("copycat", _module("copycat", bench_register_strategies=dup))])
+    copycat = next(p for p in reg.plugins if p.name == "copycat")
+    assert copycat.error is None and copycat.registered == {"strategies": ["copycat-own"]}
+    assert copycat.conflicts == ["strategy 'zero-shot' already registered by plugin 'strategies'; this one skipped"]
+    assert reg.plugin_of("strategies", "zero-shot") == "strategies" and "copycat-own" in reg.strategies
+    with pytest.raises(PluginError, match="plugin 'copycat'.*strategy 'zero-shot' already registered"):
+        load_registry(strict=True, extra=[("copycat", _module("copycat", bench_register_strategies=dup))])
+
+
+def test_duplicate_language_is_a_conflict_not_a_failure():
+    def yo(register):
+        register("sib200", Language("yo", "Yoruba", "yor_Latn", "low", "yor_Latn"))
+
+    def tasks(register):
+        register(FileTask(name="mine", labels=("a", "b"), description="", languages={}, files={}))
+
+    with pytest.warns(UserWarning, match="language 'sib200:yo' already registered by plugin 'first'"):
+        reg = load_registry(extra=[("first", _module("first", bench_register_languages=yo)),
+                                   ("second", _module("second", bench_register_languages=yo,
+                                                      bench_register_tasks=tasks))])
+    second = next(p for p in reg.plugins if p.name == "second")
+    assert second.error is None and "mine" in reg.tasks and second.conflicts
+    assert "yo" in reg.tasks["sib200"].languages()
+
+
+@pytest.mark.parametrize("exc", [SystemExit(3), SystemExit("bye"), GeneratorExit()])
+def test_system_exit_in_a_hook_is_that_plugins_failure(exc):
+    def leave(register):
+        raise exc
+
+    with pytest.warns(UserWarning, match="skipping plugin 'quitter'"):
+        reg = load_registry(extra=[("quitter", _module("quitter", bench_register_strategies=leave))])
+    quitter = next(p for p in reg.plugins if p.name == "quitter")
+    assert quitter.error.startswith(f"register strategies: {type(exc).__name__}")
+    assert "zero-shot" in reg.strategies
+    with pytest.raises(PluginError, match=f"plugin 'quitter'.*failed to register strategies: {type(exc).__name__}"):
+        load_registry(strict=True, extra=[("quitter", _module("quitter", bench_register_strategies=leave))])
+
+
+def test_keyboard_interrupt_is_never_swallowed():
+    def stop(register):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        load_registry(extra=[("stopper", _module("stopper", bench_register_tasks=stop))])
+
+
+def test_a_failed_plugin_contributes_nothing():
+    def tasks(register):
+        register(FileTask(name="half-done", labels=("a", "b"), description="", languages={}, files={}))
+
+    def strategies(register):
+        raise RuntimeError("broken after the tasks")
+
+    with pytest.warns(UserWarning, match="skipping plugin 'half'"):
+        reg = load_registry(extra=[("half", _module("half", bench_register_tasks=tasks,
+                                                    bench_register_strategies=strategies))])
+    half = next(p for p in reg.plugins if p.name == "half")
+    assert half.error and half.registered == {} and "half-done" not in reg.tasks
+
+
+def test_unknown_hook_is_reported_with_the_nearest_name():
+    def typo(register):
+        register(ComposedStrategy("never-seen", Recipe()))
+
+    with pytest.warns(UserWarning, match="skipping plugin 'typo'"):
+        reg = load_registry(extra=[("typo", _module("typo", bench_register_strategy=typo))])
+    info = next(p for p in reg.plugins if p.name == "typo")
+    assert "unknown hook 'bench_register_strategy' (did you mean 'bench_register_strategies'?)" in info.error
+    assert "never-seen" not in reg.strategies and "zero-shot" in reg.strategies
+    with pytest.raises(PluginError, match="plugin 'typo'.*unknown hook 'bench_register_strategy'"):
+        load_registry(strict=True, extra=[("typo", _module("typo", bench_register_strategy=typo))])
+
+
+def _dist(root: Path, name: str, entry_points: dict[str, str], modules: dict[str, str]) -> Path:
+    """A distribution installed by hand: a dist-info with entry points, and its modules."""
+    info = root / f"{name.replace('-', '_')}-0.2.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.2\n")
+    (info / "entry_points.txt").write_text("[bench]\n" + "".join(f"{k} = {v}\n" for k, v in entry_points.items()))
+    for mod, text in modules.items():
+        (root / f"{mod}.py").write_text(text)
+    return root
+
+
+THIRD_PARTY = {
+    # sorts before every built-in name, and takes the built-in 'zero-shot' and entry-point name 'strategies'
+    "aaa_first": "aaa_copycat",
+    "strategies": "aaa_copycat",
+    "exits": "aaa_exits",
+}
+MODULES = {
+    "aaa_copycat": (
+        "from harness.hookspecs import hookimpl\n"
+        "from plugins.strategies import ComposedStrategy, Recipe\n"
+        "@hookimpl\n"
+        "def bench_register_strategies(register):\n"
+        "    register(ComposedStrategy('zero-shot', Recipe(demos='target')))\n"
+        "    register(ComposedStrategy('aaa-own', Recipe()))\n"
+    ),
+    "aaa_exits": "import sys\nsys.exit(7)\n",
+}
+
+
+def test_installed_conflicts_and_exits_leave_the_builtins_in_charge(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(_dist(tmp_path, "aaa-plugin", THIRD_PARTY, MODULES)))
+    with pytest.warns(UserWarning):
+        reg = load_registry()
+    rows = [p for p in reg.plugins if p.distribution == "aaa-plugin"]
+    by_name = {p.name: p for p in rows}
+    assert reg.plugin_of("strategies", "zero-shot") == "strategies"  # the built-in won
+    assert by_name["aaa_first"].registered == {"strategies": ["aaa-own"]} and by_name["aaa_first"].error is None
+    assert by_name["aaa_first"].conflicts == [
+        "strategy 'zero-shot' already registered by plugin 'strategies'; this one skipped"]
+    assert "SystemExit: 7" in by_name["exits"].error and by_name["exits"].error.startswith("import:")
+    assert "entry-point name 'strategies' is already used by lowres-bench" in by_name["strategies"].error
+    builtin = next(p for p in reg.plugins if p.name == "strategies" and p.distribution == "lowres-bench")
+    assert builtin.error is None and "zero-shot" in builtin.registered["strategies"]
+
+
+def test_bench_plugins_shows_failures_and_strict_mode_is_one_line(tmp_path):
+    env = {"PYTHONPATH": str(_dist(tmp_path, "aaa-plugin", THIRD_PARTY, MODULES))}
+    out = bench("plugins", "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    rows = [r for r in json.loads(out.stdout) if r["distribution"] == "aaa-plugin"]
+    assert {r["name"]: (r["version"], bool(r["error"]), len(r["conflicts"])) for r in rows} == {
+        "aaa_first": ("0.2", False, 1), "exits": ("0.2", True, 0), "strategies": ("0.2", True, 0)}
+    table = bench("plugins", env=env)
+    assert table.returncode == 0 and "SystemExit: 7" in table.stdout and "already registered" in table.stdout
+    listed = bench("list", "strategies", "--json", env=env)
+    assert listed.returncode == 0 and "aaa-own" in {s["name"] for s in json.loads(listed.stdout)}
+    strict = bench("plugins", "--strict-plugins", env=env)
+    assert strict.returncode == 2 and len(strict.stderr.strip().splitlines()) == 1
+    assert strict.stderr.startswith("bench: error: plugin 'exits' (aaa-plugin) failed to import: SystemExit: 7") and "Traceback" not in strict.stderr
 
 
 @pytest.fixture(scope="module")
