@@ -109,7 +109,13 @@ def _field(row: dict, col: str, path: Path, line_no: int) -> str:
         raise DataError(f"{path}:{line_no}: {col!r} is null")
     if isinstance(value, (dict, list)):
         raise DataError(f"{path}:{line_no}: {col!r} must be a string, not {type(value).__name__}")
-    return str(value).strip()
+    text = str(value).strip()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate escape such as "\ud800": valid JSON, not text
+        raise DataError(f"{path}:{line_no}: {col!r} holds {text[exc.start]!r} at character {exc.start}, an unpaired "
+                        "surrogate escape that is not valid Unicode text; fix or remove it") from None
+    return text
 
 
 def _read_jsonl(path: Path, text_col: str, label_col: str, labels: Sequence[str]) -> list[Example]:
