@@ -398,8 +398,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = _warning_line
     try:
         return args.func(args)
-    except BenchError as exc:
-        print(f"bench: error: {exc}", file=sys.stderr)
+    except BenchError as exc:  # one line, even when the input it quotes holds a line break
+        print("bench: error: " + str(exc).replace("\r", "\\r").replace("\n", "\\n"), file=sys.stderr)
         return BAD_INPUT
     except KeyboardInterrupt:
         print("bench: interrupted; finished cells are kept, rerun the same command to resume", file=sys.stderr)

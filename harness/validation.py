@@ -44,6 +44,23 @@ def _numbers(value: Any, parts: tuple = ()) -> Iterator[tuple[tuple, float]]:
         yield parts, value
 
 
+def _not_text(value: Any, parts: tuple = ()) -> Iterator[tuple[tuple, str]]:
+    """Strings (keys included) that cannot be written as UTF-8: JSON's `\\ud800` escapes an unpaired
+    surrogate, which Python reads but no report or terminal can print."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _not_text(k, parts)
+            yield from _not_text(v, (*parts, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _not_text(v, (*parts, i))
+    elif isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            yield parts, value
+
+
 def _close(a: Any, b: Any) -> bool:
     if a is None or b is None:
         return a is None and b is None
@@ -86,6 +103,8 @@ def problems(board: dict) -> list[str]:
     for parts, v in _numbers(board):
         if not math.isfinite(v):
             out.append(f"{_path(parts)} is {v!r}; every number in a leaderboard must be finite")
+    for parts, v in _not_text(board):
+        out.append(f"{_path(parts)} holds {v!r}, an unpaired surrogate escape that is not valid Unicode text")
     if out:  # the recomputations below would only repeat the same NaN
         return out
 

@@ -216,6 +216,9 @@ _BAD_VALUES = [float("nan"), float("inf"), float("-inf"), -1, -0.5, 1.5, 2, 0, 1
                "\ud800", "a\nb", "[red]x[/red]"]
 
 
+_NAMES_IN_BOARDS = ["\ud800", "a\nb", "a\rb", "[red]x[/red]", "<script>", "", " ", "t", "gold", "caf\u00e9", "x" * 300]
+
+
 def _paths(value, prefix=()):
     yield prefix
     if isinstance(value, dict):
@@ -230,7 +233,7 @@ def _paths(value, prefix=()):
 def damaged_board(draw) -> bytes:
     board = copy.deepcopy(make_board())  # make_board shares lists with test_gate.SETTINGS
     for _ in range(draw(st.integers(1, 3))):
-        action = draw(st.sampled_from(["delete", "set", "set", "duplicate", "settings", "version"]))
+        action = draw(st.sampled_from(["delete", "set", "set", "duplicate", "settings", "version", "rename"]))
         paths = [p for p in _paths(board) if p]
         if action in ("delete", "set") and paths:
             path = draw(st.sampled_from(paths))
@@ -251,6 +254,14 @@ def damaged_board(draw) -> bytes:
             if isinstance(settings_, dict):
                 settings_[draw(st.sampled_from(["per_class", "gold", "faithful", "new"]))] = draw(
                     st.sampled_from([100, "random", True, None, float("nan")]))
+        elif action == "rename":  # the strings a report or a compare table prints
+            section = draw(st.sampled_from(["results", "gold", "manifest"]))
+            rows = board.get(section)
+            row = rows if isinstance(rows, dict) else (draw(st.sampled_from(rows)) if isinstance(rows, list) and rows
+                                                       else None)
+            if isinstance(row, dict):
+                row[draw(st.sampled_from(["task", "language", "strategy", "model", "classifier", "suite", "device"]))] = (
+                    draw(st.sampled_from(_NAMES_IN_BOARDS)))
         elif action == "version":
             board["schema_version"] = draw(st.sampled_from(["0.1", "", 2, None, "1.2"]))
     data = json.dumps(board).encode("utf-8")  # ensure_ascii: a lone surrogate is written as the escape \ud800
@@ -410,6 +421,30 @@ def test_a_lone_surrogate_escape_in_a_jsonl_gold_file_is_named(tmp_path):
     good = tmp_path / "ok.jsonl"
     good.write_text('{"text": "caf\\u00e9 \\ud83d\\ude00", "label": "pos"}\n', encoding="utf-8")  # a pair is fine
     assert read_jsonl(good, "text", "label", ["pos", "neg"])[0].text == "caf\u00e9 \U0001f600"
+
+
+def test_a_lone_surrogate_escape_in_a_leaderboard_is_named(tmp_path):
+    """Found while fuzzing leaderboards: a string `"\\ud800"` passed `bench validate`, then `bench
+    report` and `bench compare` crashed writing it (UnicodeEncodeError, exit 3)."""
+    board = make_board()
+    board["results"][0]["task"] = "\ud800"
+    (tmp_path / "bad.json").write_text(json.dumps(board), encoding="utf-8")
+    (tmp_path / "good.json").write_text(json.dumps(make_board()), encoding="utf-8")
+    for argv in (["validate", "bad.json"], ["report", "bad.json"], ["compare", "good.json", "bad.json", "--json"]):
+        code, _, err, _ = bench_here(argv, tmp_path)
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert "$.results[0].task holds '\\ud800', an unpaired surrogate escape" in err, err
+
+
+def test_an_error_quoting_a_line_break_stays_one_line(tmp_path):
+    """Found while fuzzing leaderboards: an error naming a result whose task holds a line break (a duplicated
+    row) came out as two lines."""
+    board = make_board()
+    board["results"][0]["task"] = "a\nb"
+    board["results"].append(copy.deepcopy(board["results"][0]))
+    (tmp_path / "dup.json").write_text(json.dumps(board), encoding="utf-8")
+    code, _, err, _ = bench_here(["validate", "dup.json"], tmp_path)
+    assert code == 2 and err.count("\n") == 1 and "a\\nb" in err and "each result may appear once" in err, err
 
 
 def test_the_fuzz_runner_sees_exit_3_for_a_bug(tmp_path, monkeypatch):
