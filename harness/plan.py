@@ -255,6 +255,10 @@ def apply_filters(suite: Suite, filters: dict[str, str | None]) -> Suite:
         value = filters.get(axis)
         if value is None:
             continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # bytes the shell passed that are not UTF-8 (Python keeps them as surrogates)
+            raise BenchError(f"--{axis} {value!r} is not valid UTF-8 text") from None
         items = split_patterns(value)
         if not items:  # `--tasks ''` or `--classifiers ,` is a mistake, not "the suite's list"
             raise BenchError(f"--{axis} {value!r} names no {axis}; give a comma list of names or globs "

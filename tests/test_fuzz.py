@@ -166,7 +166,8 @@ def test_a_malformed_suite_is_one_line_and_leaves_no_files(tmp_path_factory, tex
 
 _NAMES = st.sampled_from(["", ",", " , ", "*", "?", "[", "]", "s*", "zz*", "nope", "sentiment", "sentiment,sib200",
                           "sw", "sw,de", "SW", "zero-shot", "target-demos,zero-shot", "gemma-3-270m", "hf:", "hf:x",
-                          "tfidf-logreg", "tfidf-*", "e5-logreg", "a,,b", "\u00e9", "-x", "sentiment,,"])
+                          "tfidf-logreg", "tfidf-*", "e5-logreg", "a,,b", "\u00e9", "-x", "sentiment,,",
+                          "hf:\udcff", "\udcff"])  # \udcff: a non-UTF-8 byte of argv, as Python decodes it
 _INTS = st.one_of(st.integers(-3, 5).map(str),
                   st.sampled_from(["", "x", "1.5", "1e3", " 2 ", "\u0663", "-0", "0x10", "99999999999999999999"]))
 _SEEDS = st.one_of(st.integers(-2, 6).map(str),
@@ -445,6 +446,15 @@ def test_an_error_quoting_a_line_break_stays_one_line(tmp_path):
     (tmp_path / "dup.json").write_text(json.dumps(board), encoding="utf-8")
     code, _, err, _ = bench_here(["validate", "dup.json"], tmp_path)
     assert code == 2 and err.count("\n") == 1 and "a\\nb" in err and "each result may appear once" in err, err
+
+
+def test_a_name_that_is_not_utf8_is_refused_naming_the_option(tmp_path, good_suite):
+    """Found while fuzzing run options: `--models hf:$'\\xff'` (Python keeps the byte as the
+    surrogate \\udcff) reached the cell-id digest and crashed with UnicodeEncodeError (exit 3)."""
+    for option in ("--models=hf:\udcff", "--tasks=sentiment,\udcff"):
+        code, out, err, _ = bench_here(["run", str(good_suite), "--dry-run", option], tmp_path)
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        assert "is not valid UTF-8 text" in err and option.split("=")[0] in err, err
 
 
 def test_the_fuzz_runner_sees_exit_3_for_a_bug(tmp_path, monkeypatch):
