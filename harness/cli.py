@@ -260,7 +260,10 @@ def cmd_report(args) -> int:
     if args.out:
         from harness.rundir import write_text
 
-        write_text(Path(args.out), text)
+        try:
+            write_text(Path(args.out), text)
+        except OSError as exc:  # a directory, a path under a file, no permission
+            raise BenchError(f"--out {args.out}: cannot write the report there ({exc.strerror or exc})") from None
         print(f"report written to {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(text + "\n")

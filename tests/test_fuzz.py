@@ -282,14 +282,16 @@ _TOLERANCES = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr)
 
 
 @FUZZ
-@given(data=damaged_board(), tolerance=_TOLERANCES, order=st.booleans())
-def test_a_damaged_leaderboard_is_one_line(tmp_path_factory, data, tolerance, order):
+@given(data=damaged_board(), tolerance=_TOLERANCES, order=st.booleans(),
+       report_out=st.sampled_from([[], ["--format=html"], ["--out=folder"], ["--out=good.json/r.md"]]))
+def test_a_damaged_leaderboard_is_one_line(tmp_path_factory, data, tolerance, order, report_out):
     root = fresh_dir(tmp_path_factory)
     (root / "bad.json").write_bytes(data)
     (root / "good.json").write_text(json.dumps(make_board()), encoding="utf-8")
+    (root / "folder").mkdir()  # --out targets that cannot be written: the board's problem or --out is the one line
     before = _tree(root)
     for argv, ok in ((["validate", "bad.json"], (0,)),
-                     (["report", "bad.json"], (0,)),
+                     (["report", "bad.json", *report_out], (0,)),
                      (["compare", *(("bad.json", "good.json") if order else ("good.json", "bad.json")),
                        f"--tolerance={tolerance}"], (0, 1)),
                      (["compare", "bad.json", "good.json", "--json"], (0, 1))):
@@ -455,6 +457,19 @@ def test_a_name_that_is_not_utf8_is_refused_naming_the_option(tmp_path, good_sui
         code, out, err, _ = bench_here(["run", str(good_suite), "--dry-run", option], tmp_path)
         assert code == 2 and len(err.strip().splitlines()) == 1, err
         assert "is not valid UTF-8 text" in err and option.split("=")[0] in err, err
+
+
+@pytest.mark.parametrize("target", ["folder", "board.json/report.md"])
+def test_a_report_that_cannot_be_written_is_one_line(tmp_path, target):
+    """Found probing `bench report --out` with this runner: naming a directory, or a path under a file, was
+    an IsADirectoryError or NotADirectoryError traceback (exit 3)."""
+    (tmp_path / "board.json").write_text(json.dumps(make_board()), encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    before = _tree(tmp_path)
+    code, _, err, _ = bench_here(["report", "board.json", "--out", target], tmp_path)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"--out {target}: cannot write the report there" in err, err
+    assert _tree(tmp_path) == before  # no temporary file left behind
 
 
 def test_the_fuzz_runner_sees_exit_3_for_a_bug(tmp_path, monkeypatch):
