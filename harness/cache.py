@@ -161,6 +161,10 @@ class CachedEngine:
         self.prompt_tokens = 0
         self.completion_tokens = 0
         self.engine_seconds = 0.0
+        #: the engine's identity (None for one that has none) and the model part of every key: the
+        #: digest of the identity, so another backend, dtype, device kind or weights never shares an entry
+        self.identity = getattr(engine, "identity", None)
+        self.model_key = digest(self.identity) if self.identity else engine.fingerprint
 
     def context_overflow(self, request: GenerationRequest) -> str | None:
         """The engine's answer (None: fits, or the engine cannot tell); asks no model and no cache."""
@@ -169,7 +173,7 @@ class CachedEngine:
 
     def _keys(self, req: GenerationRequest) -> list[str]:
         base = req.key_payload()
-        return [digest({"model": self.engine.fingerprint, "req": base, "seed": req.seed, "sample": i}) for i in range(req.n)]
+        return [digest({"model": self.model_key, "req": base, "seed": req.seed, "sample": i}) for i in range(req.n)]
 
     def _batches(self, requests: Sequence[GenerationRequest]) -> list[list[int]]:
         size = max(1, int(self.engine.batch_size))

@@ -154,7 +154,7 @@ def _pool_generation(stats: list[dict]) -> dict:
             for lab, n in st["shortfall"].items():
                 short[lab] = short.get(lab, 0) + n
         out["shortfall"] = short
-    for k in ("language_filter", "demos"):
+    for k in ("language_filter", "demos", "model_identity"):
         if k in first:
             out[k] = first[k]
     dropped: dict[str, int] = {}
@@ -285,9 +285,19 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
         elif gold is None:
             row["note"] = "no gold baseline for this language (see unavailable)"
         results.append(row)
+    head = manifest(plan, reg)
+    # what each model's generations were made with (backend, version, dtype, device kind, weights),
+    # from its generation cells; a model whose cells disagree (a run resumed on another device) lists each
+    identities: dict[str, list[dict]] = {}
+    for parts in finished.values():
+        for cell, _, gen in parts:
+            if gen is not None and gen.get("model_identity") and gen["model_identity"] not in identities.get(cell.model, []):
+                identities.setdefault(cell.model, []).append(gen["model_identity"])
+    if identities:
+        head["models"] = {m: ids[0] if len(ids) == 1 else ids for m, ids in sorted(identities.items())}
     return {
         "schema_version": SCHEMA_VERSION,
-        "manifest": manifest(plan, reg),
+        "manifest": head,
         "results": results,
         "gold": gold_rows,
         "unavailable": plan.unavailable,

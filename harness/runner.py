@@ -216,6 +216,8 @@ class Runner:
         for key in ("llm_calls", "engine_calls", "prompt_tokens", "completion_tokens"):
             stats[key] = int(after[key] - before[key])
         stats["seconds"] = round(time.perf_counter() - start, 3)
+        if getattr(engine, "identity", None):  # what generated: backend, version, dtype, device kind, weights
+            stats["model_identity"] = engine.identity
         stats.setdefault("requested", suite.per_class * len(task.labels))
         stats.setdefault("accepted", len(result.examples))
         for key in ("rejected", "duplicates"):

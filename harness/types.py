@@ -128,8 +128,12 @@ class Completion:
 class Engine(ABC):
     """A loaded generator. The harness wraps it in a cache and always calls it with batches."""
 
-    #: identity for the cache: model id plus revision or weights hash
+    #: a readable name for what generates (the cache's `model` column, log lines)
     fingerprint: str
+    #: what generates, for the cache key and the results' provenance: backend, backend_version,
+    #: dtype, device_kind, quantization, weights (plugins/models/identity.py builds it); an engine
+    #: without one is keyed by its fingerprint alone
+    identity: dict[str, Any] | None = None
     #: True when prompts must be chat messages (the model has a chat template)
     is_chat: bool
     #: how many sequences one forward batch holds; the harness chunks requests by this
@@ -140,7 +144,7 @@ class Engine(ABC):
         """One list of `request.n` completions per request, in order."""
 
     def info(self) -> dict[str, Any]:
-        return {"fingerprint": self.fingerprint}
+        return {"fingerprint": self.fingerprint, "identity": self.identity}
 
     def context_overflow(self, request: GenerationRequest) -> str | None:
         """Why the request's prompt plus its `max_new_tokens` does not fit the model's context, or

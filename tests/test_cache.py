@@ -1,4 +1,6 @@
-from harness.cache import CachedEngine, Store
+import json
+
+from harness.cache import CachedEngine, Store, digest
 from harness.errors import BenchError
 from harness.types import Completion, Engine, GenerationRequest, SamplingParams
 
@@ -88,3 +90,127 @@ def test_concurrent_processes_share_one_cache(tmp_path):
     got = store.get_generations(keys)
     assert len(got) == 600 and got["k2005"].text == "text 2005"
     assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+# -- engine identity: the cache key is a digest of it ---------------------------------------------
+
+
+class IdentifiedEngine(CountingEngine):
+    def __init__(self, **identity):
+        super().__init__()
+        self.identity = {"backend": "transformers", "backend_version": "1", "dtype": "float32", "device_kind": "cpu",
+                         "quantization": None, "weights": {"source": "local", "name": "m", "hash": "abc"}, **identity}
+
+
+def test_any_identity_field_changes_the_key_and_the_same_one_hits(tmp_path):
+    store = Store(tmp_path / "c.sqlite")
+    base = IdentifiedEngine()
+    CachedEngine(base, store, "m").generate(reqs(4))
+    for change in ({"backend": "vllm"}, {"backend_version": "2"}, {"dtype": "bfloat16"}, {"device_kind": "cuda"},
+                   {"quantization": {"quant_method": "gptq", "bits": 4}},
+                   {"weights": {"source": "local", "name": "m", "hash": "abd"}}):
+        other = CachedEngine(IdentifiedEngine(**change), store, "m")
+        other.generate(reqs(4))
+        assert other.counters()["engine_calls"] == 4, change
+    again = CachedEngine(IdentifiedEngine(), Store(tmp_path / "c.sqlite"), "m")
+    again.generate(reqs(4))
+    assert again.counters()["engine_calls"] == 0
+
+
+def test_transformers_float32_and_bfloat16_never_share_an_entry(tmp_path, tiny_model):
+    from plugins.models.hf import HFEngine
+
+    store = Store(tmp_path / "c.sqlite")
+    params = SamplingParams(temperature=0.9, max_new_tokens=6)
+    ask = [GenerationRequest(params, seed=i, n=2, prompt=f"{i}. habari") for i in range(3)]
+    f32 = HFEngine(str(tiny_model), {"dtype": "float32", "device": "cpu"})
+    bf16 = HFEngine(str(tiny_model), {"dtype": "bfloat16", "device": "cpu"})
+    assert {k: v for k, v in f32.identity.items() if k != "dtype"} == {k: v for k, v in bf16.identity.items() if k != "dtype"}
+    assert (f32.identity["dtype"], bf16.identity["dtype"]) == ("float32", "bfloat16")
+    assert f32.identity["backend"] == "transformers" and f32.identity["device_kind"] == "cpu"
+    assert f32.identity["weights"]["source"] == "local" and f32.identity["weights"]["hash"]
+    a, b = CachedEngine(f32, store, "tiny"), CachedEngine(bf16, store, "tiny")
+    assert a._keys(ask[0]) != b._keys(ask[0])
+    a.generate(ask)
+    b.generate(ask)
+    assert a.counters()["engine_calls"] == 3 and b.counters()["engine_calls"] == 3
+    # a fresh load with the same settings has the same identity and hits the cache
+    again = CachedEngine(HFEngine(str(tiny_model), {"dtype": "float32", "device": "cpu"}), store, "tiny")
+    assert again.identity == f32.identity
+    again.generate(ask)
+    assert again.counters()["engine_calls"] == 0
+
+
+def test_transformers_and_vllm_identities_differ_for_the_same_weights(tiny_model):
+    from plugins.models.hf import hf_identity
+    from plugins.models.vllm_engine import vllm_identity
+
+    hf = hf_identity(str(tiny_model), {}, "bfloat16", "cuda:0")
+    vl = vllm_identity(str(tiny_model), {}, "0.11.0", "torch.bfloat16", "cuda")
+    assert hf["weights"] == vl["weights"] and hf["dtype"] == vl["dtype"] == "bfloat16"
+    assert hf["device_kind"] == vl["device_kind"] == "cuda"  # the device index is no part of it
+    assert (hf["backend"], vl["backend"]) == ("transformers", "vllm")
+    assert digest(hf) != digest(vl)
+    assert set(hf) == set(vl) == {"backend", "backend_version", "dtype", "device_kind", "quantization", "weights"}
+    assert vllm_identity(str(tiny_model), {}, "0.11.0", "bfloat16", "cuda", quantization="fp8")["quantization"] == {
+        "quant_method": "fp8"}
+
+
+def _snapshot(root, repo, commit, config):
+    snap = root / f"models--{repo.replace('/', '--')}" / "snapshots" / commit
+    snap.mkdir(parents=True)
+    (snap / "config.json").write_text(json.dumps(config))
+    return snap
+
+
+def test_a_hub_snapshot_is_named_by_its_commit_and_quantization_read_from_its_config(tmp_path):
+    from plugins.models.hf import hf_identity
+    from plugins.models.vllm_engine import vllm_identity
+
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    gptq = {"quant_method": "gptq", "bits": 4, "group_size": 128}
+    snap = _snapshot(tmp_path / "hub", "org/model-gptq", commit, {"model_type": "llama", "quantization_config": gptq})
+    vl = vllm_identity(str(snap), {}, "0.11.0", "float16", "cuda", quantization="gptq_marlin")
+    assert vl["weights"] == {"source": "hub", "repo": "org/model-gptq", "commit": commit}
+    assert vl["quantization"] == gptq
+    plain = _snapshot(tmp_path / "hub", "org/model", commit, {"model_type": "llama"})
+    hf = hf_identity(str(plain), {}, "float32", "cpu")
+    assert hf["weights"]["commit"] == commit and hf["quantization"] is None
+
+
+def test_an_unresolvable_hub_id_is_recorded_unresolved_with_one_warning(monkeypatch, tmp_path):
+    import warnings
+
+    from plugins.models import identity
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(identity, "_warned", set())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = identity.weights_identity("org/not-cached")
+        second = identity.weights_identity("org/not-cached")
+    assert first == second and first["commit"] == identity.UNRESOLVED and first["repo"] == "org/not-cached"
+    assert "main" not in json.dumps(first)
+    assert len([w for w in caught if "org/not-cached" in str(w.message)]) == 1
+    # a cached snapshot resolves offline; a commit given as the revision is the commit
+    commit = "89abcdef0123456789abcdef0123456789abcdef"
+    snap = _snapshot(tmp_path / "hub", "org/cached", commit, {})
+    (snap.parent.parent / "refs").mkdir()
+    (snap.parent.parent / "refs" / "main").write_text(commit)
+    assert identity.weights_identity("org/cached")["commit"] == commit
+    assert identity.weights_identity("org/other", revision=commit)["commit"] == commit
+
+
+def test_openai_identity_names_the_host_and_never_served_alone():
+    from plugins.models.openai_http import openai_identity
+
+    a = openai_identity("m", "http://10.0.0.1:8000/v1", {}, None)
+    b = openai_identity("m", "http://10.0.0.2:8000/v1", {}, None)
+    assert a["backend"] == "openai-http" and a["weights"] == {"source": "server", "model": "m", "host": "10.0.0.1:8000"}
+    assert digest(a) != digest(b) and "served" not in json.dumps(a)
+    served = {"id": "m", "object": "model", "created": 1700000000, "owned_by": "vllm", "root": "/models/m"}
+    c = openai_identity("m", "http://10.0.0.1:8000/v1", {}, served)
+    later = openai_identity("m", "http://10.0.0.1:8000/v1", {}, {**served, "created": 1800000000})
+    assert c["weights"]["served"] == {"id": "m", "owned_by": "vllm", "root": "/models/m"} and c == later

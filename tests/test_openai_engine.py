@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -23,6 +24,21 @@ def server(tiny_model):
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
             pass
+
+        def do_GET(self):
+            if self.path != "/v1/models":
+                self.send_response(404)
+                self.end_headers()
+                return
+            # as vLLM answers: `created` is the time of the request
+            data = json.dumps({"object": "list", "data": [
+                {"id": "tiny", "object": "model", "created": int(time.time()), "owned_by": "vllm",
+                 "root": str(tiny_model), "parent": None, "max_model_len": 2048}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
         def do_POST(self):
             with lock:
@@ -90,3 +106,17 @@ def test_unreachable_server_and_bad_names_are_one_line():
             [GenerationRequest(SamplingParams(), 0, prompt="x")])
     with pytest.raises(BenchError, match="must look like openai:<model>@http"):
         parse_target("just-a-name")
+
+
+def test_identity_records_what_the_server_reports_and_stays_put(server):
+    base, _ = server
+    eng = OpenAIEngine(f"tiny@{base}")
+    weights = eng.identity["weights"]
+    assert eng.identity["backend"] == "openai-http" and weights["model"] == "tiny"
+    assert weights["host"] == base.split("/")[2] and weights["served"]["owned_by"] == "vllm"
+    assert weights["served"]["root"].endswith("tiny-llama") and "created" not in weights["served"]
+    time.sleep(1.1)  # another `created`, the same identity: a rerun keeps hitting the cache
+    assert OpenAIEngine(f"tiny@{base}").identity == eng.identity
+    other = OpenAIEngine(f"not-served@{base}")  # a model the server does not list: no report, still its host
+    assert "served" not in other.identity["weights"] and other.identity["weights"]["host"] == weights["host"]
+    assert "served" not in eng.fingerprint

@@ -78,12 +78,18 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(suite, tmp_path):
     assert len(ids) == len(set(ids))
 
 
-def test_rerun_of_a_finished_run_makes_no_llm_call(suite, tmp_path):
+def test_rerun_of_a_finished_run_makes_no_llm_call(suite, tmp_path, tiny_model):
     first = bench("run", str(suite), "--out", str(tmp_path / "r1"), "--no-progress")
     assert first.returncode == 0, first.stderr
     second = bench("run", str(suite), "--out", str(tmp_path / "r2"), "--no-progress")  # same cache, new dir
     board = json.loads((tmp_path / "r2" / "leaderboard.json").read_text())
     assert second.returncode == 0 and all(r["generation"]["engine_calls"] == 0 for r in board["results"])
+    # provenance: what generated the cells, the same identity in both runs
+    ident = board["manifest"]["models"][f"hf:{tiny_model}"]
+    assert ident["backend"] == "transformers" and ident["device_kind"] == "cpu" and ident["dtype"] == "float32"
+    assert ident["weights"]["source"] == "local" and ident["quantization"] is None
+    assert json.loads((tmp_path / "r1" / "leaderboard.json").read_text())["manifest"]["models"] == board["manifest"]["models"]
+    assert all(r["generation"]["model_identity"] == ident for r in board["results"] if r.get("generation"))
     assert results(tmp_path / "r1" / "leaderboard.json")[0][0]["scores"] == board["results"][0]["scores"]
 
 

@@ -7,6 +7,11 @@ from harness.hookspecs import hookimpl
 from harness.types import ModelSpec
 
 
+def _gemma_weights(sha):
+    """The offline model's weights: the GGUF file of its package, dequantized to bfloat16."""
+    return {"source": "package", "name": "gemma-3-270m-q4_k_m", "sha256": sha[:16]}
+
+
 def _load_hf(arg, options):
     from plugins.models.hf import HFEngine
 
@@ -18,7 +23,7 @@ def _load_gemma_270m(arg, options):
     from plugins.models.offline import gemma_270m_dir
 
     path, sha = gemma_270m_dir()
-    return HFEngine(str(path), options, fingerprint=f"gemma-3-270m-q4_k_m@{sha[:16]}")
+    return HFEngine(str(path), options, weights=_gemma_weights(sha))
 
 
 def _load_vllm(arg, options):
@@ -28,7 +33,7 @@ def _load_vllm(arg, options):
         from plugins.models.offline import gemma_270m_dir
 
         path, sha = gemma_270m_dir()
-        return VLLMEngine(str(path), options, fingerprint=f"gemma-3-270m-q4_k_m@{sha[:16]}")
+        return VLLMEngine(str(path), options, weights=_gemma_weights(sha))
     return VLLMEngine(arg, options)
 
 

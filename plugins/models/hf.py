@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.errors import BenchError
 from harness.types import Completion, Engine, GenerationRequest
+from plugins.models.identity import device_kind, engine_identity, label, quantization_of, weights_identity
 from plugins.models.prompt_ids import context_overflow, prompt_ids
 
 
@@ -77,8 +78,21 @@ def max_context(config: Any, options: Mapping[str, Any]) -> int | None:
     return int(value) if value else None
 
 
+def hf_identity(name_or_path: str, options: Mapping[str, Any], dtype: str, device: str, config: Any = None,
+                weights: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The transformers engine's identity (plugins/models/identity.py): `weights` when the loader
+    knows them (a provisioned model), else resolved from the path or hub id and the config's commit."""
+    import transformers
+
+    if weights is None:
+        weights = weights_identity(name_or_path, options.get("revision"), getattr(config, "_commit_hash", None))
+    quant = quantization_of(config) if config is not None else quantization_of(name_or_path)
+    return engine_identity("transformers", transformers.__version__, dtype, device_kind(device), quant, weights)
+
+
 class HFEngine(Engine):
-    def __init__(self, name_or_path: str, options: Mapping[str, Any] | None = None, fingerprint: str | None = None):
+    def __init__(self, name_or_path: str, options: Mapping[str, Any] | None = None,
+                 weights: Mapping[str, Any] | None = None):
         _quiet_transformers()
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -109,19 +123,14 @@ class HFEngine(Engine):
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.is_chat = bool(getattr(self.tokenizer, "chat_template", None)) and not options.get("plain_prompts", False)
-        if fingerprint is None:
-            if local.is_dir():
-                fingerprint = f"{local.name}@{weights_fingerprint(local)}"
-            else:
-                commit = getattr(self.model.config, "_commit_hash", None) or options.get("revision") or "unknown"
-                fingerprint = f"{name_or_path}@{commit}"
-        self.fingerprint = fingerprint
         self.dtype = str(dtype).replace("torch.", "")
+        self.identity = hf_identity(name_or_path, options, self.dtype, self.device, self.model.config, weights)
+        self.fingerprint = label(self.identity)
         self.max_context = max_context(self.model.config, options)
         self._torch = torch
 
     def info(self) -> dict[str, Any]:
-        return {"fingerprint": self.fingerprint, "device": self.device, "dtype": self.dtype, "batch_size": self.batch_size,
+        return {"fingerprint": self.fingerprint, "identity": self.identity, "device": self.device, "dtype": self.dtype, "batch_size": self.batch_size,
                 "chat": self.is_chat, "max_context": self.max_context}
 
     def prompt_ids(self, req: GenerationRequest) -> list[int]:

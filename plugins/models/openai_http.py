@@ -14,9 +14,15 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlsplit
 
 from harness.errors import BenchError
 from harness.types import Completion, Engine, GenerationRequest
+from plugins.models.identity import engine_identity, label
+
+#: what a `/v1/models` entry says about the weights behind a model id (vLLM: `root` is the path or
+#: hub id it loaded); `created` is left out, vLLM stamps it with the time of each request
+SERVED_FIELDS = ("id", "owned_by", "root", "parent", "max_model_len")
 
 
 def parse_target(arg: str) -> tuple[str, str]:
@@ -24,6 +30,18 @@ def parse_target(arg: str) -> tuple[str, str]:
     if not sep or not model or not base.startswith(("http://", "https://")):
         raise BenchError(f"openai model {arg!r} must look like openai:<model>@http://host:port/v1")
     return model, base.rstrip("/")
+
+
+def openai_identity(model: str, base: str, options: Mapping[str, Any], served: Mapping[str, Any] | None) -> dict:
+    """An OpenAI-compatible server's identity (plugins/models/identity.py): the model id, the host
+    serving it, a revision the user states and what the server's `/v1/models` entry reports. The
+    server decides dtype, device and quantization, so they are recorded as unknown (None)."""
+    weights: dict[str, Any] = {"source": "server", "model": model, "host": urlsplit(base).netloc}
+    if options.get("revision"):
+        weights["revision"] = str(options["revision"])
+    if served:
+        weights["served"] = {k: served[k] for k in SERVED_FIELDS if served.get(k) is not None}
+    return engine_identity("openai-http", None, options.get("dtype"), None, options.get("quantization"), weights)
 
 
 class OpenAIEngine(Engine):
@@ -35,13 +53,35 @@ class OpenAIEngine(Engine):
         self.timeout = float(options.get("timeout", 600))
         self.concurrency = int(options.get("concurrency", 16))
         self.api_key = os.environ.get(str(options.get("api_key_env", "OPENAI_API_KEY")), "")
-        # the server decides the weights; its model id (and a revision the user states) identify them
-        self.fingerprint = f"openai:{self.model}@{options.get('revision', 'served')}"
+        # the server decides the weights: its model id, host, a revision the user states and what
+        # the server reports about the model identify them
+        self.served = self._served_model()
+        self.identity = openai_identity(self.model, self.base, options, self.served)
+        self.fingerprint = label(self.identity)
+
+    def _served_model(self) -> dict | None:
+        """The server's `/v1/models` entry for this model, or None when the server does not answer."""
+        req = urllib.request.Request(self.base + "/models", headers=self._headers())
+        try:
+            with urllib.request.urlopen(req, timeout=min(self.timeout, 10)) as resp:
+                data = json.loads(resp.read())
+        except (urllib.error.URLError, TimeoutError, ConnectionError, ValueError, OSError):
+            return None
+        for entry in data.get("data", []) if isinstance(data, dict) else []:
+            if isinstance(entry, dict) and entry.get("id") == self.model:
+                return entry
+        return None
+
+    def _headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
+    def info(self) -> dict[str, Any]:
+        return {"fingerprint": self.fingerprint, "identity": self.identity, "served": self.served,
+                "batch_size": self.batch_size, "chat": self.is_chat}
 
     def _post(self, path: str, payload: dict) -> dict:
         req = urllib.request.Request(self.base + path, data=json.dumps(payload).encode(), method="POST",
-                                     headers={"Content-Type": "application/json",
-                                              **({"Authorization": f"Bearer {self.api_key}"} if self.api_key else {})})
+                                     headers={"Content-Type": "application/json", **self._headers()})
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 return json.loads(resp.read())

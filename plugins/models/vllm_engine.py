@@ -12,11 +12,28 @@ from typing import Any
 
 from harness.errors import BenchError
 from harness.types import Completion, Engine, GenerationRequest
+from plugins.models.identity import device_kind, engine_identity, label, quantization_of, weights_identity
 from plugins.models.prompt_ids import context_overflow, prompt_ids
 
 
+def vllm_identity(name_or_path: str, options: Mapping[str, Any], vllm_version: str, dtype: str, device: str,
+                  quantization: Any = None, weights: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The vLLM engine's identity (plugins/models/identity.py), from what the loaded engine settled on
+    (`dtype`, `device`, `quantization`: its model config's) and the weights. Needs no vLLM, so it is
+    tested without one. A quantization vLLM does not report is read from the model's config."""
+    if weights is None:
+        weights = weights_identity(name_or_path, options.get("revision"))
+    if quantization is not None and not isinstance(quantization, (str, dict)):
+        quantization = str(quantization)
+    quant = quantization_of(name_or_path) if Path(name_or_path).is_dir() else None
+    if quantization and not quant:
+        quant = {"quant_method": quantization}
+    return engine_identity("vllm", vllm_version, str(dtype).replace("torch.", ""), device_kind(device), quant, weights)
+
+
 class VLLMEngine(Engine):
-    def __init__(self, name_or_path: str, options: Mapping[str, Any] | None = None, fingerprint: str | None = None):
+    def __init__(self, name_or_path: str, options: Mapping[str, Any] | None = None,
+                 weights: Mapping[str, Any] | None = None):
         try:
             import vllm
         except ImportError:
@@ -46,18 +63,18 @@ class VLLMEngine(Engine):
             self.max_context = kwargs["max_model_len"]
         self.is_chat = bool(getattr(self.tokenizer, "chat_template", None)) and not options.get("plain_prompts", False)
         self.batch_size = int(options.get("batch_size", 256))
-        if fingerprint is None:
-            local = Path(name_or_path)
-            if local.is_dir():
-                from plugins.models.hf import weights_fingerprint
-
-                fingerprint = f"{local.name}@{weights_fingerprint(local)}"
-            else:
-                fingerprint = f"{name_or_path}@{options.get('revision', 'main')}"
-        self.fingerprint = fingerprint
+        model_config = getattr(getattr(self.llm, "llm_engine", None), "model_config", None)
+        try:
+            device = str(vllm.platforms.current_platform.device_type)
+        except AttributeError:
+            device = "cuda"
+        self.identity = vllm_identity(name_or_path, options, vllm.__version__,
+                                      getattr(model_config, "dtype", kwargs["dtype"]), device,
+                                      getattr(model_config, "quantization", options.get("quantization")), weights)
+        self.fingerprint = label(self.identity)
 
     def info(self) -> dict[str, Any]:
-        return {"fingerprint": self.fingerprint, "engine": f"vllm {self._vllm.__version__}", "chat": self.is_chat,
+        return {"fingerprint": self.fingerprint, "identity": self.identity, "engine": f"vllm {self._vllm.__version__}", "chat": self.is_chat,
                 "batch_size": self.batch_size, "max_context": self.max_context}
 
     def prompt_ids(self, r: GenerationRequest) -> list[int]:
