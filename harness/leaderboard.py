@@ -19,7 +19,7 @@ from harness.metrics import gap, paired_difference, paired_units, summary, units
 from harness.plan import GOLD, Plan
 from harness.plugins import Registry
 from harness.rundir import RunDir, read_json, write_json
-from harness.validation import problems
+from harness.validation import json_path, problems
 
 SCHEMA_VERSION = "1.2"
 
@@ -53,7 +53,7 @@ def validation_error(data: Any) -> str | None:
     if not errors:
         return None
     err = errors[0]
-    path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
+    path = json_path(tuple(err.absolute_path))
     return f"{path}: {err.message}"
 
 

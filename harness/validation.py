@@ -29,7 +29,8 @@ def result_key(row: dict) -> Key:
     return (row["task"], row["language"], row.get("strategy", "gold"), row.get("model", ""), row["classifier"])
 
 
-def _path(parts: tuple) -> str:
+def json_path(parts: tuple) -> str:
+    """`$.a[0].b`: where in a leaderboard a problem is, as schema errors and these checks both name it."""
     return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
 
 
@@ -102,9 +103,9 @@ def problems(board: dict) -> list[str]:
     out: list[str] = []
     for parts, v in _numbers(board):
         if not math.isfinite(v):
-            out.append(f"{_path(parts)} is {v!r}; every number in a leaderboard must be finite")
+            out.append(f"{json_path(parts)} is {v!r}; every number in a leaderboard must be finite")
     for parts, v in _not_text(board):
-        out.append(f"{_path(parts)} holds {v!r}, an unpaired surrogate escape that is not valid Unicode text")
+        out.append(f"{json_path(parts)} holds {v!r}, an unpaired surrogate escape that is not valid Unicode text")
     if out:  # the recomputations below would only repeat the same NaN
         return out
 
