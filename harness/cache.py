@@ -12,7 +12,8 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,9 @@ class Store:
         self.db.close()
 
 
+_COUNTERS = ("llm_calls", "engine_calls", "prompt_tokens", "completion_tokens", "engine_seconds")
+
+
 class CachedEngine:
     """An engine behind the cache. Requests are grouped into fixed batches of the engine's size in
     the order given; a batch is generated (and stored) whole, so a resumed run asks the engine for
@@ -156,15 +160,30 @@ class CachedEngine:
         self.store = store
         self.name = name
         self.is_chat = engine.is_chat
-        self.requests = 0  # logical requests asked for
-        self.engine_requests = 0  # requests that reached the engine
-        self.prompt_tokens = 0
-        self.completion_tokens = 0
-        self.engine_seconds = 0.0
+        #: counters per account: a cell's own work goes to "cell", work several cells share (label
+        #: summaries) to "shared", so no cell's statistics depend on which cell happened to need it first
+        self._counts: dict[str, dict[str, float]] = {}
+        self._account = "cell"
+        #: called after each batch that reached the engine (requests, seconds), so the runner can keep
+        #: an interrupted cell's engine work and add it to the attempt that finishes the cell
+        self.on_engine_batch: Callable[[int, float], None] | None = None
         #: the engine's identity (None for one that has none) and the model part of every key: the
         #: digest of the identity, so another backend, dtype, device kind or weights never shares an entry
         self.identity = getattr(engine, "identity", None)
         self.model_key = digest(self.identity) if self.identity else engine.fingerprint
+
+    @contextmanager
+    def account(self, name: str) -> Iterator[None]:
+        """Count what is generated inside the block under `name` instead of the current account."""
+        previous, self._account = self._account, name
+        try:
+            yield
+        finally:
+            self._account = previous
+
+    def _add(self, key: str, value: float) -> None:
+        counts = self._counts.setdefault(self._account, dict.fromkeys(_COUNTERS, 0))
+        counts[key] += value
 
     def context_overflow(self, request: GenerationRequest) -> str | None:
         """The engine's answer (None: fits, or the engine cannot tell); asks no model and no cache."""
@@ -199,29 +218,29 @@ class CachedEngine:
             if len(found) < len(wanted):
                 start = time.perf_counter()
                 fresh = self.engine.generate([requests[i] for i in batch])
-                self.engine_seconds += time.perf_counter() - start
-                self.engine_requests += len(batch)
+                seconds = time.perf_counter() - start
+                self._add("engine_seconds", seconds)
+                self._add("engine_calls", len(batch))
                 items = []
                 for i, comps in zip(batch, fresh):
                     if len(comps) != requests[i].n:
                         raise RuntimeError(f"engine {self.name} returned {len(comps)} samples for n={requests[i].n}")
                     items.extend(zip(keys[i], comps))
                 self.store.put_generations(self.engine.fingerprint, items)
+                if self.on_engine_batch is not None and self._account == "cell":
+                    self.on_engine_batch(len(batch), seconds)
                 found = dict(items)
             for i in batch:
                 out[i] = [found[k] for k in keys[i]]
-            self.requests += len(batch)
+            self._add("llm_calls", len(batch))
         for comps in out:
             for c in comps:
-                self.prompt_tokens += c.prompt_tokens
-                self.completion_tokens += c.completion_tokens
+                self._add("prompt_tokens", c.prompt_tokens)
+                self._add("completion_tokens", c.completion_tokens)
         return out
 
-    def counters(self) -> dict[str, float]:
-        return {
-            "llm_calls": self.requests,
-            "engine_calls": self.engine_requests,
-            "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens,
-            "engine_seconds": round(self.engine_seconds, 3),
-        }
+    def counters(self, account: str = "cell") -> dict[str, float]:
+        """What was asked for (llm_calls, tokens: the same however often the cache answered) and what
+        reached the engine (engine_calls, engine_seconds) under one account."""
+        counts = self._counts.get(account, dict.fromkeys(_COUNTERS, 0))
+        return {k: round(v, 3) if k == "engine_seconds" else int(v) for k, v in counts.items()}

@@ -128,7 +128,7 @@ def _samples(run: RunDir, cell_id: str) -> str | None:
 
 #: generation statistics that add up over replicates; the other numbers are averaged
 _COUNTS = ("requested", "accepted", "rejected", "duplicates", "llm_calls", "engine_calls", "prompt_tokens",
-           "completion_tokens", "seconds", "off_script", "off_language_accepted")
+           "completion_tokens", "seconds", "engine_seconds", "attempts", "off_script", "off_language_accepted")
 _RATES = ("acceptance_rate", "duplicate_rate", "distinct_1", "distinct_2", "mean_length", "gold_mean_length",
           "off_language_rate")
 
@@ -295,6 +295,8 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
                 identities.setdefault(cell.model, []).append(gen["model_identity"])
     if identities:
         head["models"] = {m: ids[0] if len(ids) == 1 else ids for m, ids in sorted(identities.items())}
+    if shared := shared_work(run):
+        head["shared_work"] = shared
     return {
         "schema_version": SCHEMA_VERSION,
         "manifest": head,
@@ -304,6 +306,21 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
         "summaries": summaries(results),
         "comparisons": comparisons(results),
     }
+
+
+def shared_work(run: RunDir) -> list[dict]:
+    """Work that several cells share (a task's label summaries), counted once here from the file
+    that holds it, and in no cell's generation statistics."""
+    out = []
+    for path in sorted((run.root / "summaries").glob("*.json")) if (run.root / "summaries").is_dir() else []:
+        try:
+            data = read_json(path)
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("usage"), dict):
+            out.append({"kind": "label summaries", "task": data.get("task"), "model": data.get("model"),
+                        "file": str(path.relative_to(run.root)), **data["usage"]})
+    return out
 
 
 def _f1(r: dict) -> float:

@@ -75,6 +75,11 @@ class RunDir:
     def artefacts(self, cell_id: str) -> Path:
         return self.root / "artefacts" / cell_id
 
+    def usage(self, cell_id: str) -> Path:
+        """The engine work of a generation cell's attempts, one line per batch that reached the
+        engine: an interrupted attempt's work is counted when a later attempt finishes the cell."""
+        return self.artefacts(cell_id) / "usage.jsonl"
+
     def candidates(self, cell_id: str) -> Path:
         """Every parsed candidate of a generation cell with its status, kept by the composed strategies."""
         return self.artefacts(cell_id) / "candidates.json"

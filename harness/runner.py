@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -207,15 +208,36 @@ class Runner:
         strategy = self.reg.strategy(cell.strategy)
         self.rep.cell(f"generate {cell.task}/{cell.language} {cell.strategy} [{cell.model}]",
                       suite.per_class * len(task.labels))
+        earlier = self._earlier_attempts(cell)
+        ledger = self.run.usage(cell.id)
+        attempt = uuid.uuid4().hex[:12]
         before = engine.counters()
         start = time.perf_counter()
-        ctx = self._context(cell, engine, summarizer)
-        result = strategy.generate(ctx)
+
+        def record(calls: int, seconds: float) -> None:
+            ledger.parent.mkdir(parents=True, exist_ok=True)
+            line = {"attempt": attempt, "engine_calls": calls, "engine_seconds": round(seconds, 3),
+                    "elapsed": round(time.perf_counter() - start, 3)}
+            with ledger.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(line) + "\n")
+
+        if hasattr(engine, "on_engine_batch"):
+            engine.on_engine_batch = record
+        try:
+            result = strategy.generate(self._context(cell, engine, summarizer))
+        finally:
+            if hasattr(engine, "on_engine_batch"):
+                engine.on_engine_batch = None
         after = engine.counters()
         stats = dict(result.stats)
-        for key in ("llm_calls", "engine_calls", "prompt_tokens", "completion_tokens"):
+        # what the cell asked for is the same however it ran; what reached the engine and the time it
+        # took add up over the attempts of a cell that was interrupted and resumed
+        for key in ("llm_calls", "prompt_tokens", "completion_tokens"):
             stats[key] = int(after[key] - before[key])
-        stats["seconds"] = round(time.perf_counter() - start, 3)
+        stats["engine_calls"] = int(after["engine_calls"] - before["engine_calls"]) + earlier["engine_calls"]
+        stats["engine_seconds"] = round(after["engine_seconds"] - before["engine_seconds"] + earlier["engine_seconds"], 3)
+        stats["seconds"] = round(time.perf_counter() - start + earlier["elapsed"], 3)
+        stats["attempts"] = earlier["attempts"] + 1
         if getattr(engine, "identity", None):  # what generated: backend, version, dtype, device kind, weights
             stats["model_identity"] = engine.identity
         stats.setdefault("requested", suite.per_class * len(task.labels))
@@ -227,6 +249,23 @@ class Runner:
                                        for lab in task.labels})
         return {"complete": True, "cell": cell.config, "id": cell.id,
                 "examples": [{"text": e.text, "label": e.label} for e in result.examples], "stats": stats}
+
+    def _earlier_attempts(self, cell: GenCell) -> dict[str, float]:
+        """The engine work of this cell's interrupted attempts, from its usage ledger (a line cut
+        short by the interruption is skipped: at most that batch is counted again)."""
+        per: dict[str, dict[str, float]] = {}
+        path = self.run.usage(cell.id)
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    rec = json.loads(line)
+                    mine = per.setdefault(str(rec["attempt"]), {"engine_calls": 0, "engine_seconds": 0.0, "elapsed": 0.0})
+                    mine["engine_calls"] += int(rec["engine_calls"])
+                    mine["engine_seconds"] += float(rec["engine_seconds"])
+                    mine["elapsed"] = max(mine["elapsed"], float(rec["elapsed"]))
+                except (ValueError, KeyError, TypeError):
+                    continue
+        return {"attempts": len(per), **{k: sum(a[k] for a in per.values()) for k in ("engine_calls", "engine_seconds", "elapsed")}}
 
     def save_generation(self, cell: GenCell, payload: dict) -> None:
         write_json(self.run.generation(cell.id), payload)

@@ -21,7 +21,8 @@ def comparable(path):
     """The leaderboard without what legitimately differs between runs (timings, creation time)."""
     board = json.loads(path.read_text())
     for r in board["results"]:
-        r["generation"].pop("seconds")
+        for k in ("seconds", "engine_seconds"):
+            r["generation"].pop(k)
     board.pop("manifest")
     return board
 

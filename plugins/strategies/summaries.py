@@ -59,7 +59,19 @@ def label_summaries(ctx: GenerationContext) -> Mapping[str, str]:
         seed = int(digest(["summary", task.name, lab])[:8], 16)
         reqs.append(GenerationRequest(params, seed, n=1, messages=p) if engine.is_chat
                     else GenerationRequest(params, seed, n=1, prompt=p, stop=("\n",)))
-    out = {lab: clean_summary(c[0].text, engine.is_chat) for lab, c in zip(task.labels, engine.generate(reqs))}
+    # work every cell of the task shares: counted once, in the summary file, never in the statistics
+    # of whichever cell happened to need it first (that depends on order, shards and resumes)
+    account = getattr(engine, "account", None)
+    if account is not None:
+        before = engine.counters("shared")
+        with account("shared"):
+            replies = engine.generate(reqs)
+        after = engine.counters("shared")
+        usage = {k: round(after[k] - before[k], 3) for k in after}
+    else:
+        replies, usage = engine.generate(reqs), None
+    out = {lab: clean_summary(c[0].text, engine.is_chat) for lab, c in zip(task.labels, replies)}
     if path is not None:
-        write_json(path, {"task": task.name, "model": engine.name, "summaries": out, "examples": shown})
+        write_json(path, {"task": task.name, "model": engine.name, "summaries": out, "examples": shown,
+                          **({"usage": usage} if usage is not None else {})})
     return out

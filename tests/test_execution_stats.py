@@ -1,0 +1,101 @@
+"""Generation statistics do not depend on how a run was executed: in one go, interrupted and
+resumed, or in shards merged afterwards, every cell reports the same counts, and work the cells
+share (label summaries) is counted once, beside them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness.cache import CachedEngine, Store, digest
+from harness.merge import merge
+from harness.plan import build_plan, shard_plan
+from harness.plugins import load_registry
+from harness.progress import Reporter
+from harness.runner import Runner
+from harness.suite import Suite
+from harness.types import Completion, Engine
+
+#: what legitimately differs between executions: clocks, and how many attempts a cell took
+TIMING = ("seconds", "engine_seconds", "attempts")
+
+
+class Scripted(Engine):
+    """A chat engine whose reply is a function of the prompt and seed alone (unit tests only); it can
+    be told to fail after some batches, as a run that is killed part-way."""
+
+    is_chat = True
+    batch_size = 3
+
+    def __init__(self, fail_after: int | None = None):
+        self.fingerprint = "scripted@1"
+        self.fail_after = fail_after
+        self.batches = 0
+
+    def generate(self, requests):
+        if self.fail_after is not None and self.batches >= self.fail_after:
+            raise RuntimeError("engine lost")
+        self.batches += 1
+        out = []
+        for r in requests:
+            text = r.messages[-1].content
+            if "short description of the intent" in text:
+                out.append([Completion("This intent involves a thing.", 7, 6)] * r.n)
+                continue
+            out.append([Completion("\n".join(f"Sentensi {digest([text, r.seed, i, j])[:6]} ya leo" for j in range(3)),
+                                   11, 9) for i in range(r.n)])
+        return out
+
+
+@pytest.fixture(scope="module")
+def reg():
+    return load_registry()
+
+
+def plan_for(reg):
+    suite = Suite(tasks=["massive10"], languages=["sw"], strategies=["zero-shot", "sl", "target-demos+sl"],
+                  models=["gemma-3-270m"], classifiers=["tfidf-logreg"], per_class=4, seeds=[0], calls_per_class=2)
+    return build_plan(suite, reg)
+
+
+def execute(reg, plan, out, store, engine):
+    runner = Runner(plan, reg, out, store, Reporter(enabled=False),
+                    load_engine=lambda name: CachedEngine(engine, store, name))
+    return json.loads(runner.execute().read_text())
+
+
+def generation(board):
+    return {r["cell_id"]: {k: v for k, v in r["generation"].items() if k not in TIMING} for r in board["results"]}
+
+
+def shared(board):
+    return [{k: v for k, v in w.items() if k != "engine_seconds"} for w in board["manifest"]["shared_work"]]
+
+
+def test_statistics_are_the_same_in_one_go_after_a_resume_and_after_a_merge(reg, tmp_path):
+    plan = plan_for(reg)
+    whole = execute(reg, plan, tmp_path / "whole", Store(tmp_path / "a.sqlite"), Scripted())
+    # the summary is counted once, beside the cells, and in none of them
+    (work,) = whole["manifest"]["shared_work"]
+    assert work["kind"] == "label summaries" and work["llm_calls"] == 10 and work["engine_calls"] >= 1
+    assert all(r["generation"]["attempts"] == 1 for r in whole["results"])
+
+    # interrupted part-way through a cell, then resumed with the same cache
+    store = Store(tmp_path / "b.sqlite")
+    with pytest.raises(RuntimeError, match="engine lost"):
+        execute(reg, plan, tmp_path / "resumed", store, Scripted(fail_after=7))
+    resumed = execute(reg, plan, tmp_path / "resumed", store, Scripted())
+    assert generation(resumed) == generation(whole)
+    assert shared(resumed) == shared(whole)
+    assert max(r["generation"]["attempts"] for r in resumed["results"]) == 2  # the cell that was cut
+
+    # two shards, each with its own cache, merged
+    dirs = []
+    for i in range(2):
+        dirs.append(tmp_path / f"shard{i}")
+        execute(reg, shard_plan(plan, i, 2), dirs[-1], Store(tmp_path / f"s{i}.sqlite"), Scripted())
+    path, _ = merge(dirs, tmp_path / "merged", reg)
+    merged = json.loads(path.read_text())
+    assert generation(merged) == generation(whole)
+    assert shared(merged) == shared(whole)
