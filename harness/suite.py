@@ -115,11 +115,13 @@ OPTION_TYPES: dict[str, tuple[type | tuple[type, ...], float | None, str]] = {
     "max_model_len": (int, 1, "a positive integer"),
     "tensor_parallel_size": (int, 1, "a positive integer"),
     "concurrency": (int, 1, "a positive integer"),
+    "max_retries": (int, 0, "an integer, 0 or more"),
     "max_num_seqs": (int, 1, "a positive integer"),
     "seed": (int, None, "an integer"),
     "gpus": (_NUMBER, 0, "a number of GPUs, 0 or more"),
     "cpus": (_NUMBER, 0, "a number of CPUs, 0 or more"),
     "timeout": (_NUMBER, 0, "a number of seconds, more than 0"),
+    "connect_timeout": (_NUMBER, 0, "a number of seconds, more than 0"),
     "gpu_memory_utilization": (_NUMBER, 0, "a fraction between 0 and 1"),
     "enforce_eager": (bool, None, "true or false"),
     "plain_prompts": (bool, None, "true or false"),
@@ -139,7 +141,7 @@ def option_problem(section: str, key: str, val: Any) -> str | None:
     want, low, what = OPTION_TYPES[key]
     wrong_type = not isinstance(val, want) or (isinstance(val, bool) and want is not bool)
     if not wrong_type and low is not None:
-        wrong_type = val < low or (key == "timeout" and val == 0) or (key == "gpu_memory_utilization" and val > 1)
+        wrong_type = val < low or (key in ("timeout", "connect_timeout") and val == 0) or (key == "gpu_memory_utilization" and val > 1)
     if wrong_type:
         return f"[{section}] {key} must be {what}, not {type(val).__name__} {val!r}"
     return None

@@ -105,6 +105,8 @@ def test_a_suite_file_that_is_not_utf8_is_named(tmp_path):
     ("gpus", '"one"', "gpus must be a number of GPUs"),
     ("cpus", "-1", "cpus must be a number of CPUs"),
     ("timeout", "true", "timeout must be a number of seconds"),
+    ("connect_timeout", "0", "connect_timeout must be a number of seconds, more than 0"),
+    ("max_retries", "-1", "max_retries must be an integer, 0 or more"),
 ])
 def test_a_model_option_of_the_wrong_type_is_one_line(tmp_path, option, value, says):
     path = write_suite(tmp_path / "s.toml", "gemma-3-270m", extra=f'\n[models."gemma-3-270m"]\n{option} = {value}\n')
