@@ -142,7 +142,8 @@ def cmd_run(args) -> int:
     if problems:
         key, _, msg = problems[0]
         raise BenchError(f"{flags[key]}: {msg}" if key in flags else msg)
-    data_dir = args.data_dir or suite.data_dir
+    # the nearest word wins: the command line, then the environment, then the suite file
+    data_dir = args.data_dir or (None if os.environ.get("BENCH_DATA_DIR") else suite.data_dir)
     if data_dir:
         os.environ["BENCH_DATA_DIR"] = resolve_data_dir(data_dir, Path.cwd())
     reg = _registry(args)
@@ -326,7 +327,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--gold", choices=["first", "random"], help="gold subset: the first N per class (the paper) or a "
                    "seeded random N per class per replicate")
     r.add_argument("--out", help="run directory (default runs/<suite name>); rerunning resumes it")
-    r.add_argument("--data-dir", help="gold data directory (default: the suite's data_dir or $BENCH_DATA_DIR); "
+    r.add_argument("--data-dir", help="gold data directory (default: $BENCH_DATA_DIR, else the suite's data_dir); "
                                        "`remote`: fetch the files from their pinned public sources")
     r.add_argument("--cache-dir", help="generation/embedding cache directory (default $BENCH_CACHE_DIR or ~/.cache/lowres-bench)")
     r.add_argument("--faithful", action="store_true", help="reproduce the reference code's parsing and revision quirks")

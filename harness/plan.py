@@ -8,6 +8,7 @@ configuration, so the same settings always name the same cell and a run director
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ from harness.errors import BenchError, unknown
 from harness.plugins import Registry
 from harness.provenance import key as provenance_key
 from harness.provenance import split_fingerprint
-from harness.suite import AXES, Suite
+from harness.suite import AXES, Suite, model_option_problems, where
 from harness.types import Language
 
 GOLD = "gold"
@@ -163,10 +164,17 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
     strategies = _select("strategies", suite.strategies, list(reg.strategies))
     named_models = [m.name for m in reg.models.values() if not m.prefix]
     models = _select("models", suite.models, named_models, dynamic=True)
-    for m in models:
-        reg.model(m)  # unknown names fail here, with a suggestion
-    if suite.summarizer:
-        reg.model(suite.summarizer)
+    for m in [*models, *([suite.summarizer] if suite.summarizer else [])]:
+        spec, arg = reg.model(m)  # unknown names fail here, with a suggestion
+        if spec.check is not None:
+            spec.check(arg)  # a malformed server address, before any model loads
+    for name, opts in suite.model_options.items():
+        try:
+            spec, _ = reg.model(name)
+        except BenchError as exc:
+            raise BenchError(f"{where(suite, '', f'models.{json.dumps(name)}')}[models.{json.dumps(name)}]: {exc}") from None
+        for key, msg in model_option_problems(name, spec.options, opts):
+            raise BenchError(where(suite, key, f"models.{json.dumps(name)}") + msg)
     classifiers = _select("classifiers", suite.classifiers, list(reg.classifiers))
     for name, opts in suite.classifier_options.items():
         if name not in reg.classifiers:

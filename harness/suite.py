@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from harness.errors import BenchError, nearest
-from harness.types import SamplingParams
+from harness.types import Option, SamplingParams
 
 AXES = ("tasks", "languages", "strategies", "models", "classifiers")
 #: how the gold training subset is drawn: the paper's first N per class in dataset order, or a seeded
@@ -107,44 +108,74 @@ _SPEC: dict[str, dict[str, type | tuple[type, ...]]] = {
 
 
 #: options the bundled engines and executors read, with their types and ranges: a wrong type would
-#: otherwise surface as a traceback from int()/float() when the model loads, after other work is done
-_NUMBER = (int, float)
-OPTION_TYPES: dict[str, tuple[type | tuple[type, ...], float | None, str]] = {
-    # name: (type, smallest allowed value or None, what it is)
-    "batch_size": (int, 1, "a positive integer"),
-    "max_model_len": (int, 1, "a positive integer"),
-    "tensor_parallel_size": (int, 1, "a positive integer"),
-    "concurrency": (int, 1, "a positive integer"),
-    "max_retries": (int, 0, "an integer, 0 or more"),
-    "max_num_seqs": (int, 1, "a positive integer"),
-    "seed": (int, None, "an integer"),
-    "gpus": (_NUMBER, 0, "a number of GPUs, 0 or more"),
-    "cpus": (_NUMBER, 0, "a number of CPUs, 0 or more"),
-    "timeout": (_NUMBER, 0, "a number of seconds, more than 0"),
-    "connect_timeout": (_NUMBER, 0, "a number of seconds, more than 0"),
-    "gpu_memory_utilization": (_NUMBER, 0, "a fraction between 0 and 1"),
-    "enforce_eager": (bool, None, "true or false"),
-    "plain_prompts": (bool, None, "true or false"),
-    "chat": (bool, None, "true or false"),
-    "device": (str, None, "a string"),
-    "dtype": (str, None, "a string"),
-    "revision": (str, None, "a string"),
-    "api_key_env": (str, None, "a string"),
+#: otherwise surface as a traceback from int()/float() when the model loads, after other work is done.
+#: Engines declare which of these (and their own) they read, on their ModelSpec.
+_POSITIVE = Option(int, "a positive integer", 1)
+_SECONDS = Option((int, float), "a number of seconds, more than 0", 0, exclusive=True)
+_TEXT = Option(str, "a string")
+_FLAG = Option(bool, "true or false")
+COMMON_OPTIONS: dict[str, Option] = {
+    "batch_size": _POSITIVE,
+    "max_model_len": _POSITIVE,
+    "tensor_parallel_size": _POSITIVE,
+    "concurrency": _POSITIVE,
+    "max_num_seqs": _POSITIVE,
+    "replicas": _POSITIVE,
+    "max_retries": Option(int, "an integer, 0 or more", 0),
+    "seed": Option(int, "an integer"),
+    "gpus": Option((int, float), "a number of GPUs, 0 or more", 0),
+    "cpus": Option((int, float), "a number of CPUs, 0 or more", 0),
+    "timeout": _SECONDS,
+    "connect_timeout": _SECONDS,
+    "gpu_memory_utilization": Option((int, float), "a fraction between 0 and 1", 0, exclusive=True, maximum=1),
+    "kv_cache_memory_bytes": _POSITIVE,
+    "enforce_eager": _FLAG,
+    "plain_prompts": _FLAG,
+    "chat": _FLAG,
+    "device": _TEXT,
+    "dtype": _TEXT,
+    "quantization": _TEXT,
+    "revision": _TEXT,
+    "api_key_env": _TEXT,
 }
+#: options every model takes whatever its engine: where it runs, read by the executors
+SCHEDULING_OPTIONS = ("gpus", "cpus", "replicas")
 
 
-def option_problem(section: str, key: str, val: Any) -> str | None:
-    """Why option `key = val` of `[section]` (a model's or classifier's table) is invalid, or None;
-    options no bundled engine knows are left to the plugin that reads them."""
-    if key not in OPTION_TYPES:
+def option_problem(section: str, key: str, val: Any, declared: Mapping[str, Option] | None = None) -> str | None:
+    """Why option `key = val` of `[section]` (a model's or classifier's table) is invalid, or None.
+    `declared`: the engine's own options; without them only the common names are checked and any
+    other is left to the plugin that reads it."""
+    option = (declared or {}).get(key) or COMMON_OPTIONS.get(key)
+    if option is None:
         return None
-    want, low, what = OPTION_TYPES[key]
-    wrong_type = not isinstance(val, want) or (isinstance(val, bool) and want is not bool)
-    if not wrong_type and low is not None:
-        wrong_type = val < low or (key in ("timeout", "connect_timeout") and val == 0) or (key == "gpu_memory_utilization" and val > 1)
-    if wrong_type:
-        return f"[{section}] {key} must be {what}, not {type(val).__name__} {val!r}"
-    return None
+    msg = option.problem(val)
+    return f"[{section}] {key} {msg}" if msg else None
+
+
+def model_option_problems(name: str, declared: Mapping[str, Option] | None, options: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(key, message) for each option of model `name` its engine does not declare or that has a
+    wrong value; an engine that declares nothing only gets the common checks."""
+    section = f'models."{name}"'
+    out = []
+    for key, val in options.items():
+        if declared is not None and key not in declared and key not in SCHEDULING_OPTIONS:
+            valid = sorted({*declared, *SCHEDULING_OPTIONS})
+            hint = nearest(key, valid)
+            out.append((key, f"[{section}] has no option {key!r}" + (f"; did you mean {hint!r}?" if hint
+                                                                     else f"; valid: {', '.join(valid)}")))
+        elif msg := option_problem(section, key, val, declared):
+            out.append((key, msg))
+    return out
+
+
+def where(suite: Suite, key: str, section: str) -> str:
+    """`file:line: ` of a key in the suite file the suite came from (empty for a suite built in code)."""
+    try:
+        text = Path(suite.source).read_text(encoding="utf-8") if suite.source else None
+    except (OSError, UnicodeDecodeError):
+        text = None
+    return f"{suite.source}:{_line_of(text, key, section)}: " if text is not None else ""
 
 
 def _line_of(text: str, key: str, section: str | None = None) -> int:

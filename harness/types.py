@@ -156,13 +156,40 @@ class Engine(ABC):
 
 
 @dataclass(frozen=True)
+class Option:
+    """One option an engine reads from its `[models."<name>"]` table. Declared, so a mistyped name
+    or value fails when the plan is built (`--dry-run` included), not minutes later when the model loads."""
+
+    kind: type | tuple[type, ...]
+    what: str  # the valid values in words, for the error: "a positive integer"
+    minimum: float | None = None
+    exclusive: bool = False  # the minimum itself is not allowed (a timeout of 0 s)
+    maximum: float | None = None
+
+    def problem(self, value: Any) -> str | None:
+        """Why `value` is not valid for this option, or None."""
+        wrong = not isinstance(value, self.kind) or (isinstance(value, bool) and self.kind is not bool)
+        if not wrong and self.minimum is not None:
+            wrong = value < self.minimum or (self.exclusive and value == self.minimum)
+        if not wrong and self.maximum is not None:
+            wrong = value > self.maximum
+        return None if not wrong else f"must be {self.what}, not {type(value).__name__} {value!r}"
+
+
+@dataclass(frozen=True)
 class ModelSpec:
-    """A registered model name. With `prefix=True` the name is a scheme: `hf` serves `hf:<id>`."""
+    """A registered model name. With `prefix=True` the name is a scheme: `hf` serves `hf:<id>`.
+
+    `options` declares what the engine reads from its suite table (None: undeclared, nothing is
+    checked beyond the common types); `check` validates the argument without loading anything (a
+    server address, say) and raises BenchError with what to write instead."""
 
     name: str
     load: Callable[[str, Mapping[str, Any]], Engine]  # (argument after the scheme or the name, options)
     description: str = ""
     prefix: bool = False
+    options: Mapping[str, Option] | None = None
+    check: Callable[[str], None] | None = None
 
 
 @dataclass

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, bench, write_suite
+from conftest import ROOT, bench, shared_data, write_suite
 from harness.cli import _parse_seeds
 from harness.errors import BenchError, DataError
 from harness.plan import apply_filters
@@ -126,6 +126,41 @@ def test_option_checks_apply_to_classifiers_and_to_suites_built_elsewhere(tmp_pa
     assert load_suite(fine).model_options["gemma-3-270m"]["gpus"] == 0.5
 
 
+@pytest.mark.parametrize("model, table, says", [
+    ("gemma-3-270m", "batch_sise = 8", "has no option 'batch_sise'; did you mean 'batch_size'?"),
+    ("gemma-3-270m", "timeout = 5", "has no option 'timeout'; valid: batch_size, cpus, device"),  # a server's option
+    ("hf:some/model", "tensor_parallel_size = 2", "has no option 'tensor_parallel_size'"),  # vLLM's, not hf's
+    ("openai:m@http://localhost:8000/v1", "max_retrys = 3", "has no option 'max_retrys'; did you mean 'max_retries'?"),
+])
+def test_an_option_the_engine_does_not_declare_fails_the_dry_run(tmp_path, model, table, says):
+    path = write_suite(tmp_path / "s.toml", model, extra=f'\n[models."{model}"]\n{table}\n')
+    line = path.read_text().splitlines().index(table) + 1
+    _one_line_error(bench("run", str(path), "--dry-run"), f"s.toml:{line}: [models.\"{model}\"] {says}")
+
+
+def test_options_every_engine_declares_or_takes_pass(tmp_path):
+    model = "vllm:some/model"
+    path = write_suite(tmp_path / "s.toml", model, extra=f'\n[models."{model}"]\ntensor_parallel_size = 2\n'
+                       'gpus = 2\nreplicas = 3\nquantization = "gptq"\n')
+    assert bench("run", str(path), "--dry-run").returncode == 0
+
+
+def test_an_option_table_for_an_unknown_model_names_the_nearest(tmp_path):
+    path = write_suite(tmp_path / "s.toml", "gemma-3-270m", extra='\n[models."gemma-3-27m"]\nbatch_size = 8\n')
+    line = path.read_text().splitlines().index('[models."gemma-3-27m"]') + 1
+    _one_line_error(bench("run", str(path), "--dry-run"), f"s.toml:{line}:", "did you mean 'gemma-3-270m'?")
+
+
+@pytest.mark.parametrize("address, says", [
+    ("openai:m@localhost:8000/v1", "must look like openai:<model>@http://host:port/v1"),
+    ("openai:m@http://localhost:99999/v1", "out of range"),
+    ("openai:m@http://:8000/v1", "no host"),
+    ("openai:@http://localhost:8000/v1", "must look like"),
+])
+def test_a_malformed_server_address_fails_the_dry_run(address, says):
+    _one_line_error(bench("run", "--dry-run", "--models", address), says)
+
+
 # -- gold files ----------------------------------------------------------------------------------
 
 LABELS = ["pos", "neg"]
@@ -186,3 +221,11 @@ def test_a_bug_exits_3_with_its_traceback_never_1(monkeypatch, capsys, tmp_path)
     monkeypatch.undo()
     assert main(["validate", str(tmp_path / "x.json")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_the_environment_overrides_the_suite_data_dir_and_the_flag_overrides_both(tmp_path):
+    missing = tmp_path / "nowhere"
+    # the default suite names ../shared/data; BENCH_DATA_DIR is the nearer word
+    _one_line_error(bench("run", "--dry-run", env={"BENCH_DATA_DIR": str(missing)}), f"{missing} does not exist")
+    ok = bench("run", "--dry-run", "--data-dir", str(shared_data()), env={"BENCH_DATA_DIR": str(missing)})
+    assert ok.returncode == 0, ok.stderr

@@ -4,7 +4,21 @@ OpenAI-compatible servers (`openai:<model>@<url>`)."""
 from __future__ import annotations
 
 from harness.hookspecs import hookimpl
+from harness.suite import COMMON_OPTIONS
 from harness.types import ModelSpec
+
+
+def _declare(*names: str) -> dict:
+    return {n: COMMON_OPTIONS[n] for n in names}
+
+
+#: what each engine reads from its suite table (gpus, cpus and replicas are every model's)
+HF_OPTIONS = _declare("batch_size", "device", "dtype", "revision", "max_model_len", "plain_prompts")
+VLLM_OPTIONS = _declare("batch_size", "dtype", "seed", "max_model_len", "tensor_parallel_size", "enforce_eager",
+                        "revision", "gpu_memory_utilization", "quantization", "max_num_seqs", "kv_cache_memory_bytes",
+                        "plain_prompts")
+OPENAI_OPTIONS = _declare("chat", "batch_size", "concurrency", "timeout", "connect_timeout", "max_retries",
+                          "api_key_env", "revision", "dtype", "quantization")
 
 
 def _gemma_weights(sha):
@@ -37,6 +51,12 @@ def _load_vllm(arg, options):
     return VLLMEngine(arg, options)
 
 
+def _check_openai(arg):
+    from plugins.models.openai_http import parse_target
+
+    parse_target(arg)
+
+
 def _load_openai(arg, options):
     from plugins.models.openai_http import OpenAIEngine
 
@@ -46,10 +66,12 @@ def _load_openai(arg, options):
 @hookimpl
 def bench_register_models(register):
     register(ModelSpec("vllm", _load_vllm, "vLLM engine: vllm:<hub id or local path> (GPU, or its CPU build); "
-                       "vllm:gemma-3-270m serves the offline model", prefix=True))
+                       "vllm:gemma-3-270m serves the offline model", prefix=True, options=VLLM_OPTIONS))
     register(ModelSpec("openai", _load_openai,
-                       "OpenAI-compatible server (vLLM serve, ...): openai:<model>@http://host:port/v1", prefix=True))
+                       "OpenAI-compatible server (vLLM serve, ...): openai:<model>@http://host:port/v1", prefix=True,
+                       options=OPENAI_OPTIONS, check=_check_openai))
     register(ModelSpec("hf", _load_hf, "transformers engine: hf:<hub id or local path> (CPU, or CUDA when present)",
-                       prefix=True))
+                       prefix=True, options=HF_OPTIONS))
     register(ModelSpec("gemma-3-270m", _load_gemma_270m,
-                       "Gemma 3 270M base model, offline from PyPI (converted once into the cache)"))
+                       "Gemma 3 270M base model, offline from PyPI (converted once into the cache)",
+                       options=HF_OPTIONS))

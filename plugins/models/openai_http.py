@@ -39,8 +39,16 @@ RETRY_AFTER_MAX = 60.0
 
 def parse_target(arg: str) -> tuple[str, str]:
     model, sep, base = arg.rpartition("@")
+    shape = f"openai model {arg!r} must look like openai:<model>@http://host:port/v1"
     if not sep or not model or not base.startswith(("http://", "https://")):
-        raise BenchError(f"openai model {arg!r} must look like openai:<model>@http://host:port/v1")
+        raise BenchError(shape)
+    try:
+        parts = urlsplit(base)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError as exc:
+        raise BenchError(f"{shape} ({exc})") from None
+    if not parts.hostname:
+        raise BenchError(f"{shape} (no host in {base!r})")
     return model, base.rstrip("/")
 
 
