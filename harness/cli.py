@@ -310,8 +310,16 @@ def cmd_compare(args) -> int:
     return OK if result["ok"] else REGRESSED
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a mistake in one line, as every other input error is, instead of the
+    usage block followed by the error (subcommand parsers are made of the same class)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}; see `{self.prog} --help`\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bench", description="Benchmark LLM data-generation strategies for low-resource languages.")
+    p = _Parser(prog="bench", description="Benchmark LLM data-generation strategies for low-resource languages.")
     p.add_argument("--strict-plugins", action="store_true", help="fail when any plugin fails to load (also BENCH_STRICT_PLUGINS=1)")
     sub = p.add_subparsers(dest="command", required=True)
 

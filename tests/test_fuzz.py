@@ -72,15 +72,14 @@ def bench_here(argv: list[str], cwd: Path) -> tuple[int, str, str, bool]:
 
 
 def assert_clean(argv: list[str], result: tuple[int, str, str, bool], ok: tuple[int, ...] = (0,)) -> int:
-    """Exit 2 with one error line (argparse: its usage, then one error line), or a clean success."""
+    """Exit 2 with one error line (argparse's too), or a clean success."""
     code, _, err, from_argparse = result
     shown = f"bench {argv!r} exited {code}; stderr:\n{err}"
     assert "Traceback" not in err and "internal error" not in err, shown
     lines = err.strip().splitlines()
     if code == 2:
         if from_argparse:
-            assert lines and _ARGPARSE_ERROR.match(lines[-1]), shown
-            assert all(not _ARGPARSE_ERROR.match(line) for line in lines[:-1]), shown
+            assert len(lines) == 1 and _ARGPARSE_ERROR.match(lines[0]), shown
         else:
             assert len(lines) == 1 and lines[0].startswith("bench: error: "), shown
     else:

@@ -229,3 +229,13 @@ def test_the_environment_overrides_the_suite_data_dir_and_the_flag_overrides_bot
     _one_line_error(bench("run", "--dry-run", env={"BENCH_DATA_DIR": str(missing)}), f"{missing} does not exist")
     ok = bench("run", "--dry-run", "--data-dir", str(shared_data()), env={"BENCH_DATA_DIR": str(missing)})
     assert ok.returncode == 0, ok.stderr
+
+
+@pytest.mark.parametrize("args, says", [
+    (["run", "--bogus"], "unrecognized arguments: --bogus"),
+    (["nope"], "invalid choice: 'nope'"),
+    (["run", "--per-class", "x"], "invalid int value: 'x'"),
+    (["compare"], "the following arguments are required"),
+])
+def test_a_command_line_argparse_refuses_is_one_line_too(args, says):
+    _one_line_error(bench(*args), says, "--help`")
