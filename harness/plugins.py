@@ -175,6 +175,23 @@ def load_registry(strict: bool | None = None, extra: Iterable[tuple[str, Any]] =
         info.conflicts.append(message + "; this one skipped")
         warnings.warn(f"plugin {info.name!r}: {info.conflicts[-1]}", stacklevel=2)
 
+    class guard:
+        """`with guard(info, stage) as g:` runs plugin code; a failure of the plugin (anything but
+        Ctrl-C and the harness's own errors) is reported and skipped, and `g.failed` says so."""
+
+        def __init__(self, info: PluginInfo, stage: str):
+            self.info, self.stage, self.failed = info, stage, False
+
+        def __enter__(self) -> guard:
+            return self
+
+        def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
+            if exc is None or not _plugin_failure(exc):
+                return False
+            fail(self.info, self.stage, exc)
+            self.failed = True
+            return True
+
     # -- import ----------------------------------------------------------------------------------
     sources: list[tuple[PluginInfo, Any]] = []
     seen: set[tuple[str, str, str]] = set()
@@ -187,12 +204,8 @@ def load_registry(strict: bool | None = None, extra: Iterable[tuple[str, Any]] =
                                      "this one skipped (rename one)"))
             return
         infos[info.name] = info
-        try:
+        with guard(info, "import"):  # a broken plugin must not take the others down
             sources.append((info, load()))
-        except BaseException as exc:  # a broken plugin must not take the others down
-            if not _plugin_failure(exc):
-                raise
-            fail(info, "import", exc)
 
     for ep in _load_order(entry_points(group=GROUP)):
         dist, version = _dist_of(ep)
@@ -206,12 +219,9 @@ def load_registry(strict: bool | None = None, extra: Iterable[tuple[str, Any]] =
     # -- register with pluggy, and refuse hooks that do not exist -------------------------------
     active: list[PluginInfo] = []
     for info, obj in sources:
-        try:
+        with guard(info, "register") as g:
             pm.register(obj, name=info.name)
-        except BaseException as exc:
-            if not _plugin_failure(exc):
-                raise
-            fail(info, "register", exc)
+        if g.failed:
             continue
         # pluggy keeps a hookimpl with no matching spec and would only complain in check_pending()
         typos = sorted({caller.name for caller in pm.get_hookcallers(obj) or [] if not caller.has_spec()
@@ -253,10 +263,9 @@ def load_registry(strict: bool | None = None, extra: Iterable[tuple[str, Any]] =
     ]
     for info in active:
         pending: list[tuple[str, str, Any]] = []
-        stage = ""
-        try:
+        with guard(info, "") as g:
             for kind, hook_name, types in order:
-                stage = "register " + kind
+                g.stage = "register " + kind
 
                 def register(item: Any, _kind: str = kind, _types: tuple = types, _pending: list = pending) -> None:
                     if not isinstance(item, _types):
@@ -268,10 +277,7 @@ def load_registry(strict: bool | None = None, extra: Iterable[tuple[str, Any]] =
 
                 for impl in impls(hook_name, info):
                     call(impl, register)
-        except BaseException as exc:
-            if not _plugin_failure(exc):
-                raise
-            fail(info, stage, exc)
+        if g.failed:
             continue
         for kind, name, item in pending:
             owner = reg.owners.get((kind, name))
@@ -294,13 +300,10 @@ def load_registry(strict: bool | None = None, extra: Iterable[tuple[str, Any]] =
                 raise TypeError(f"languages must be Language objects, got {type(language).__name__}")
             _added.append((reg.task(task), language, options))
 
-        try:
+        with guard(info, "register languages") as g:
             for impl in impls("bench_register_languages", info):
                 call(impl, add_language)
-        except BaseException as exc:
-            if not _plugin_failure(exc):
-                raise
-            fail(info, "register languages", exc)
+        if g.failed:
             withdraw(info)
             continue
         for task, language, options in added:
@@ -310,12 +313,9 @@ def load_registry(strict: bool | None = None, extra: Iterable[tuple[str, Any]] =
                 conflict(info, f"language {key!r} already registered by "
                                f"{f'plugin {by!r}' if by else f'task {task.name!r}'}")
                 continue
-            try:
+            with guard(info, "register languages") as g:
                 task.add_language(language, **options)
-            except BaseException as exc:
-                if not _plugin_failure(exc):
-                    raise
-                fail(info, "register languages", exc)
+            if g.failed:
                 withdraw(info)
                 break
             reg.owners[("languages", key)] = info.name
