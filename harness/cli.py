@@ -32,7 +32,6 @@ def cmd_plugins(args) -> int:
     if args.json:
         _print_json(rows)
         return 0
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
@@ -41,7 +40,7 @@ def cmd_plugins(args) -> int:
         what = "; ".join(f"{k}: {', '.join(v)}" for k, v in r["registered"].items())
         problems = ([f"skipped: {r['error']}"] if r["error"] else []) + r["conflicts"]
         table.add_row(*(escape(c) for c in (r["name"], r["distribution"], r["version"], what, "\n".join(problems))))
-    Console(width=160).print(table)
+    _console().print(table)
     return 0
 
 
@@ -77,10 +76,9 @@ def cmd_list(args) -> int:
     if args.json:
         _print_json(rows)
         return 0
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(width=200)
+    console = _console()
     if kind == "languages":
         langs: dict[str, dict] = {}
         for r in rows:
@@ -282,7 +280,6 @@ def cmd_compare(args) -> int:
     if args.json:
         _print_json(result)
     else:
-        from rich.console import Console
         from rich.table import Table
 
         table = Table("task", "lang", "strategy", "model", "classifier", "F1 base", "F1 new", "gap base", "gap new", "status",
@@ -297,7 +294,7 @@ def cmd_compare(args) -> int:
             table.add_row(r["task"], r["language"], r["strategy"], r["model"], r["classifier"],
                           num(r.get("macro_f1_baseline")), num(r.get("macro_f1_new")), num(r.get("gap_baseline")),
                           num(r.get("gap_new")), r["status"])
-        console = Console(width=200)
+        console = _console()
         if table.row_count:
             console.print(table)
         console.print(f"{len(result['rows'])} compared, {result['regressions']} regressed, {result['missing']} missing, "
@@ -316,6 +313,14 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message}; see `{self.prog} --help`\n")
+
+
+def _console():
+    """A console as wide as the terminal; piped into a file or a CI log, wide enough that tables
+    are not folded into unreadable columns."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=200)
 
 
 def parser() -> argparse.ArgumentParser:

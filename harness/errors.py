@@ -33,6 +33,10 @@ def nearest(name: str, choices: Iterable[str]) -> str | None:
     return lowered.get(name.lower())
 
 
+#: the `bench list` argument of each kind of name
+PLURALS = {"strategy": "strategies"}
+
+
 def unknown(kind: str, name: str, choices: Iterable[str]) -> BenchError:
     choices = sorted(set(choices))
     hint = nearest(name, choices)
@@ -42,5 +46,5 @@ def unknown(kind: str, name: str, choices: Iterable[str]) -> BenchError:
     else:
         shown = ", ".join(choices[:12]) + (" ..." if len(choices) > 12 else "")
         msg += f"; valid: {shown}" if choices else f"; no {kind} is registered"
-    msg += f" (see `bench list {kind if kind.endswith('s') else kind + 's'}`)"
+    msg += f" (see `bench list {PLURALS.get(kind, kind + 's')}`)"
     return BenchError(msg)
