@@ -115,8 +115,9 @@ def cmd_list(args) -> int:
 
 # -- bench run ---------------------------------------------------------------------------------
 def cmd_run(args) -> int:
+    from harness.api import execute, use_data_dir
     from harness.plan import apply_filters, build_plan
-    from harness.suite import check, load_suite, resolve_data_dir
+    from harness.suite import check, load_suite
 
     suite = load_suite(args.suite or DEFAULT_SUITE)
     if args.all:
@@ -140,10 +141,7 @@ def cmd_run(args) -> int:
     if problems:
         key, _, msg = problems[0]
         raise BenchError(f"{flags[key]}: {msg}" if key in flags else msg)
-    # the nearest word wins: the command line, then the environment, then the suite file
-    data_dir = args.data_dir or (None if os.environ.get("BENCH_DATA_DIR") else suite.data_dir)
-    if data_dir:
-        os.environ["BENCH_DATA_DIR"] = resolve_data_dir(data_dir, Path.cwd())
+    use_data_dir(suite, args.data_dir)
     reg = _registry(args)
     plan = build_plan(suite, reg)
     if args.shard:
@@ -154,21 +152,8 @@ def cmd_run(args) -> int:
         raise BenchError("--ray-address needs --executor ray")
     if args.dry_run:
         return _print_plan(plan, args.json)
-    from harness.cache import Store, default_cache_dir
-    from harness.environment import torch_device
-    from harness.progress import Reporter
-    from harness.runner import Runner, check_ready
-
-    check_ready(plan)
-    out = Path(args.out or Path("runs") / suite.name)
-    cache_dir = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
-    store = Store(cache_dir / "cache.sqlite")
-    with Reporter(enabled=not args.no_progress) as rep:
-        rep.log(f"suite {suite.name}: {len(plan.gen_cells)} generation cells, {len(plan.eval_cells)} evaluation cells, "
-                f"{len(plan.unavailable)} unavailable; out {out}")
-        path = Runner(plan, reg, out, store, rep, device=torch_device(),
-                      log_samples=args.log_samples).execute(args.executor, args.ray_address)
-        rep.log(f"leaderboard written to {path}")
+    execute(plan, reg, out=args.out, cache_dir=args.cache_dir, executor=args.executor, ray_address=args.ray_address,
+            progress=not args.no_progress, log_samples=args.log_samples)
     return 0
 
 

@@ -1,0 +1,108 @@
+"""The public interface: everything a plugin needs, and `run` to benchmark a suite from Python.
+
+Plugin authors import from here only (`from harness.api import hookimpl, Task, Language, ...`); the
+modules behind these names may move, this list stays. `run` is what `bench run` does, in-process,
+for notebooks, scripts and tests that want the leaderboard as a dict (lm-eval's `simple_evaluate`
+plays the same part there).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.errors import BenchError, DataError
+from harness.hookspecs import hookimpl
+from harness.plugins import Registry, load_registry
+from harness.suite import COMMON_OPTIONS, Suite, check, load_suite, resolve_data_dir
+from harness.types import (
+    Classifier,
+    ClassifierContext,
+    Completion,
+    Engine,
+    Example,
+    GenerationContext,
+    GenerationRequest,
+    GenerationResult,
+    Language,
+    Message,
+    ModelSpec,
+    Option,
+    SamplingParams,
+    Split,
+    Strategy,
+    Task,
+)
+from plugins.strategies.compose import ComposedStrategy, Recipe
+from plugins.tasks.file_task import FileTask
+
+__all__ = [
+    "COMMON_OPTIONS", "BenchError", "Classifier", "ClassifierContext", "Completion", "ComposedStrategy", "DataError",
+    "Engine", "Example", "FileTask", "GenerationContext", "GenerationRequest", "GenerationResult", "Language",
+    "Message", "ModelSpec", "Option", "Recipe", "Registry", "SamplingParams", "Split", "Strategy", "Suite", "Task",
+    "execute", "hookimpl", "load_registry", "load_suite", "run",
+]
+
+
+def run(suite: Suite | str | Path, *, out: str | Path | None = None, data_dir: str | Path | None = None,
+        cache_dir: str | Path | None = None, registry: Registry | None = None, executor: str = "local",
+        ray_address: str | None = None, shard: tuple[int, int] | None = None, progress: bool = False,
+        log_samples: bool = False, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Run a suite (a `Suite`, or the path of a suite file) and return its leaderboard.
+
+    `overrides` sets suite fields as the command-line options do (`{"per_class": 5, "seeds": [0]}`)
+    and goes through the same checks; `out` defaults to runs/<suite name> and, as with `bench run`,
+    an existing run directory with the same settings is resumed. Raises BenchError for bad input.
+    """
+    from harness.plan import build_plan, shard_plan
+    from harness.rundir import read_json
+
+    if not isinstance(suite, Suite):
+        suite = load_suite(Path(suite))
+    for key, value in (overrides or {}).items():
+        if not hasattr(suite, key):
+            raise BenchError(f"unknown suite setting {key!r}")
+        setattr(suite, key, value)
+    if problems := check(suite):
+        raise BenchError(problems[0][2])
+    use_data_dir(suite, data_dir)
+    reg = registry or load_registry()
+    plan = build_plan(suite, reg)
+    if shard is not None:
+        plan = shard_plan(plan, *shard)
+    path = execute(plan, reg, out=out, cache_dir=cache_dir, executor=executor, ray_address=ray_address,
+                   progress=progress, log_samples=log_samples)
+    return read_json(path)
+
+
+def use_data_dir(suite: Suite, given: str | Path | None) -> None:
+    """Where the gold data is read from: `given` (the command line), else $BENCH_DATA_DIR, else the
+    suite's data_dir; the nearest word wins."""
+    chosen = given if given else (None if os.environ.get("BENCH_DATA_DIR") else suite.data_dir)
+    if chosen:
+        os.environ["BENCH_DATA_DIR"] = resolve_data_dir(str(chosen), Path.cwd())
+
+
+def execute(plan: Any, reg: Registry, *, out: str | Path | None = None, cache_dir: str | Path | None = None,
+            executor: str = "local", ray_address: str | None = None, progress: bool = False,
+            log_samples: bool = False) -> Path:
+    """Run a built plan into its run directory and write the leaderboard; returns its path."""
+    from harness.cache import Store, default_cache_dir
+    from harness.environment import torch_device
+    from harness.progress import Reporter
+    from harness.runner import Runner, check_ready
+
+    if ray_address and executor != "ray":
+        raise BenchError("--ray-address needs --executor ray")
+    check_ready(plan)
+    target = Path(out or Path("runs") / plan.suite.name)
+    store = Store(Path(cache_dir or default_cache_dir()) / "cache.sqlite")
+    with Reporter(enabled=progress) as rep:
+        rep.log(f"suite {plan.suite.name}: {len(plan.gen_cells)} generation cells, {len(plan.eval_cells)} evaluation "
+                f"cells, {len(plan.unavailable)} unavailable; out {target}")
+        path = Runner(plan, reg, target, store, rep, device=torch_device(),
+                      log_samples=log_samples).execute(executor, ray_address)
+        rep.log(f"leaderboard written to {path}")
+    return path

@@ -1,0 +1,44 @@
+"""The public interface: one import for plugin authors, and `run` to benchmark a suite in-process
+with the same result as `bench run`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import harness.api as api
+from conftest import shared_data
+
+
+def test_the_api_exports_what_a_plugin_needs():
+    missing = [name for name in api.__all__ if not hasattr(api, name)]
+    assert not missing
+    for name in ("hookimpl", "Task", "FileTask", "Language", "Recipe", "ComposedStrategy", "ModelSpec", "Option",
+                 "Engine", "Classifier", "GenerationContext", "ClassifierContext", "run"):
+        assert name in api.__all__
+
+
+def _without_timing(board: dict) -> list[dict]:
+    """Rows without what the cache and the clock decide (the second run finds every generation cached)."""
+    rows = json.loads(json.dumps(board["results"]))
+    for r in rows:
+        for k in ("seconds", "engine_seconds", "attempts", "engine_calls"):
+            r["generation"].pop(k, None)
+    return rows
+
+
+def test_run_in_process_equals_the_command_line_run(tiny_run, tmp_path):
+    suite = tiny_run.parent / "s.toml"
+    board = api.run(suite, out=tmp_path / "run", cache_dir=tiny_run.parent / "cache", data_dir=shared_data())
+    cli = json.loads((tiny_run / "leaderboard.json").read_text())
+    assert _without_timing(board) == _without_timing(cli) and board["gold"] == cli["gold"]
+    assert all(r["generation"]["engine_calls"] == 0 for r in board["results"])  # the same cache answered
+
+
+def test_run_checks_its_overrides_as_the_command_line_does(tiny_run, tmp_path):
+    with pytest.raises(api.BenchError, match="per_class must be at least 1"):
+        api.run(tiny_run.parent / "s.toml", out=tmp_path / "x", overrides={"per_class": 0})
+    with pytest.raises(api.BenchError, match="unknown suite setting 'per_clas'"):
+        api.run(tiny_run.parent / "s.toml", out=tmp_path / "x", overrides={"per_clas": 3})
+    assert not (tmp_path / "x").exists()
