@@ -2,6 +2,14 @@
 
 Every hook receives a `register` callback (the pattern of simonw/llm), so one plugin module can
 add any number of items and the harness can attribute each one to the plugin that added it.
+
+When they run: once per process, when the registry is loaded (`load_registry`, at the start of
+every `bench` command and of `harness.api.run`), in this order: tasks, strategies, models,
+classifiers (each plugin's items all or none: a plugin whose hook raises is skipped whole), then
+languages, which may add to tasks any plugin registered. Built-in plugins load first and keep
+their names; a later registration of a taken name is reported and skipped.
+
+Plugins import what they need from `harness.api`; see docs/plugins.md for a worked example of each.
 """
 
 from __future__ import annotations
@@ -17,27 +25,84 @@ hookimpl = pluggy.HookimplMarker("bench")
 
 @hookspec
 def bench_register_tasks(register: Callable[[Any], None]) -> None:
-    """Register `harness.types.Task` objects: `register(task)`."""
+    """Add classification tasks.
+
+    :param register: call `register(task)` with a `harness.api.Task` instance (a `FileTask` for
+        CSV/JSONL files) once per task; its `name` must be new.
+
+    Example::
+
+        @hookimpl
+        def bench_register_tasks(register):
+            register(FileTask("news", labels=["sport", "politics"], languages={"yo": yoruba},
+                              directory=Path(__file__).parent / "data"))
+    """
 
 
 @hookspec
 def bench_register_strategies(register: Callable[[Any], None]) -> None:
-    """Register `harness.types.Strategy` objects: `register(strategy)`."""
+    """Add data-generation strategies.
+
+    :param register: call `register(strategy)` with a `harness.api.Strategy`; the usual way is a
+        `ComposedStrategy(name, Recipe(...))` made of the built-in ingredients (demonstrations,
+        label summaries, revision, language filter, extra filters).
+
+    Example::
+
+        @hookimpl
+        def bench_register_strategies(register):
+            register(ComposedStrategy("target-demos+k5", Recipe(demos="target", k=5)))
+    """
 
 
 @hookspec
 def bench_register_models(register: Callable[[Any], None]) -> None:
-    """Register `harness.types.ModelSpec` objects: `register(ModelSpec(...))`."""
+    """Add model engines.
+
+    :param register: call `register(ModelSpec(name, load, description, prefix=False, options=None,
+        check=None))`. `load(arg, options)` returns a `harness.api.Engine` and is called once per
+        run for each model of the grid, after the plan is built; `options` (name -> `Option`)
+        declares what it reads from `[models."<name>"]`, so mistakes fail `--dry-run`; `check(arg)`
+        validates the argument without loading. With `prefix=True` the name is a scheme (`hf`
+        serves `hf:<id>`).
+
+    Example::
+
+        @hookimpl
+        def bench_register_models(register):
+            register(ModelSpec("echo", lambda arg, options: EchoEngine(), "repeats the prompt",
+                               options={"batch_size": COMMON_OPTIONS["batch_size"]}))
+    """
 
 
 @hookspec
 def bench_register_classifiers(register: Callable[[Any], None]) -> None:
-    """Register `harness.types.Classifier` objects: `register(classifier)`."""
+    """Add downstream classifiers.
+
+    :param register: call `register(classifier)` with a `harness.api.Classifier`; its
+        `fit_predict(train, texts, labels, ctx)` is called once per evaluation cell and seed, with
+        `ctx.seed`, `ctx.cache` (for embeddings) and `ctx.device`.
+
+    Example::
+
+        @hookimpl
+        def bench_register_classifiers(register):
+            register(MajorityClass())
+    """
 
 
 @hookspec
 def bench_register_languages(register: Callable[..., None]) -> None:
-    """Add languages to tasks registered elsewhere: `register("sib200", Language(...), **options)`.
+    """Add languages to tasks registered elsewhere.
 
-    Runs after every task is registered, so a small package can add, say, Yoruba to SIB-200
-    without touching the task's code."""
+    :param register: call `register(task_name, Language(...), **options)`; the options are the
+        task's `add_language` arguments (for file tasks and the built-in tasks: where the language's
+        train and test files are). Runs after every task is registered, so a small package can add,
+        say, Yoruba to SIB-200 without touching the task's code.
+
+    Example::
+
+        @hookimpl
+        def bench_register_languages(register):
+            register("sib200", Language("yo", "Yoruba", "yor_Latn", "low"), directory=DATA / "yo")
+    """
