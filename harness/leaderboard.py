@@ -87,7 +87,7 @@ def write_leaderboard(path: Path, data: dict) -> None:
 
 
 def manifest(plan: Plan, reg: Registry) -> dict[str, Any]:
-    return {
+    out = {
         "harness_version": __version__,
         "plugins": [{"name": p.name, "distribution": p.distribution, "version": p.version} for p in reg.plugins
                     if not p.error],
@@ -109,6 +109,9 @@ def manifest(plan: Plan, reg: Registry) -> dict[str, Any]:
         "gold_draw": plan.suite.gold,
         "intervals": intervals(plan.suite.replicates, plan.suite.gold),
     }
+    if plan.provenance.get("sources"):  # hub datasets and the commits they were read at
+        out["data_sources"] = plan.provenance["sources"]
+    return out
 
 
 def _stat(per_seed: list[dict], key: str) -> dict:

@@ -192,6 +192,7 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
         return seen_fps[(t, code, split)]
 
     methods = {s: reg.strategies[s].fingerprint() for s in strategies}
+    sources: dict[str, str] = {}  # task/language -> where its data comes from, for the results
 
     gen_cells: list[GenCell] = []
     eval_cells: list[EvalCell] = []
@@ -209,6 +210,8 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
             no_train = task.unavailable(code, "train")
             if not no_test:  # what this pair's evaluation cells read: its train and test splits
                 fp = {"task": task.data_fingerprint(), "train": fp_of(t, code, "train"), "test": fp_of(t, code, "test")}
+                if source := task.data_source(code):  # only when there is one: other cell ids stay as they were
+                    fp["source"] = sources[f"{t}/{code}"] = source
             if no_test:
                 unavailable.append({"task": t, "language": code, "strategy": "*", "model": "*", "reason": no_test})
                 continue
@@ -254,7 +257,7 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
     gen_cells.sort(key=lambda c: order[c.model])
     return Plan(suite, gen_cells, eval_cells, unavailable, languages, expected, settings_hash,
                 provenance={"data": {provenance_key(*k): fp for k, fp in sorted(seen_fps.items()) if fp},
-                            "methods": methods})
+                            "methods": methods, **({"sources": sources} if sources else {})})
 
 
 def apply_filters(suite: Suite, filters: dict[str, str | None]) -> Suite:

@@ -74,6 +74,12 @@ class Task(ABC):
         """Changes when the data behind the task changes; part of every cell id."""
         return ""
 
+    def data_source(self, language: str) -> str:
+        """Where one language's data comes from when a digest of its rows cannot say it (a hub dataset
+        and the commit it was read at); recorded in results and part of the language's cell ids. Empty
+        for data whose rows are the whole story (files shipped with the harness)."""
+        return ""
+
 
 @dataclass(frozen=True)
 class SamplingParams:

@@ -3,8 +3,9 @@
 from harness.hookspecs import hookimpl
 from plugins.tasks.file_task import FileTask
 from plugins.tasks.gold import Massive10, Sentiment, Sib200
+from plugins.tasks.hub_task import HubSource, HubTask
 
-__all__ = ["FileTask", "Massive10", "Sentiment", "Sib200"]
+__all__ = ["FileTask", "HubSource", "HubTask", "Massive10", "Sentiment", "Sib200"]
 
 
 @hookimpl

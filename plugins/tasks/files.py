@@ -41,6 +41,15 @@ def require(path: Path, how: str) -> Path:
     return path
 
 
+def header(path: Path, delimiter: str = ",") -> list[str]:
+    """The column names of a CSV/TSV file (empty for an empty file)."""
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return next(csv.reader(fh, delimiter=delimiter), [])
+    except UnicodeDecodeError as exc:
+        raise DataError(_not_utf8(path, exc)) from None
+
+
 def read_rows(path: Path, text_col: str, label_col: str, labels: Sequence[str], delimiter: str = ",",
               order_col: str | None = None, label_map: Callable[[str], str] | None = None) -> list[Example]:
     """Rows of a CSV/TSV file as examples, checked: every row has its text and a known label.

@@ -10,6 +10,7 @@ from typing import Any
 from harness.errors import DataError
 from harness.types import Example, Language, Split, Task
 from plugins.tasks import files
+from plugins.tasks.hub_task import HubSource
 from plugins.tasks.languages import CODES, language
 
 KINIT_HOW = ("the offline copy comes from kinit-sk/multilingual-classifiers-not-generators (see shared/data/SOURCES.md); "
@@ -17,7 +18,60 @@ KINIT_HOW = ("the offline copy comes from kinit-sk/multilingual-classifiers-not-
 
 
 class _CachedTask(Task):
-    """Loads each (language, split) once per process; the files are small but read by many cells."""
+    """Loads each (language, split) once per process; the files are small but read by many cells.
+
+    A plugin adds a language with its own data: files in the task's format (`train=` optional,
+    `test=` required; relative paths resolve against the gold data directory), or a hub dataset
+    (`hub=HubSource(...)`). The language then runs like a built-in one: no train, no gold baseline
+    and no demonstrations, as for the built-in languages without train."""
+
+    #: how this task's files look: delimiter, text column, label column, and the column that gives
+    #: back the original order of a shuffled train file (used when the file has it)
+    file_format: tuple[str, str, str, str | None] = (",", "text", "intent", "id")
+
+    def __init__(self) -> None:
+        self._langs: dict[str, Language] = {}
+        self._plugin_data: dict[str, tuple[str | None, str | None, HubSource | None]] = {}  # train, test, hub
+        self._plugin_rows: dict[tuple[str, str], tuple[Example, ...]] = {}
+
+    def languages(self) -> Mapping[str, Language]:
+        return self._langs
+
+    def add_language(self, language: Language, **options: Any) -> None:
+        self._add_language(language, options, required=True)
+
+    def _add_language(self, language: Language, options: dict[str, Any], required: bool) -> bool:
+        """Register a plugin language with its data; False when no data was given and `required` is
+        off (SIB-200 then reads its own files under the FLORES code)."""
+        if language.code in self.languages():
+            raise ValueError(f"{self.name} already has a language {language.code!r}")
+        unknown = set(options) - {"train", "test", "hub"}
+        if unknown:
+            raise TypeError(f"{self.name}: unknown language option(s) {sorted(unknown)}; it takes train and test "
+                            "(files in the task's format) or hub (a HubSource)")
+        hub = options.get("hub")
+        if hub is None and options.get("test") is None:
+            if options.get("train") is not None or required:
+                raise ValueError(f"{self.name}: language {language.code!r} needs its data: test= (and optionally "
+                                 "train=) files in the task's format, or hub=HubSource(...)")
+            return False
+        if hub is not None and ("train" in options or "test" in options):
+            raise ValueError(f"{self.name}: language {language.code!r} takes files or hub=, not both")
+        self._plugin_data[language.code] = (options.get("train"), options.get("test"), hub)
+        self._langs[language.code] = language
+        return True
+
+    def _plugin_unavailable(self, language: str, split: Split) -> str | None:
+        train, test, hub = self._plugin_data[language]
+        if hub is not None:
+            return None if hub.split_name(split) else f"the hub source of {language} names no {split} split"
+        if (train if split == "train" else test) is None:
+            return f"the plugin that added {language} gave no {split} file"
+        return None
+
+    def data_source(self, language: str) -> str:
+        extra = self._plugin_data.get(language)
+        return extra[2].describe() if extra and extra[2] is not None else ""
 
     def load(self, language: str, split: Split) -> list[Example]:
         if language not in self.languages():
@@ -25,7 +79,26 @@ class _CachedTask(Task):
         why = self.unavailable(language, split)
         if why:
             raise DataError(f"{self.name}/{language} {split}: {why}")
+        if language in self._plugin_data:
+            return list(self._load_plugin(language, split))
         return list(self._load(language, split, str(files.data_dir())))
+
+    def _load_plugin(self, language: str, split: Split) -> tuple[Example, ...]:
+        key = (language, split)
+        if key not in self._plugin_rows:
+            train, test, hub = self._plugin_data[language]
+            if hub is not None:
+                self._plugin_rows[key] = tuple(hub.load(split, self.labels))
+            else:
+                name = Path(train if split == "train" else test)  # type: ignore[arg-type]
+                path = files.require(name if name.is_absolute() else files.data_dir() / name,
+                                     f"the plugin that added {self.name}/{language} names it")
+                delimiter, text, label, order = self.file_format
+                if split != "train" or order not in files.header(path, delimiter):
+                    order = None
+                self._plugin_rows[key] = tuple(files.read_rows(path, text, label, self.labels, delimiter=delimiter,
+                                                               order_col=order))
+        return self._plugin_rows[key]
 
     def _load(self, language: str, split: Split, root: str) -> tuple[Example, ...]:  # pragma: no cover
         raise NotImplementedError
@@ -40,13 +113,11 @@ class Massive10(_CachedTask):
     text_kind = "requests that a user says to a voice assistant"
 
     def __init__(self) -> None:
-        self._langs = {c: language(c, "massive") for c in CODES}
-
-    def languages(self) -> Mapping[str, Language]:
-        return self._langs
+        super().__init__()
+        self._langs.update({c: language(c, "massive") for c in CODES})
 
     def unavailable(self, language: str, split: Split) -> str | None:
-        return None
+        return self._plugin_unavailable(language, split) if language in self._plugin_data else None
 
     @lru_cache(maxsize=64)  # noqa: B019 - tasks live as long as the process
     def _load(self, language: str, split: Split, root: str) -> tuple[Example, ...]:
@@ -65,12 +136,12 @@ class Sentiment(_CachedTask):
     _NO_TRAIN = {"sl": "Slovenian sentiment has a test set but no gold train split"}
 
     def __init__(self) -> None:
-        self._langs = {c: language(c, "flores") for c in CODES}
-
-    def languages(self) -> Mapping[str, Language]:
-        return self._langs
+        super().__init__()
+        self._langs.update({c: language(c, "flores") for c in CODES})
 
     def unavailable(self, language: str, split: Split) -> str | None:
+        if language in self._plugin_data:
+            return self._plugin_unavailable(language, split)
         if language in self._NO_DATA:
             return self._NO_DATA[language]
         if split == "train" and language in self._NO_TRAIN:
@@ -91,21 +162,21 @@ class Sib200(_CachedTask):
     text_kind = "sentences from encyclopedia or news articles"
 
     def __init__(self) -> None:
-        self._langs: dict[str, Language] = {c: language(c, "flores") for c in CODES}
-
-    def languages(self) -> Mapping[str, Language]:
-        return self._langs
+        super().__init__()
+        self._langs.update({c: language(c, "flores") for c in CODES})
 
     def unavailable(self, language: str, split: Split) -> str | None:
-        return None
+        return self._plugin_unavailable(language, split) if language in self._plugin_data else None
+
+    file_format = ("\t", "text", "category", None)
 
     def add_language(self, language: Language, **options: Any) -> None:
-        """Any of SIB-200's 205 FLORES codes: the files are the same shape for all of them."""
-        if language.code in self._langs:
-            raise ValueError(f"sib200 already has a language {language.code!r}")
-        if not language.dataset_code:
+        """Any of SIB-200's 205 FLORES codes with no options (the files are the same shape for all of
+        them), or a language of the plugin's own with its files or hub source."""
+        if not options and not language.dataset_code:
             language = Language(language.code, language.name, language.iso, language.tier, language.iso)
-        self._langs[language.code] = language
+        if not self._add_language(language, options, required=False):
+            self._langs[language.code] = language
 
     @lru_cache(maxsize=256)  # noqa: B019
     def _load(self, language: str, split: Split, root: str) -> tuple[Example, ...]:
