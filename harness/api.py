@@ -37,10 +37,11 @@ from harness.types import (
 )
 from plugins.strategies.compose import ComposedStrategy, Recipe
 from plugins.tasks.file_task import FileTask
+from plugins.tasks.hub_task import HubSource, HubTask
 
 __all__ = [
     "COMMON_OPTIONS", "BenchError", "Classifier", "ClassifierContext", "Completion", "ComposedStrategy", "DataError",
-    "Engine", "Example", "FileTask", "GenerationContext", "GenerationRequest", "GenerationResult", "Language",
+    "Engine", "Example", "FileTask", "GenerationContext", "HubSource", "HubTask", "GenerationRequest", "GenerationResult", "Language",
     "Message", "ModelSpec", "Option", "Recipe", "Registry", "SamplingParams", "Split", "Strategy", "Suite", "Task",
     "execute", "hookimpl", "load_registry", "load_suite", "run",
 ]

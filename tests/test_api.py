@@ -14,7 +14,7 @@ from conftest import shared_data
 def test_the_api_exports_what_a_plugin_needs():
     missing = [name for name in api.__all__ if not hasattr(api, name)]
     assert not missing
-    for name in ("hookimpl", "Task", "FileTask", "Language", "Recipe", "ComposedStrategy", "ModelSpec", "Option",
+    for name in ("hookimpl", "Task", "FileTask", "HubTask", "HubSource", "Language", "Recipe", "ComposedStrategy", "ModelSpec", "Option",
                  "Engine", "Classifier", "GenerationContext", "ClassifierContext", "run"):
         assert name in api.__all__
 
