@@ -119,6 +119,7 @@ OPTION_TYPES: dict[str, tuple[type | tuple[type, ...], float | None, str]] = {
     "seed": (int, None, "an integer"),
     "gpus": (_NUMBER, 0, "a number of GPUs, 0 or more"),
     "cpus": (_NUMBER, 0, "a number of CPUs, 0 or more"),
+    "replicas": (int, 1, "a positive integer"),
     "timeout": (_NUMBER, 0, "a number of seconds, more than 0"),
     "gpu_memory_utilization": (_NUMBER, 0, "a fraction between 0 and 1"),
     "enforce_eager": (bool, None, "true or false"),
