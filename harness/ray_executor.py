@@ -321,8 +321,8 @@ class _Scheduler:
                 self.lost(replica, cell, exc)
                 continue
             except ray.exceptions.RayError as exc:
-                what = f"cell {cell.id}" if cell is not None else f"{replica.name}"
-                raise BenchError(f"{what} failed on the Ray cluster: {_cause(exc)} "
+                what = f"cell {cell.id} failed" if cell is not None else f"{replica.name} failed to start"
+                raise BenchError(f"{what} on the Ray cluster: {_cause(exc)} "
                                  f"(finished cells are kept; rerun to resume)") from None
             if kind == "ready":
                 replica.ready = True

@@ -225,6 +225,16 @@ def test_a_lost_replica_costs_a_retry_not_the_run(replicated, whole, tmp_path, r
     assert generated(out) == generated(whole)
 
 
+@pytest.mark.slow
+def test_an_error_in_harness_or_plugin_code_is_not_retried(tmp_path, ray_cluster):
+    missing = tmp_path / "no-such-model"
+    bad = write_suite(tmp_path / "s.toml", f"hf:{missing}", extra=f'\n[models."hf:{missing}"]\ncpus = 0.5\n')
+    res = bench("run", str(bad), "--executor", "ray", "--ray-address", ray_cluster, "--out", str(tmp_path / "r"),
+                "--no-progress", env=RAY_ENV)
+    assert res.returncode == 2 and "replica 1 failed to start on the Ray cluster" in res.stderr, res.stderr
+    assert res.stderr.count(") loading model") <= 1  # one attempt: a load that raised is not repeated
+
+
 def test_workers_read_a_snapshot_and_the_driver_merges_what_they_add(tmp_path):
     from harness.types import Completion
 
