@@ -2,6 +2,11 @@
 
 SQLite in WAL mode, so several runs can share one cache file concurrently; every batch of results
 is written in one transaction, so a killed run leaves either a whole batch or nothing.
+
+WAL needs shared memory between the processes that open the file, which a network filesystem does
+not give across nodes, so Ray workers never open the cache file itself: they read a snapshot of it
+(`Store.snapshot`, opened immutable: no locks, no writes) through an `OverlayStore` that keeps their
+new entries in memory, and hand those entries to the driver, the file's only writer (`Store.merge`).
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, model TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, encoder TEXT NOT NULL, vec BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+TABLES = ("generations", "embeddings", "meta")
+
+#: new cache rows per table, as `OverlayStore.take_new` returns them and `Store.merge` writes them
+Rows = dict[str, list[tuple[Any, ...]]]
 
 
 def default_cache_dir() -> Path:
@@ -143,8 +152,93 @@ class Store:
 
         return _Tx()
 
+    # -- copies for other processes ------------------------------------------------------------
+    def snapshot(self, dest: Path) -> Path:
+        """A consistent copy of the cache at `dest` in rollback-journal mode, safe to open read-only
+        with `Store.read_only` from any node (a WAL file needs the writer's shared memory)."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".tmp")
+        tmp.unlink(missing_ok=True)
+        copy = sqlite3.connect(str(tmp))
+        try:
+            self.db.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            copy.close()
+        os.replace(tmp, dest)
+        return dest
+
+    @classmethod
+    def read_only(cls, path: str | Path) -> Store:
+        """A file nobody writes any more (a snapshot), opened immutable: SQLite takes no lock and
+        keeps no journal, which is what makes reading it from many nodes of a network filesystem safe."""
+        store = cls.__new__(cls)
+        store.path = Path(path)
+        store.db = sqlite3.connect(Path(path).resolve().as_uri() + "?immutable=1", uri=True, check_same_thread=False)
+        return store
+
+    def merge(self, rows: Rows) -> int:
+        """Write rows another process took from its `OverlayStore` (one transaction); returns how many."""
+        count = 0
+        with self._transaction():
+            for table in TABLES:
+                items = rows.get(table) or []
+                if items:
+                    marks = ",".join("?" * len(items[0]))
+                    self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", items)
+                    count += len(items)
+        return count
+
     def close(self) -> None:
         self.db.close()
+
+
+class OverlayStore(Store):
+    """A worker's cache: reads its own new entries, then a read-only snapshot of the shared cache;
+    writes go to memory only, and `take_new` hands them over for the driver to merge. Nothing on
+    the shared filesystem is written, so any number of workers on any nodes can use one snapshot.
+    `path` stays the shared cache file's (classifiers keep converted models in its directory)."""
+
+    def __init__(self, path: str | Path, base: str | Path | None):
+        self.path = Path(path)
+        self.db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        self.db.executescript(SCHEMA)
+        self.base = Store.read_only(base) if base is not None and Path(base).is_file() else None
+        self._taken = dict.fromkeys(TABLES, 0)
+
+    def get_generations(self, keys: Sequence[str]) -> dict[str, Completion]:
+        found = super().get_generations(keys)
+        if self.base is not None and len(found) < len(keys):
+            found.update(self.base.get_generations([k for k in keys if k not in found]))
+        return found
+
+    def get_embeddings(self, encoder: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        found = super().get_embeddings(encoder, texts)
+        if self.base is not None and len(found) < len(set(texts)):
+            found.update(self.base.get_embeddings(encoder, [t for t in texts if t not in found]))
+        return found
+
+    def get_value(self, key: str) -> Any:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            return json.loads(row[0])
+        return self.base.get_value(key) if self.base is not None else None
+
+    def take_new(self) -> Rows:
+        """The rows written since the last call (a rewritten key gets a new rowid, so it comes again)."""
+        rows: Rows = {}
+        for table in TABLES:
+            got = self.db.execute(f"SELECT rowid, * FROM {table} WHERE rowid > ? ORDER BY rowid",
+                                  (self._taken[table],)).fetchall()
+            if got:
+                self._taken[table] = got[-1][0]
+                rows[table] = [tuple(r[1:]) for r in got]
+        return rows
+
+    def close(self) -> None:
+        self.db.close()
+        if self.base is not None:
+            self.base.close()
 
 
 _COUNTERS = ("llm_calls", "engine_calls", "prompt_tokens", "completion_tokens", "engine_seconds")

@@ -138,7 +138,7 @@ def _select_languages(patterns: list[str], reg: Registry, tasks: list[str]) -> d
 
 #: Options that decide where and how fast work runs, never what it produces. They stay out of cell
 #: identity, so moving a run to more GPUs or another cluster keeps every finished cell.
-NON_OUTPUT_OPTIONS = frozenset({"gpus", "cpus", "concurrency", "timeout", "api_key_env"})
+NON_OUTPUT_OPTIONS = frozenset({"gpus", "cpus", "replicas", "concurrency", "timeout", "api_key_env"})
 
 
 def output_options(options: dict[str, Any]) -> dict[str, Any]:

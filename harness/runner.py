@@ -97,6 +97,28 @@ class LazyEngine:
             self._engine = None
 
 
+class ModelSession:
+    """One model's engine, plus the summarizer for a summary `prepare` did not write (loaded only
+    then, never beside the generator just in case); `close` releases both."""
+
+    def __init__(self, runner: Runner, model: str):
+        suite = runner.plan.suite
+        self.runner = runner
+        self.summarizer: LazyEngine | None = None
+        if suite.summarizer and suite.summarizer != model:
+            self.summarizer = LazyEngine(suite.summarizer, runner._load_engine)
+        self.engine = runner._load_engine(model)
+
+    def generate(self, cell: GenCell) -> dict:
+        """The payload of one generation cell of this model (what `Runner.save_generation` writes)."""
+        return self.runner._generate_cell(cell, self.engine, self.summarizer or self.engine)
+
+    def close(self) -> None:
+        self.engine.engine.close()
+        if self.summarizer is not None:
+            self.summarizer.close()
+
+
 class Runner:
     """Runs a plan into a run directory. Cell work is split into `generation_payloads` and
     `evaluation_payload`, which compute, and `save_*`, which write: the local executor does both in
@@ -174,18 +196,17 @@ class Runner:
 
     def generation_payloads(self, model: str, cells: list[GenCell]) -> Iterator[tuple[GenCell, dict]]:
         """Generate the cells of one model with one engine load, yielding each result when done."""
-        suite = self.plan.suite
-        summarizer = None
-        if suite.summarizer and suite.summarizer != model:  # loaded only for a summary `prepare` did not write
-            summarizer = LazyEngine(suite.summarizer, self._load_engine)
-        engine = self._load_engine(model)
+        session = self.open_model(model)
         try:
             for cell in cells:
-                yield cell, self._generate_cell(cell, engine, summarizer or engine)
+                yield cell, session.generate(cell)
         finally:
-            engine.engine.close()
-            if summarizer is not None:
-                summarizer.close()
+            session.close()
+
+    def open_model(self, model: str) -> ModelSession:
+        """Load `model` once for any number of cells, in any order (a Ray replica is sent cells one
+        at a time; each cell's output depends only on the cell, never on what the engine ran before)."""
+        return ModelSession(self, model)
 
     def _context(self, cell: GenCell, engine: Any, summarizer: Any) -> GenerationContext:
         suite = self.plan.suite

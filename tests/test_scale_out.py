@@ -3,7 +3,9 @@ leaderboard of an unsharded run, and `--executor ray` runs a plan on a local Ray
 
 import json
 import os
+import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -12,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import bench, shared_data, write_suite
+from harness.cache import OverlayStore, Store
+from harness.errors import BenchError
 from harness.plan import build_plan, parse_shard, shard_plan
 from harness.plugins import load_registry
 from harness.suite import Suite, load_suite
@@ -159,6 +163,116 @@ def test_ray_executor_on_a_local_cluster_matches_the_local_run(suite, whole, tmp
     again = bench("run", str(suite), "--executor", "ray", "--ray-address", ray_cluster, "--out", str(out),
                   "--no-progress", env=RAY_ENV)
     assert again.returncode == 0 and "generated " not in again.stderr and "scored " not in again.stderr
+
+
+@pytest.fixture(scope="module")
+def replicated(suite, tmp_path_factory, tiny_model):
+    """The same suite with two replicas of its model: scheduling options, so the same cells. Half a
+    CPU each, so both replicas fit on the 2-CPU cluster beside an evaluation task."""
+    path = tmp_path_factory.mktemp("replicated") / "s.toml"
+    path.write_text(suite.read_text() + f'\n[models."hf:{tiny_model}"]\nreplicas = 2\ncpus = 0.5\n',
+                    encoding="utf-8")
+    return path
+
+
+def generated(run: Path) -> dict[str, list]:
+    return {f.stem: json.loads(f.read_text())["examples"] for f in sorted((run / "generations").glob("*.json"))}
+
+
+def cache_keys(cache_dir: Path) -> set[str]:
+    with sqlite3.connect(cache_dir / "cache.sqlite") as db:
+        return {k for (k,) in db.execute("SELECT key FROM generations")}
+
+
+@pytest.mark.slow
+def test_ray_replicas_share_a_models_cells_and_match_the_local_run(replicated, whole, tmp_path, ray_cluster):
+    out = tmp_path / "ray"
+    res = bench("run", str(replicated), "--executor", "ray", "--ray-address", ray_cluster, "--out", str(out),
+                "--no-progress", env=RAY_ENV)
+    assert res.returncode == 0, res.stderr
+    ran = dict(re.findall(r"ray: (\S+) ran on \S+ replica (\d) ", res.stderr))
+    assert sorted(ran) == sorted(generated(whole)) and set(ran.values()) == {"1", "2"}, res.stderr
+    assert comparable(out / "leaderboard.json") == comparable(whole / "leaderboard.json")
+    assert generated(out) == generated(whole)
+    # every cache entry reached the shared cache file through the driver; the snapshot is gone
+    cache = Path(os.environ["BENCH_CACHE_DIR"])
+    assert cache_keys(cache) == cache_keys(whole.parent / "cache")
+    assert not list((cache / "ray").iterdir())
+    # the workers' log lines reach the driver, named by replica and cell, without colour codes
+    for replica in ("replica 1", "replica 2"):
+        assert re.search(rf"\(hf:\S+ {replica} pid=\d+\) loading model", res.stderr), res.stderr
+        assert re.search(rf"\(hf:\S+ {replica} pid=\d+\) \S+: generate ", res.stderr), res.stderr
+    assert re.search(r"\(_evaluate pid=\d+\) \S+: evaluate ", res.stderr), res.stderr
+    assert "\x1b[" not in res.stderr + res.stdout
+
+
+@pytest.mark.slow
+def test_a_lost_replica_costs_a_retry_not_the_run(replicated, whole, tmp_path, ray_cluster):
+    from harness.ray_executor import KILL_MARKER_ENV
+
+    marker = tmp_path / "kill-one-replica"
+    marker.touch()  # the first replica to start its second cell exits mid-cell
+    out = tmp_path / "ray"
+    res = bench("run", str(replicated), "--executor", "ray", "--ray-address", ray_cluster, "--out", str(out),
+                "--no-progress", env={**RAY_ENV, KILL_MARKER_ENV: str(marker)})
+    assert res.returncode == 0, res.stderr
+    assert not marker.exists() and "exiting mid-cell" in res.stderr
+    assert "was restarted after losing its worker" in res.stderr, res.stderr
+    written = re.findall(r"\] generated (\S+):", res.stderr)
+    scored = re.findall(r"\] scored (\S+):", res.stderr)
+    assert sorted(written) == sorted(generated(whole))  # each cell written exactly once
+    assert len(scored) == len(set(scored)) == len(list((whole / "scores").glob("*.json")))
+    assert comparable(out / "leaderboard.json") == comparable(whole / "leaderboard.json")
+    assert generated(out) == generated(whole)
+
+
+@pytest.mark.slow
+def test_an_error_in_harness_or_plugin_code_is_not_retried(tmp_path, ray_cluster):
+    missing = tmp_path / "no-such-model"
+    bad = write_suite(tmp_path / "s.toml", f"hf:{missing}", extra=f'\n[models."hf:{missing}"]\ncpus = 0.5\n')
+    res = bench("run", str(bad), "--executor", "ray", "--ray-address", ray_cluster, "--out", str(tmp_path / "r"),
+                "--no-progress", env=RAY_ENV)
+    assert res.returncode == 2 and "replica 1 failed to start on the Ray cluster" in res.stderr, res.stderr
+    assert res.stderr.count(") loading model") <= 1  # one attempt: a load that raised is not repeated
+
+
+def test_workers_read_a_snapshot_and_the_driver_merges_what_they_add(tmp_path):
+    from harness.types import Completion
+
+    main = Store(tmp_path / "cache.sqlite")
+    main.put_generations("m", [("old", Completion("before", 1, 2, False))])
+    main.put_value("k", {"a": 1})
+    snap = main.snapshot(tmp_path / "ray" / "snap.sqlite")
+    main.put_generations("m", [("later", Completion("after the snapshot", 1, 1, None))])
+    worker = OverlayStore(main.path, snap)
+    assert worker.path == main.path and set(worker.get_generations(["old", "later"])) == {"old"}
+    assert worker.get_value("k") == {"a": 1}
+    worker.put_generations("m", [("new", Completion("from a worker", 3, 4, True))])
+    worker.put_embeddings("enc", ["t"], [[0.5, 1.0]])
+    assert worker.get_generations(["old", "new"])["new"].text == "from a worker"
+    rows = worker.take_new()
+    assert {t: len(r) for t, r in rows.items()} == {"generations": 1, "embeddings": 1}
+    assert worker.take_new() == {}  # each entry is handed over once
+    assert main.merge(rows) == 2
+    assert main.get_generations(["new"])["new"] == Completion("from a worker", 3, 4, True)
+    assert main.get_embeddings("enc", ["t"])["t"].tolist() == [0.5, 1.0]
+    # the snapshot was never written: opened immutable, a write fails
+    with pytest.raises(sqlite3.OperationalError):
+        worker.base.put_value("x", 1)
+    worker.close()
+
+
+def test_replicas_default_to_the_gpus_the_cluster_holds_and_are_checked(tmp_path):
+    from harness.plan import NON_OUTPUT_OPTIONS
+    from harness.ray_executor import default_replicas
+    from harness.suite import load_suite
+
+    assert default_replicas({}, 1, 8) == 8 and default_replicas({}, 2, 5) == 2 and default_replicas({}, 4, 2) == 1
+    assert default_replicas({}, 0, 8) == 1 and default_replicas({"replicas": 3}, 1, 8) == 3
+    assert "replicas" in NON_OUTPUT_OPTIONS  # more replicas never change a cell
+    bad = write_suite(tmp_path / "s.toml", "gemma-3-270m", extra='\n[models."gemma-3-270m"]\nreplicas = 0\n')
+    with pytest.raises(BenchError, match="replicas must be a positive integer"):
+        load_suite(bad)
 
 
 def test_unreachable_ray_address_is_one_clear_line(tmp_path, suite):
