@@ -292,6 +292,19 @@ def cmd_compare(args) -> int:
     return OK if result["ok"] else REGRESSED
 
 
+def cmd_export(args) -> int:
+    from harness.export import export
+
+    out = Path(args.out) if args.out else Path(args.run) / "export" / args.format
+    done = export(args.run, out, args.format, cells=args.cells, all_candidates=args.all_candidates,
+                  push_to_hub=args.push_to_hub)
+    rows = sum(len(c.rows) for c in done)
+    pushed = f", pushed to {args.push_to_hub}" if args.push_to_hub else ""
+    print(f"exported {len(done)} generation cells ({rows} rows, {args.format}) and their card to {out}{pushed}",
+          file=sys.stderr)
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a mistake in one line, as every other input error is, instead of the
     usage block followed by the error (subcommand parsers are made of the same class)."""
@@ -377,6 +390,18 @@ def parser() -> argparse.ArgumentParser:
     cp.add_argument("--allow-different-settings", action="store_true",
                     help="compare runs made with different settings (refused by default); the differences are printed")
     cp.set_defaults(func=cmd_compare)
+
+    ex = sub.add_parser("export", help="write a finished run's synthetic data as datasets, with a dataset card")
+    ex.add_argument("run", metavar="RUN", help="run directory of a finished `bench run`")
+    ex.add_argument("--format", choices=["jsonl", "csv", "parquet", "hf"], required=True,
+                    help="one file per generation cell (jsonl, csv, parquet) or a datasets.save_to_disk directory (hf)")
+    ex.add_argument("--out", metavar="DIR", help="output directory (default RUN/export/<format>)")
+    ex.add_argument("--cells", metavar="GLOBS", help="generation cell ids to export, comma list of globs (default all)")
+    ex.add_argument("--all-candidates", action="store_true",
+                    help="every candidate, with status (accepted, rejected, surplus), reason and the reviser's reply")
+    ex.add_argument("--push-to-hub", metavar="REPO", help="also publish the card and each cell (as a config) to "
+                                                         "this Hugging Face dataset repository (needs network and a token)")
+    ex.set_defaults(func=cmd_export)
 
     v = sub.add_parser("validate", help="check a leaderboard JSON against the schema")
     v.add_argument("file")
