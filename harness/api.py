@@ -42,9 +42,18 @@ from plugins.tasks.hub_task import HubSource, HubTask
 __all__ = [
     "COMMON_OPTIONS", "BenchError", "Classifier", "ClassifierContext", "Completion", "ComposedStrategy", "DataError",
     "Engine", "Example", "FileTask", "GenerationContext", "HubSource", "HubTask", "GenerationRequest", "GenerationResult", "Language",
-    "Message", "ModelSpec", "Option", "Recipe", "Registry", "SamplingParams", "Split", "Strategy", "Suite", "Task",
+    "Message", "ModelSpec", "Option", "Recipe", "Registry", "SamplingParams", "Split", "Strategy", "Suite", "Task", "TransformersEngine",
     "execute", "hookimpl", "load_registry", "load_suite", "run",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Engines that import torch are loaded on first use, so importing the API stays fast."""
+    if name == "TransformersEngine":
+        from plugins.models.hf import HFEngine
+
+        return HFEngine
+    raise AttributeError(f"module 'harness.api' has no attribute {name!r}")
 
 
 def run(suite: Suite | str | Path, *, out: str | Path | None = None, data_dir: str | Path | None = None,
