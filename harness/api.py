@@ -42,7 +42,7 @@ from plugins.tasks.hub_task import HubSource, HubTask
 __all__ = [
     "COMMON_OPTIONS", "BenchError", "Classifier", "ClassifierContext", "Completion", "ComposedStrategy", "DataError",
     "Engine", "Example", "FileTask", "GenerationContext", "HubSource", "HubTask", "GenerationRequest", "GenerationResult", "Language",
-    "Message", "ModelSpec", "Option", "Recipe", "Registry", "SamplingParams", "Split", "Strategy", "Suite", "Task", "TransformersEngine",
+    "Message", "ModelSpec", "Option", "Recipe", "Registry", "SamplingParams", "Split", "Strategy", "Suite", "Task",
     "execute", "hookimpl", "load_registry", "load_suite", "run",
 ]
 

@@ -19,8 +19,10 @@ from typing import Any
 
 import pluggy
 
-hookspec = pluggy.HookspecMarker("bench")
-hookimpl = pluggy.HookimplMarker("bench")
+#: the project name pluggy and the entry-point group share: unique to this project, as pluggy asks
+PROJECT = "lowres_bench"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec

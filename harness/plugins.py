@@ -34,7 +34,9 @@ from harness import hookspecs
 from harness.errors import PluginError, nearest, unknown
 from harness.types import Classifier, Language, ModelSpec, Strategy, Task
 
-GROUP = "bench"
+GROUP = hookspecs.PROJECT  # the entry-point group plugins declare
+#: the group plugins used before it was made unique: found there, a plugin is named, not loaded
+OLD_GROUP = "bench"
 KINDS = ("tasks", "strategies", "models", "classifiers")
 #: the distribution whose entry points are the built-in plugins; they load (and win) first
 BUILTIN_DISTRIBUTION = "lowres-bench"
@@ -213,6 +215,11 @@ def load_registry(strict: bool | None = None, extra: Iterable[tuple[str, Any]] =
             continue
         seen.add((ep.name, ep.value, _normal(dist)))
         add_source(PluginInfo(ep.name, ep.value, dist, version), ep.load)
+    for ep in entry_points(group=OLD_GROUP):
+        dist, _ = _dist_of(ep)
+        warnings.warn(f"plugin {ep.name!r} ({dist or ep.value}) declares the entry-point group {OLD_GROUP!r}; "
+                      f"it is now {GROUP!r}: rename [project.entry-points.{OLD_GROUP}] in its pyproject.toml "
+                      "and reinstall it", stacklevel=2)
     for name, obj in extra:
         add_source(PluginInfo(name, getattr(obj, "__name__", repr(obj)), "", ""), lambda obj=obj: obj)
 

@@ -135,12 +135,13 @@ def test_unknown_hook_is_reported_with_the_nearest_name():
         load_registry(strict=True, extra=[("typo", _module("typo", bench_register_strategy=typo))])
 
 
-def _dist(root: Path, name: str, entry_points: dict[str, str], modules: dict[str, str]) -> Path:
+def _dist(root: Path, name: str, entry_points: dict[str, str], modules: dict[str, str],
+          group: str = "lowres_bench") -> Path:
     """A distribution installed by hand: a dist-info with entry points, and its modules."""
     info = root / f"{name.replace('-', '_')}-0.2.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.2\n")
-    (info / "entry_points.txt").write_text("[bench]\n" + "".join(f"{k} = {v}\n" for k, v in entry_points.items()))
+    (info / "entry_points.txt").write_text(f"[{group}]\n" + "".join(f"{k} = {v}\n" for k, v in entry_points.items()))
     for mod, text in modules.items():
         (root / f"{mod}.py").write_text(text)
     return root
@@ -237,3 +238,11 @@ def test_example_task_and_strategy_run_end_to_end(installed_example, tiny_model,
     assert board["gold"][0]["train_size"] == 4
     names = {p["name"] for p in board["manifest"]["plugins"]}
     assert "example" in names and "example_broken" not in names
+
+
+def test_a_plugin_in_the_old_entry_point_group_is_named_with_how_to_move_it(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(_dist(tmp_path, "old-plugin", {"old": "aaa_copycat"}, MODULES, group="bench")))
+    with pytest.warns(UserWarning, match=r"'old' \(old-plugin\) declares the entry-point group 'bench'; it is now "
+                                         r"'lowres_bench'"):
+        reg = load_registry()
+    assert "old" not in {p.name for p in reg.plugins} and "aaa-own" not in reg.strategies
