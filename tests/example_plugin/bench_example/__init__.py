@@ -2,10 +2,7 @@
 
 from pathlib import Path
 
-from harness.hookspecs import hookimpl
-from harness.types import Language
-from plugins.strategies import ComposedStrategy, Recipe
-from plugins.tasks import FileTask
+from harness.api import ComposedStrategy, FileTask, Language, Recipe, hookimpl
 
 DATA = Path(__file__).parent / "data"
 
