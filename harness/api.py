@@ -9,6 +9,7 @@ plays the same part there).
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from harness.errors import BenchError, DataError
 from harness.hookspecs import hookimpl
 from harness.plugins import Registry, load_registry
-from harness.suite import COMMON_OPTIONS, Suite, check, load_suite, resolve_data_dir
+from harness.suite import COMMON_OPTIONS, REMOTE_DATA, Suite, check, load_suite, resolve_data_dir
 from harness.types import (
     Classifier,
     ClassifierContext,
@@ -77,7 +78,8 @@ def run(suite: Suite | str | Path, *, out: str | Path | None = None, data_dir: s
         setattr(suite, key, value)
     if problems := check(suite):
         raise BenchError(problems[0][2])
-    use_data_dir(suite, data_dir)
+    if note := use_data_dir(suite, data_dir):
+        print(note, file=sys.stderr)
     reg = registry or load_registry()
     plan = build_plan(suite, reg)
     if shard is not None:
@@ -87,12 +89,26 @@ def run(suite: Suite | str | Path, *, out: str | Path | None = None, data_dir: s
     return read_json(path)
 
 
-def use_data_dir(suite: Suite, given: str | Path | None) -> None:
+def use_data_dir(suite: Suite, given: str | Path | None) -> str | None:
     """Where the gold data is read from: `given` (the command line), else $BENCH_DATA_DIR, else the
-    suite's data_dir; the nearest word wins."""
-    chosen = given if given else (None if os.environ.get("BENCH_DATA_DIR") else suite.data_dir)
-    if chosen:
-        os.environ["BENCH_DATA_DIR"] = resolve_data_dir(str(chosen), Path.cwd())
+    suite's data_dir; the nearest word wins. A directory the user named must exist; where only the
+    suite names one (a checkout without the offline copy beside it) or none is named, the files come
+    from their pinned public sources instead, and the line returned says so, to be logged."""
+    if given:
+        os.environ["BENCH_DATA_DIR"] = resolve_data_dir(str(given), Path.cwd())
+        return None
+    if os.environ.get("BENCH_DATA_DIR"):
+        return None
+    chosen = resolve_data_dir(str(suite.data_dir), Path.cwd()) if suite.data_dir else None
+    if chosen is not None and (chosen == REMOTE_DATA or Path(chosen).is_dir()):
+        os.environ["BENCH_DATA_DIR"] = chosen
+        return None
+    from plugins.tasks.remote import remote_root
+
+    os.environ["BENCH_DATA_DIR"] = REMOTE_DATA
+    return (f"gold data: {chosen or 'no data_dir'} {'does not exist' if chosen else 'is set'}; reading the files "
+            f"from their pinned public sources into {remote_root()} (each fetched once and checked against its "
+            "SHA-256; --data-dir names a local copy)")
 
 
 def execute(plan: Any, reg: Registry, *, out: str | Path | None = None, cache_dir: str | Path | None = None,

@@ -141,7 +141,8 @@ def cmd_run(args) -> int:
     if problems:
         key, _, msg = problems[0]
         raise BenchError(f"{flags[key]}: {msg}" if key in flags else msg)
-    use_data_dir(suite, args.data_dir)
+    if note := use_data_dir(suite, args.data_dir):
+        print(note, file=sys.stderr, flush=True)
     reg = _registry(args)
     plan = build_plan(suite, reg)
     if args.shard:

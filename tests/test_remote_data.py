@@ -59,3 +59,39 @@ def test_unreachable_source_is_one_clear_line(monkeypatch):
                 env={"BENCH_DATA_MIRROR": "http://127.0.0.1:1"})
     assert out.returncode == 2 and "cannot download gold file http://127.0.0.1:1/kinit/intent/" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_without_the_offline_copy_the_run_reads_the_public_sources_and_says_so(mirror, monkeypatch, tmp_path):
+    from conftest import write_suite
+
+    suite = write_suite(tmp_path / "s.toml", "gemma-3-270m", tasks=["massive10"], languages=["sw"])
+    text = suite.read_text().replace('name = "test"', 'name = "test"\ndata_dir = "no-such-copy"')
+    suite.write_text(text, encoding="utf-8")
+    monkeypatch.delenv("BENCH_DATA_DIR")
+    out = bench("run", str(suite), "--dry-run", env={"BENCH_DATA_MIRROR": mirror})
+    assert out.returncode == 0, out.stderr
+    (line,) = [x for x in out.stderr.splitlines() if x.startswith("gold data:")]
+    assert "no-such-copy does not exist" in line and "pinned public sources" in line
+    assert (tmp_path / "cache" / "gold-data" / "kinit" / "intent" / "sw-test.csv").is_file()
+    # a directory the user names must exist: no silent fallback
+    named = bench("run", str(suite), "--dry-run", "--data-dir", str(tmp_path / "typo"), env={"BENCH_DATA_MIRROR": mirror})
+    assert named.returncode == 2 and "does not exist" in named.stderr
+
+
+def test_a_download_with_other_bytes_than_the_pinned_copy_is_refused(tmp_path, monkeypatch):
+    changed = tmp_path / "mirror" / "kinit" / "intent"
+    changed.mkdir(parents=True)
+    original = (shared_data() / "kinit" / "intent" / "sw-test.csv").read_text(encoding="utf-8")
+    (changed / "sw-test.csv").write_text(original.replace("tafadhali", "tafadhari", 1), encoding="utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "mirror"))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("BENCH_DATA_DIR", "remote")
+        monkeypatch.setenv("BENCH_DATA_MIRROR", f"http://127.0.0.1:{server.server_address[1]}")
+        with pytest.raises(DataError, match="does not have the bytes of the pinned copy"):
+            Massive10().load("sw", "test")
+        assert not (tmp_path / "cache" / "gold-data" / "kinit" / "intent" / "sw-test.csv").exists()
+    finally:
+        server.shutdown()

@@ -2,17 +2,20 @@
 
 `--data-dir remote` (or BENCH_DATA_DIR=remote) reads the same files that `shared/data` holds, fetched
 on first use from the repositories and commits SOURCES.md names, into the cache directory. Files
-are addressed by commit, so every user gets the same bytes, and the same readers turn them into the
-same records as the offline copy. `BENCH_DATA_MIRROR` points at a mirror with the offline copy's
+are addressed by commit and each download is checked against the SHA-256 of the offline copy's file,
+so every user gets the same bytes, and the same readers turn them into the same records. `BENCH_DATA_MIRROR` points at a mirror with the offline copy's
 layout (an internal server, or a copy of `shared/data` served over HTTP).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
 import urllib.error
 import urllib.request
+from functools import cache
 from pathlib import Path
 
 from harness.errors import DataError
@@ -23,6 +26,12 @@ SOURCES = {
                          "593cea88519930f776c1a4a1980b6a35b39dca57/data/annotated/",
     "kinit/": "https://raw.githubusercontent.com/kinit-sk/multilingual-classifiers-not-generators/13dd578/data/",
 }
+
+
+@cache
+def checksums() -> dict[str, str]:
+    """SHA-256 of every file of the offline copy (scripts/gold_checksums.py writes it)."""
+    return json.loads((Path(__file__).parent / "gold_checksums.json").read_text(encoding="utf-8"))
 
 
 def remote_root() -> Path:
@@ -57,6 +66,11 @@ def fetch(path: Path, root: Path) -> Path:
         reason = getattr(exc, "reason", exc)
         raise DataError(f"cannot download gold file {url} ({reason}); without network, use the offline copy with "
                         f"--data-dir") from None
+    expected = checksums().get(relative)
+    if expected is not None and hashlib.sha256(data).hexdigest() != expected:
+        raise DataError(f"gold file {url} does not have the bytes of the pinned copy (SHA-256 "
+                        f"{hashlib.sha256(data).hexdigest()[:16]}..., expected {expected[:16]}...); the source or "
+                        f"mirror changed it: use the offline copy with --data-dir, or another BENCH_DATA_MIRROR")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(fd, "wb") as fh:
