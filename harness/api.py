@@ -117,11 +117,11 @@ def execute(plan: Any, reg: Registry, *, out: str | Path | None = None, cache_di
     """Run a built plan into its run directory and write the leaderboard; returns its path."""
     from harness.cache import Store, default_cache_dir
     from harness.environment import torch_device
+    from harness.executors import named
     from harness.progress import Reporter
     from harness.runner import Runner, check_ready
 
-    if ray_address and executor != "ray":
-        raise BenchError("--ray-address needs --executor ray")
+    schedule = named(executor, ray_address)
     check_ready(plan)
     target = Path(out or Path("runs") / plan.suite.name)
     store = Store(Path(cache_dir or default_cache_dir()) / "cache.sqlite")
@@ -129,6 +129,6 @@ def execute(plan: Any, reg: Registry, *, out: str | Path | None = None, cache_di
         rep.log(f"suite {plan.suite.name}: {len(plan.gen_cells)} generation cells, {len(plan.eval_cells)} evaluation "
                 f"cells, {len(plan.unavailable)} unavailable; out {target}")
         path = Runner(plan, reg, target, store, rep, device=torch_device(),
-                      log_samples=log_samples).execute(executor, ray_address)
+                      log_samples=log_samples).execute(schedule)
         rep.log(f"leaderboard written to {path}")
     return path

@@ -227,8 +227,10 @@ def cmd_validate(args) -> int:
 
 
 def _leaderboard_arg(value: str) -> Path:
+    from harness.rundir import RunDir
+
     path = Path(value)
-    return path / "leaderboard.json" if path.is_dir() else path
+    return RunDir(path).leaderboard if path.is_dir() else path
 
 
 def cmd_report(args) -> int:

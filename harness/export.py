@@ -76,8 +76,7 @@ class CellExport:
 def finished_cells(run: RunDir, pattern: str | None = None) -> list[str]:
     """The ids of the finished generation cells, filtered by a glob. A cell still running (or cut
     short) is never exported: its file would be a partial dataset presented as a whole one."""
-    folder = run.root / "generations"
-    ids = sorted(p.stem for p in folder.glob("*.json") if run.done(p)) if folder.is_dir() else []
+    ids = [cid for cid in run.generation_ids() if run.done(run.generation(cid))]
     if not ids:
         raise BenchError(f"{run.root} holds no finished generation cell; run it to the end with `bench run` first")
     if pattern is None:

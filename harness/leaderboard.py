@@ -315,7 +315,7 @@ def shared_work(run: RunDir) -> list[dict]:
     """Work that several cells share (a task's label summaries), counted once here from the file
     that holds it, and in no cell's generation statistics."""
     out = []
-    for path in sorted((run.root / "summaries").glob("*.json")) if (run.root / "summaries").is_dir() else []:
+    for path in run.summaries():
         try:
             data = read_json(path)
         except (OSError, ValueError):

@@ -116,19 +116,21 @@ def merge(dirs: list[Path], out: Path, reg: Registry, partial: bool = False) -> 
         "plan_hash": m["plan_hash"], "shard": None, "suite_config": m["suite_config"],
         "merged_from": [str(d) for d in dirs],
     })
-    write_json(target.root / "plan.json", plan.as_dict())
+    write_json(target.plan, plan.as_dict())
     for cid, src in gens.items():
         _copy(src, target.generation(cid))
-        art = src.parent.parent / "artefacts" / cid
+        art = RunDir(src.parent.parent).artefacts(cid)
         if art.is_dir():
             for f in sorted(p for p in art.rglob("*") if p.is_file()):
                 _copy(f, target.artefacts(cid) / f.relative_to(art))
     for cid, src in scores.items():
         _copy(src, target.scores(cid))
-    for r in runs:  # label summaries are shared by the cells of a task: the first copy wins
-        if (r.root / "summaries").is_dir():
-            for f in sorted((r.root / "summaries").glob("*.json")):
-                if not (target.root / "summaries" / f.name).exists():
-                    _copy(f, target.root / "summaries" / f.name)
+    for r in runs:  # summaries and demonstration draws are shared by many cells: the first copy wins
+        for f in r.summaries():
+            if not target.summary(f.name).exists():
+                _copy(f, target.summary(f.name))
+        for f in r.demo_files():  # the same draw makes the same bytes in every shard
+            if not target.demos(f.name).exists():
+                _copy(f, target.demos(f.name))
     write_leaderboard(target.leaderboard, build(plan, reg, target))
     return target.leaderboard, {"shards": len(dirs), "generations": len(gens), "scores": len(scores)}

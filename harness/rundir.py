@@ -90,6 +90,31 @@ class RunDir:
     def samples(self, cell_id: str) -> Path:
         return self.root / "samples" / f"{cell_id}.jsonl"
 
+    def summary(self, name: str) -> Path:
+        """A task's label summaries by one summarizer, shared by every cell that shows them."""
+        return self.root / "summaries" / name
+
+    def summaries(self) -> list[Path]:
+        folder = self.root / "summaries"
+        return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+    def demos(self, name: str) -> Path:
+        """One draw of demonstrations, shared by every strategy and model of a task and language."""
+        return self.root / "demos" / name
+
+    def demo_files(self) -> list[Path]:
+        folder = self.root / "demos"
+        return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+    def generation_ids(self) -> list[str]:
+        """The ids of the generation cells with a result file (finished or not: see `done`)."""
+        folder = self.root / "generations"
+        return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+
+    @property
+    def plan(self) -> Path:
+        return self.root / "plan.json"
+
     @property
     def leaderboard(self) -> Path:
         return self.root / "leaderboard.json"

@@ -17,7 +17,7 @@ from harness.cache import CachedEngine, Store, digest
 from harness.errors import BenchError
 from harness.leaderboard import build, write_leaderboard
 from harness.metrics import scores
-from harness.plan import GOLD, EvalCell, GenCell, Plan, by_model
+from harness.plan import GOLD, EvalCell, GenCell, Plan
 from harness.plugins import Registry
 from harness.progress import Reporter
 from harness.rundir import RunDir, read_json, write_json, write_text
@@ -145,14 +145,16 @@ class Runner:
         return CachedEngine(engine, self.store, model)
 
     # -- the run -------------------------------------------------------------------------------
-    def execute(self, executor: str = "local", ray_address: str | None = None) -> Path:
+    def execute(self, executor: Callable[[Runner, list[GenCell], list[EvalCell]], None]) -> Path:
+        """Open the run directory, have `executor` (harness/executors.py) compute and save every
+        pending cell, then write the leaderboard from the files."""
         plan = self.plan
         self.run.open(plan.suite.settings(), plan.settings_hash, {
             "harness_version": __version__, "suite": plan.suite.name, "source": plan.suite.source,
             "plan_hash": plan.plan_hash, "shard": None if plan.shard is None else list(plan.shard),
             "suite_config": plan.suite.to_dict(), "provenance": plan.provenance,
         })
-        write_json(self.run.root / "plan.json", plan.as_dict())
+        write_json(self.run.plan, plan.as_dict())
         for u in plan.unavailable:
             self.rep.log(f"unavailable: {u['task']}/{u['language']} {u['strategy']} {u['model']}: {u['reason']}")
         pending_gen = [c for c in plan.gen_cells if not self.run.done(self.run.generation(c.id))]
@@ -161,23 +163,10 @@ class Runner:
         if skipped:
             self.rep.log(f"resuming: {skipped} finished cells kept")
         self.rep.overall("cells", len(pending_gen) + len(pending_eval))
-        if executor == "ray":
-            from harness.ray_executor import run_on_ray
-
-            run_on_ray(self, pending_gen, pending_eval, ray_address)
-        else:
-            self._run_local(pending_gen, pending_eval)
+        executor(self, pending_gen, pending_eval)
         board = build(plan, self.reg, self.run)
         write_leaderboard(self.run.leaderboard, board)
         return self.run.leaderboard
-
-    def _run_local(self, gen_cells: list[GenCell], eval_cells: list[EvalCell]) -> None:
-        self.prepare(gen_cells)
-        for model, group in by_model(gen_cells).items():
-            for cell, payload in self.generation_payloads(model, group):
-                self.save_generation(cell, payload)
-        for cell in eval_cells:
-            self.save_scores(cell, self.evaluation_payload(cell))
 
     # -- generation ----------------------------------------------------------------------------
     def prepare(self, cells: list[GenCell]) -> None:

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from harness.cache import CachedEngine, Store, digest
+from harness.executors import local
 from harness.merge import merge
 from harness.plan import build_plan, shard_plan
 from harness.plugins import load_registry
@@ -62,7 +63,7 @@ def plan_for(reg):
 def execute(reg, plan, out, store, engine):
     runner = Runner(plan, reg, out, store, Reporter(enabled=False),
                     load_engine=lambda name: CachedEngine(engine, store, name))
-    return json.loads(runner.execute().read_text())
+    return json.loads(runner.execute(local).read_text())
 
 
 def generation(board):

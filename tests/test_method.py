@@ -102,8 +102,8 @@ def _suite(**kw) -> Suite:
 
 def test_options_that_cannot_change_outputs_keep_every_cell_id(reg):
     a = build_plan(_suite(), reg)
-    b = build_plan(_suite(model_options={"gemma-3-270m": {"gpus": 4, "cpus": 8}, "hf:some/model": {"concurrency": 2,
-                                         "timeout": 30}}, classifier_options={"finetune": {"gpus": 0.25}}), reg)
+    b = build_plan(_suite(model_options={"gemma-3-270m": {"gpus": 4, "cpus": 8}, "hf:some/model": {"replicas": 2,
+                                         "gpus": 1}}, classifier_options={"finetune": {"gpus": 0.25}}), reg)
     assert [c.id for c in a.gen_cells] == [c.id for c in b.gen_cells]
     assert [c.id for c in a.eval_cells] == [c.id for c in b.eval_cells]
     c = build_plan(_suite(model_options={"gemma-3-270m": {"dtype": "float32"}}), reg)

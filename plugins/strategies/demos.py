@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from harness.cache import digest
-from harness.rundir import read_json, write_json
+from harness.rundir import RunDir, read_json, write_json
 from harness.types import Task
 
 DemoSelector = Callable[[Sequence[str], int, random.Random], list[str]]
@@ -58,7 +58,7 @@ def shared(task: Task, language: str, source: str, k: int, run_seed: int, run_di
     selector = "" if select is random_demos else f".{getattr(select, '__name__', 'custom')}"
     name = f"{task.name}.{language}.{source}.k{k}{selector}{f'.r{replicate}' if replicate else ''}.json"
     if run_dir is not None:
-        path = run_dir / "demos" / name
+        path = RunDir(run_dir).demos(name)
         if not (path.is_file() and read_json(path).get("digest") == dig):
             write_json(path, {"task": task.name, "language": language, "source": source, "k": k,
                               "run_seed": run_seed, "replicate": replicate, "digest": dig, "demos": demos})

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from harness.cache import digest
 from harness.plan import slug
-from harness.rundir import read_json, write_json
+from harness.rundir import RunDir, read_json, write_json
 from harness.types import GenerationContext, GenerationRequest, SamplingParams
 from plugins.strategies import prompts
 
@@ -40,7 +40,7 @@ def label_summaries(ctx: GenerationContext) -> Mapping[str, str]:
     if ctx.run_dir is not None:
         # the digest keeps two summarizers with long, similar names apart
         key = digest([engine.name, prompts.templates_digest(), ctx.summary_examples])[:8]
-        path = ctx.run_dir / "summaries" / f"{slug(task.name)}.{slug(engine.name)[:40]}.{key}.json"
+        path = RunDir(ctx.run_dir).summary(f"{slug(task.name)}.{slug(engine.name)[:40]}.{key}.json")
         if path.is_file():
             return read_json(path)["summaries"]
     rng = random.Random(int(digest(["summaries", task.name])[:8], 16))
