@@ -12,11 +12,14 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.errors import BenchError, DataError
+from harness.cache import default_cache_dir, digest, provision_once
+from harness.errors import BenchError, DataError, nearest
 from harness.hookspecs import hookimpl
+from harness.plan import slug
 from harness.plugins import Registry, load_registry
+from harness.rundir import RunDir, read_json, write_json
 from harness.suite import COMMON_OPTIONS, REMOTE_DATA, Suite, check, load_suite, resolve_data_dir
 from harness.types import (
     Classifier,
@@ -36,24 +39,45 @@ from harness.types import (
     Strategy,
     Task,
 )
-from plugins.strategies.compose import ComposedStrategy, Recipe
-from plugins.tasks.file_task import FileTask
-from plugins.tasks.hub_task import HubSource, HubTask
+
+if TYPE_CHECKING:
+    from plugins.models.hf import HFEngine as TransformersEngine  # noqa: F401
+    from plugins.strategies.compose import ComposedStrategy, Recipe
+    from plugins.tasks.file_task import FileTask
+    from plugins.tasks.hub_task import HubSource, HubTask
 
 __all__ = [
-    "COMMON_OPTIONS", "BenchError", "Classifier", "ClassifierContext", "Completion", "ComposedStrategy", "DataError",
-    "Engine", "Example", "FileTask", "GenerationContext", "HubSource", "HubTask", "GenerationRequest", "GenerationResult", "Language",
-    "Message", "ModelSpec", "Option", "Recipe", "Registry", "SamplingParams", "Split", "Strategy", "Suite", "Task",
-    "execute", "hookimpl", "load_registry", "load_suite", "run",
+    # contracts and hooks
+    "COMMON_OPTIONS", "Classifier", "ClassifierContext", "Completion", "Engine", "Example", "GenerationContext",
+    "GenerationRequest", "GenerationResult", "Language", "Message", "ModelSpec", "Option", "SamplingParams", "Split",
+    "Strategy", "Task", "hookimpl",
+    # the built-in building blocks (loaded on first use)
+    "ComposedStrategy", "FileTask", "HubSource", "HubTask", "Recipe",
+    # errors, and helpers the built-in plugins share
+    "BenchError", "DataError", "REMOTE_DATA", "RunDir", "default_cache_dir", "digest", "nearest", "provision_once",
+    "read_json", "slug", "write_json",
+    # running
+    "Registry", "Suite", "execute", "load_registry", "load_suite", "run",
 ]
+
+#: names defined by the built-in plugins, imported when first asked for: the built-in plugins import
+#: this module themselves, so importing them here at the top would be circular
+_LAZY = {
+    "ComposedStrategy": ("plugins.strategies.compose", "ComposedStrategy"),
+    "Recipe": ("plugins.strategies.compose", "Recipe"),
+    "FileTask": ("plugins.tasks.file_task", "FileTask"),
+    "HubTask": ("plugins.tasks.hub_task", "HubTask"),
+    "HubSource": ("plugins.tasks.hub_task", "HubSource"),
+    "TransformersEngine": ("plugins.models.hf", "HFEngine"),  # imports torch: never at the top
+}
 
 
 def __getattr__(name: str) -> Any:
-    """Engines that import torch are loaded on first use, so importing the API stays fast."""
-    if name == "TransformersEngine":
-        from plugins.models.hf import HFEngine
+    if name in _LAZY:
+        import importlib
 
-        return HFEngine
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'harness.api' has no attribute {name!r}")
 
 

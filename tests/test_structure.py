@@ -1,5 +1,6 @@
 """The structure shows the flow: no import cycle among the harness's modules (lazy imports inside
-functions included), and only harness/rundir.py spells out the run directory's layout."""
+functions included), only harness/rundir.py spells out the run directory's layout, and the built-in
+plugins import only harness.api, as third-party ones do."""
 
 from __future__ import annotations
 
@@ -51,4 +52,12 @@ def test_only_rundir_spells_out_the_run_directory_layout():
                  if p.name != "rundir.py"
                  for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
                  if re.search(r"/\s*(" + folders + ")", line)]
+    assert not offenders, offenders
+
+
+def test_built_in_plugins_use_only_the_public_api():
+    """What a third-party plugin can import is enough for the built-in ones too."""
+    offenders = [f"{p.relative_to(PLUGINS.parent)}:{i}: {line.strip()}" for p in PLUGINS.rglob("*.py")
+                 for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+                 if re.match(r"\s*(from harness\.(?!api\b)\w+ import|import harness\.(?!api\b))", line)]
     assert not offenders, offenders

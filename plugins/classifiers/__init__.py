@@ -1,6 +1,6 @@
 """Built-in downstream classifiers."""
 
-from harness.hookspecs import hookimpl
+from harness.api import hookimpl
 from plugins.classifiers.finetune import FineTune
 from plugins.classifiers.logreg import E5LogReg, TfidfLogReg
 

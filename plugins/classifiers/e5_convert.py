@@ -30,8 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from harness.cache import default_cache_dir, provision_once
-from harness.errors import BenchError
+from harness.api import BenchError, default_cache_dir, provision_once
 
 if TYPE_CHECKING:
     from tokenizers.normalizers import Normalizer

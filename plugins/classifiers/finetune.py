@@ -20,8 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import BenchError, nearest
-from harness.types import Classifier, ClassifierContext, Example
+from harness.api import BenchError, Classifier, ClassifierContext, Example, nearest
 from plugins.classifiers.logreg import holdout
 
 OFFLINE_E5 = "e5-small-offline"

@@ -23,8 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 
-from harness.errors import BenchError
-from harness.types import Classifier, ClassifierContext, Example
+from harness.api import BenchError, Classifier, ClassifierContext, Example
 
 C_GRID = (0.1, 1.0, 10.0)
 TIE = 1e-9  # held-out macro-F1s closer than this are a tie (the same predictions, rounded differently)

@@ -3,9 +3,7 @@ OpenAI-compatible servers (`openai:<model>@<url>`)."""
 
 from __future__ import annotations
 
-from harness.hookspecs import hookimpl
-from harness.suite import COMMON_OPTIONS
-from harness.types import ModelSpec
+from harness.api import COMMON_OPTIONS, ModelSpec, hookimpl
 
 
 def _declare(*names: str) -> dict:

@@ -12,8 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from harness.cache import default_cache_dir, provision_once
-from harness.errors import BenchError
+from harness.api import BenchError, default_cache_dir, provision_once
 
 EXTRA_HINT = "install the offline extra: pip install -e '.[offline]'"
 

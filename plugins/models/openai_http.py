@@ -21,8 +21,7 @@ from urllib.parse import urlsplit
 
 import openai
 
-from harness.errors import BenchError
-from harness.types import Completion, Engine, GenerationRequest
+from harness.api import BenchError, Completion, Engine, GenerationRequest
 from plugins.models.identity import engine_identity, label
 
 #: what a `/v1/models` entry says about the weights behind a model id (vLLM: `root` is the path or

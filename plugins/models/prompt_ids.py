@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.types import GenerationRequest
+from harness.api import GenerationRequest
 
 
 def prompt_text(tokenizer: Any, request: GenerationRequest, is_chat: bool) -> tuple[str, bool]:

@@ -10,8 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.errors import BenchError
-from harness.types import Completion, Engine, GenerationRequest
+from harness.api import BenchError, Completion, Engine, GenerationRequest
 from plugins.models.identity import device_kind, engine_identity, label, quantization_of, weights_identity
 from plugins.models.prompt_ids import context_overflow, prompt_ids
 

@@ -10,9 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from harness.cache import digest
-from harness.rundir import write_json
-from harness.types import (
+from harness.api import (
     Example,
     GenerationContext,
     GenerationRequest,
@@ -21,6 +19,8 @@ from harness.types import (
     SamplingParams,
     Strategy,
     Task,
+    digest,
+    write_json,
 )
 from plugins.strategies import demos as demo_draws
 from plugins.strategies import language_id, parsing, prompts

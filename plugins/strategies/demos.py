@@ -13,9 +13,7 @@ import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from harness.cache import digest
-from harness.rundir import RunDir, read_json, write_json
-from harness.types import Task
+from harness.api import RunDir, Task, digest, read_json, write_json
 
 DemoSelector = Callable[[Sequence[str], int, random.Random], list[str]]
 

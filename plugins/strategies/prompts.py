@@ -12,8 +12,7 @@ from __future__ import annotations
 from functools import cache
 from importlib.resources import files
 
-from harness.cache import digest
-from harness.types import Message
+from harness.api import Message, digest
 
 TEMPLATES = ("chat_system", "chat_user", "chat_user_demos", "description", "chat_revision_system", "chat_revision",
              "chat_summary_system", "chat_summary", "base_generate", "base_revision", "base_summary")

@@ -7,10 +7,16 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 
-from harness.cache import digest
-from harness.plan import slug
-from harness.rundir import RunDir, read_json, write_json
-from harness.types import GenerationContext, GenerationRequest, SamplingParams
+from harness.api import (
+    GenerationContext,
+    GenerationRequest,
+    RunDir,
+    SamplingParams,
+    digest,
+    read_json,
+    slug,
+    write_json,
+)
 from plugins.strategies import prompts
 
 SUMMARY_TOKENS = 64  # as the reference's summarizer

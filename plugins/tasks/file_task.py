@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.types import Example, Language, Split, Task
+from harness.api import Example, Language, Split, Task
 from plugins.tasks import files
 
 

@@ -12,9 +12,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from harness.errors import DataError
-from harness.suite import REMOTE_DATA
-from harness.types import Example
+from harness.api import REMOTE_DATA, DataError, Example
 from plugins.tasks import remote
 
 csv.field_size_limit(1 << 24)

@@ -7,8 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from harness.errors import DataError
-from harness.types import Example, Language, Split, Task
+from harness.api import DataError, Example, Language, Split, Task
 from plugins.tasks import files
 from plugins.tasks.hub_task import HubSource
 from plugins.tasks.languages import CODES, language

@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import DataError
-from harness.types import Example, Language, Split, Task
+from harness.api import DataError, Example, Language, Split, Task
 
 #: seconds to wait for the hub when resolving an unpinned revision; a plan must not hang on it
 RESOLVE_TIMEOUT = 5.0
@@ -150,7 +149,7 @@ class HubSource:
     def _read(self, split_name: str, split: Split, labels: Sequence[str]) -> list[Example]:
         import datasets  # here, not at import: only a hub task that loads pays for it
 
-        from harness.cache import default_cache_dir
+        from harness.api import default_cache_dir
 
         datasets.disable_progress_bars()  # the harness reports its own progress; bars would garble its log
 

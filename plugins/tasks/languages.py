@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.types import Language
+from harness.api import Language
 
 # code, English name, ISO 639-3 + script, tier (as in the paper), MASSIVE locale, FLORES code
 _TABLE = [

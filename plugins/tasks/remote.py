@@ -18,7 +18,7 @@ import urllib.request
 from functools import cache
 from pathlib import Path
 
-from harness.errors import DataError
+from harness.api import DataError
 
 # offline-copy folder -> the pinned public source of the files under it
 SOURCES = {
@@ -35,7 +35,7 @@ def checksums() -> dict[str, str]:
 
 
 def remote_root() -> Path:
-    from harness.cache import default_cache_dir
+    from harness.api import default_cache_dir
 
     root = default_cache_dir() / "gold-data"
     root.mkdir(parents=True, exist_ok=True)
