@@ -92,7 +92,6 @@ def run(suite: Suite | str | Path, *, out: str | Path | None = None, data_dir: s
     an existing run directory with the same settings is resumed. Raises BenchError for bad input.
     """
     from harness.plan import build_plan, shard_plan
-    from harness.rundir import read_json
 
     if not isinstance(suite, Suite):
         suite = load_suite(Path(suite))
@@ -139,7 +138,7 @@ def execute(plan: Any, reg: Registry, *, out: str | Path | None = None, cache_di
             executor: str = "local", ray_address: str | None = None, progress: bool = False,
             log_samples: bool = False) -> Path:
     """Run a built plan into its run directory and write the leaderboard; returns its path."""
-    from harness.cache import Store, default_cache_dir
+    from harness.cache import Store
     from harness.environment import torch_device
     from harness.executors import named
     from harness.progress import Reporter
