@@ -8,11 +8,40 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from harness.errors import BenchError
 
 MANIFEST = "manifest.json"
+
+
+class GenerationRecord(TypedDict):
+    """What one generation cell produces (generations/<cell>.json): its accepted examples and the
+    statistics of how they were made."""
+
+    complete: bool
+    cell: dict[str, Any]  # the cell's identity (its config)
+    id: str
+    examples: list[dict[str, str]]  # {"text", "label"}
+    stats: dict[str, Any]
+
+
+class _ScoresBase(TypedDict):
+    complete: bool
+    cell: dict[str, Any]
+    id: str
+    train_size: int
+    per_class: dict[str, int]
+    per_seed: list[dict[str, Any]]  # {"seed", "macro_f1", "accuracy", ...} per classifier seed
+    note: str
+
+
+class ScoresRecord(_ScoresBase, total=False):
+    """What one evaluation cell produces (scores/<cell>.json): a score per classifier seed, or the
+    majority-class floor when the training data cannot be scored."""
+
+    floor: dict[str, float]
+    predictions: list[dict[str, Any]]  # with --log-samples; written beside the scores, not in them
 
 
 def _umask_mode() -> int:

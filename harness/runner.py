@@ -20,7 +20,7 @@ from harness.metrics import scores
 from harness.plan import GOLD, EvalCell, GenCell, Plan
 from harness.plugins import Registry
 from harness.progress import Reporter
-from harness.rundir import RunDir, read_json, write_json, write_text
+from harness.rundir import GenerationRecord, RunDir, ScoresRecord, read_json, write_json, write_text
 from harness.types import ClassifierContext, Example, GenerationContext
 
 
@@ -109,7 +109,7 @@ class ModelSession:
             self.summarizer = LazyEngine(suite.summarizer, runner._load_engine)
         self.engine = runner._load_engine(model)
 
-    def generate(self, cell: GenCell) -> dict:
+    def generate(self, cell: GenCell) -> GenerationRecord:
         """The payload of one generation cell of this model (what `Runner.save_generation` writes)."""
         return self.runner._generate_cell(cell, self.engine, self.summarizer or self.engine)
 
@@ -183,7 +183,7 @@ class Runner:
         finally:
             summarizer.close()
 
-    def generation_payloads(self, model: str, cells: list[GenCell]) -> Iterator[tuple[GenCell, dict]]:
+    def generation_payloads(self, model: str, cells: list[GenCell]) -> Iterator[tuple[GenCell, GenerationRecord]]:
         """Generate the cells of one model with one engine load, yielding each result when done."""
         session = self.open_model(model)
         try:
@@ -212,7 +212,7 @@ class Runner:
             summarizer=summarizer, run_dir=self.run.root, options=suite.model_options.get(cell.model, {}),
         )
 
-    def _generate_cell(self, cell: GenCell, engine: CachedEngine, summarizer: Any) -> dict:
+    def _generate_cell(self, cell: GenCell, engine: CachedEngine, summarizer: Any) -> GenerationRecord:
         suite = self.plan.suite
         task = self.reg.task(cell.task)
         strategy = self.reg.strategy(cell.strategy)
@@ -277,7 +277,7 @@ class Runner:
                     continue
         return {"attempts": len(per), **{k: sum(a[k] for a in per.values()) for k in ("engine_calls", "engine_seconds", "elapsed")}}
 
-    def save_generation(self, cell: GenCell, payload: dict) -> None:
+    def save_generation(self, cell: GenCell, payload: GenerationRecord) -> None:
         write_json(self.run.generation(cell.id), payload)
         stats = payload["stats"]
         short = {k: v["requested"] - v["accepted"] for k, v in stats["per_class"].items() if v["accepted"] < v["requested"]}
@@ -287,7 +287,7 @@ class Runner:
         self.rep.advance()
 
     # -- evaluation ----------------------------------------------------------------------------
-    def evaluation_payload(self, cell: EvalCell, generation: dict | None = None) -> dict:
+    def evaluation_payload(self, cell: EvalCell, generation: GenerationRecord | None = None) -> ScoresRecord:
         """Train and score one evaluation cell over all seeds. `generation` is the source cell's
         result when the caller has it in memory; otherwise it is read from the run directory."""
         suite = self.plan.suite
@@ -345,7 +345,7 @@ class Runner:
                     row["fit"] = details
                 per_seed.append(row)
                 self.rep.cell_progress(i + 1, len(suite.seeds))
-        out = {"complete": True, "cell": cell.config, "id": cell.id, "train_size": len(train),
+        out: ScoresRecord = {"complete": True, "cell": cell.config, "id": cell.id, "train_size": len(train),
                "per_class": per_class, "per_seed": per_seed, "note": note}
         if floor is not None:
             out["floor"] = floor
@@ -353,7 +353,7 @@ class Runner:
             out["predictions"] = predictions  # written beside the scores by save_scores, not inside them
         return out
 
-    def save_scores(self, cell: EvalCell, payload: dict) -> None:
+    def save_scores(self, cell: EvalCell, payload: ScoresRecord) -> None:
         predictions = payload.pop("predictions", None)
         if predictions:  # before the scores: a cell counts as finished only when both exist
             write_text(self.run.samples(cell.id), "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in predictions))
