@@ -52,13 +52,33 @@ def url_for(relative: str) -> str:
     raise DataError(f"no public source is known for gold file {relative}; use a local --data-dir")
 
 
+def _read(resp, name: str) -> bytes:
+    """The body, with a progress bar on a terminal (SIB-200's files run to megabytes); piped or in
+    CI, nothing is drawn: the run already said in one line where the data comes from."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return resp.read()
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    total = int(resp.headers.get("Content-Length") or 0) or None
+    chunks = []
+    with Progress(TextColumn("fetching {task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  transient=True) as bar:
+        task = bar.add_task(name, total=total)
+        while chunk := resp.read(1 << 16):
+            chunks.append(chunk)
+            bar.advance(task, len(chunk))
+    return b"".join(chunks)
+
+
 def fetch(path: Path, root: Path) -> Path:
     """Download one gold file into the cache (atomically: a partial download is never read)."""
     relative = path.relative_to(root).as_posix()
     url = url_for(relative)
     try:
         with urllib.request.urlopen(url, timeout=60) as resp:
-            data = resp.read()
+            data = _read(resp, relative)
     except urllib.error.HTTPError as exc:
         raise DataError(f"gold file {relative} is not at {url} (HTTP {exc.code}); check the name, or use the "
                         f"offline copy with --data-dir") from None
