@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness import datadir
 from harness.cache import default_cache_dir, digest, provision_once
 from harness.errors import BenchError, DataError, nearest
 from harness.hookspecs import hookimpl
@@ -54,7 +55,8 @@ __all__ = [
     # the built-in building blocks (loaded on first use)
     "ComposedStrategy", "FileTask", "HubSource", "HubTask", "Recipe",
     # errors, and helpers the built-in plugins share
-    "BenchError", "DataError", "REMOTE_DATA", "RunDir", "default_cache_dir", "digest", "nearest", "provision_once",
+    "BenchError", "DataError", "REMOTE_DATA", "RunDir", "default_cache_dir", "digest", "gold_data_dir", "nearest",
+    "provision_once",
     "read_json", "slug", "write_json",
     # running
     "Registry", "Suite", "execute", "load_registry", "load_suite", "run",
@@ -112,23 +114,29 @@ def run(suite: Suite | str | Path, *, out: str | Path | None = None, data_dir: s
     return read_json(path)
 
 
+def gold_data_dir() -> str | None:
+    """The gold data directory (or `remote`) of this process, for tasks that read files."""
+    return datadir.current()
+
+
 def use_data_dir(suite: Suite, given: str | Path | None) -> str | None:
     """Where the gold data is read from: `given` (the command line), else $BENCH_DATA_DIR, else the
     suite's data_dir; the nearest word wins. A directory the user named must exist; where only the
     suite names one (a checkout without the offline copy beside it) or none is named, the files come
     from their pinned public sources instead, and the line returned says so, to be logged."""
     if given:
-        os.environ["BENCH_DATA_DIR"] = resolve_data_dir(str(given), Path.cwd())
+        datadir.use(resolve_data_dir(str(given), Path.cwd()))
         return None
-    if os.environ.get("BENCH_DATA_DIR"):
+    if os.environ.get(datadir.ENV):
+        datadir.use(os.environ[datadir.ENV])
         return None
     chosen = resolve_data_dir(str(suite.data_dir), Path.cwd()) if suite.data_dir else None
     if chosen is not None and (chosen == REMOTE_DATA or Path(chosen).is_dir()):
-        os.environ["BENCH_DATA_DIR"] = chosen
+        datadir.use(chosen)
         return None
     from plugins.tasks.remote import remote_root
 
-    os.environ["BENCH_DATA_DIR"] = REMOTE_DATA
+    datadir.use(REMOTE_DATA)
     return (f"gold data: {chosen or 'no data_dir'} {'does not exist' if chosen else 'is set'}; reading the files "
             f"from their pinned public sources into {remote_root()} (each fetched once and checked against its "
             "SHA-256; --data-dir names a local copy)")

@@ -8,11 +8,10 @@ silently mixing results. Nothing is written until every check has passed.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-from harness import __version__
+from harness import __version__, datadir
 from harness.errors import BenchError
 from harness.leaderboard import build, write_leaderboard
 from harness.plan import Plan, build_plan
@@ -69,8 +68,8 @@ def _check_shards(dirs: list[Path], manifests: list[dict], partial: bool) -> Non
 
 def _rebuild(manifest: dict, reg: Registry, where: Path) -> Plan:
     suite = Suite.from_dict(manifest["suite_config"])
-    if suite.data_dir and not os.environ.get("BENCH_DATA_DIR"):
-        os.environ["BENCH_DATA_DIR"] = suite.data_dir
+    if suite.data_dir and not datadir.current():
+        datadir.use(suite.data_dir)
     plan = build_plan(suite, reg)
     if plan.plan_hash != manifest["plan_hash"]:
         raise BenchError(f"the plan rebuilt from {where}'s suite differs from the one it ran (plugins, gold data or "

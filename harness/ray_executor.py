@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import datadir
 from harness.environment import torch_device
 from harness.errors import BenchError
 from harness.plan import GOLD, EvalCell, GenCell, Plan, by_model
@@ -101,7 +102,7 @@ def _worker_runner(plan: Plan, job: _Job):
         os.environ.setdefault("TQDM_DISABLE", "1")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         if job.data_dir:
-            os.environ["BENCH_DATA_DIR"] = job.data_dir
+            datadir.use(job.data_dir)
         from harness.plugins import load_registry
         from harness.runner import Runner
 
@@ -245,7 +246,7 @@ def run_on_ray(runner, gen_cells: list[GenCell], eval_cells: list[EvalCell], add
         cluster_gpus = resources.get("GPU", 0)
         runner.rep.log(f"ray: {resources.get('CPU', 0):g} CPUs, {cluster_gpus:g} GPUs")
         snapshot = runner.store.snapshot(cache_path.parent / "ray" / f"snapshot-{uuid.uuid4().hex}.sqlite")
-        job = _Job(out, str(cache_path), str(snapshot), os.environ.get("BENCH_DATA_DIR"),
+        job = _Job(out, str(cache_path), str(snapshot), datadir.current(),
                    os.environ.get(KILL_MARKER_ENV) or None)
         _Scheduler(ray, runner, job, cluster_gpus, gen_cells, eval_cells).run()
     finally:

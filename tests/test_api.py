@@ -42,3 +42,15 @@ def test_run_checks_its_overrides_as_the_command_line_does(tiny_run, tmp_path):
     with pytest.raises(api.BenchError, match="unknown suite setting 'per_clas'"):
         api.run(tiny_run.parent / "s.toml", out=tmp_path / "x", overrides={"per_clas": 3})
     assert not (tmp_path / "x").exists()
+
+
+def test_the_data_directory_is_chosen_for_the_process_not_written_into_the_environment(tmp_path, monkeypatch):
+    import os
+
+    before = os.environ.get("BENCH_DATA_DIR")
+    assert api.use_data_dir(api.Suite(), str(tmp_path)) is None
+    assert api.gold_data_dir() == str(tmp_path) and os.environ.get("BENCH_DATA_DIR") == before
+    # without a flag, the environment is the user's word over the suite's data_dir
+    monkeypatch.setenv("BENCH_DATA_DIR", str(tmp_path / "env"))
+    api.use_data_dir(api.Suite(data_dir=str(tmp_path / "suite")), None)
+    assert api.gold_data_dir() == str(tmp_path / "env")

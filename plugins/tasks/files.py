@@ -1,25 +1,24 @@
 """Reading gold files with checks that name the file and line of every problem.
 
-The harness never hard-codes where the data lives: the directory comes from `BENCH_DATA_DIR`, which
-`bench run` sets from `--data-dir` or the suite's `data_dir`.
+The harness never hard-codes where the data lives: the directory is the one `bench run` chose from
+`--data-dir`, `BENCH_DATA_DIR` or the suite's `data_dir` (harness.api.gold_data_dir).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from harness.api import REMOTE_DATA, DataError, Example
+from harness.api import REMOTE_DATA, DataError, Example, gold_data_dir
 from plugins.tasks import remote
 
 csv.field_size_limit(1 << 24)
 
 
 def data_dir() -> Path:
-    env = os.environ.get("BENCH_DATA_DIR")
+    env = gold_data_dir()
     if not env:
         raise DataError("no gold data directory: pass --data-dir, set data_dir in the suite, or export BENCH_DATA_DIR "
                         "(the offline copy is the shared/data folder beside the checkout; `remote` fetches it)")
@@ -32,7 +31,7 @@ def data_dir() -> Path:
 
 
 def require(path: Path, how: str) -> Path:
-    if not path.is_file() and os.environ.get("BENCH_DATA_DIR") == REMOTE_DATA:
+    if not path.is_file() and gold_data_dir() == REMOTE_DATA:
         return remote.fetch(path, remote.remote_root())
     if not path.is_file():
         raise DataError(f"missing gold data file {path}; {how}")
