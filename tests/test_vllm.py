@@ -56,3 +56,34 @@ def test_bench_run_through_vllm(tmp_path):
     assert board["results"][0]["model"] == "vllm:gemma-3-270m"
     assert board["results"][0]["generation"]["engine_calls"] >= 1
     assert "vllm" in board["manifest"]["libraries"]
+
+
+def test_vllm_sees_the_chat_prompt_with_exactly_one_bos(tiny_chat_model):
+    """The real engine on a model whose chat template emits BOS: what vLLM tokenized and ran is the
+    template's own encoding, one BOS, not the rendered text tokenized again (two)."""
+    from transformers import AutoTokenizer
+
+    from plugins.models.vllm_engine import VLLMEngine
+
+    tok = AutoTokenizer.from_pretrained(tiny_chat_model)
+    messages = (Message("system", "You write requests in Swahili."), Message("user", "Sema jambo kwa rafiki yako"))
+    template = tok.apply_chat_template([{"role": m.role, "content": m.content} for m in messages],
+                                       add_generation_prompt=True, tokenize=True)
+    template = list(template if isinstance(template, list) else template["input_ids"])
+    eng = VLLMEngine(str(tiny_chat_model), {**OPTIONS, "max_model_len": 256})
+    seen = []
+    real = eng.llm.generate
+
+    def spy(prompts, params, **kw):
+        outs = real(prompts, params, **kw)
+        seen.extend(list(o.prompt_token_ids) for o in outs)
+        return outs
+
+    eng.llm.generate = spy
+    try:
+        assert eng.is_chat
+        out = eng.generate([GenerationRequest(SamplingParams(max_new_tokens=4), seed=1, n=1, messages=messages)])
+    finally:
+        eng.close()
+    assert seen == [template] and seen[0].count(tok.bos_token_id) == 1 and seen[0][0] == tok.bos_token_id
+    assert out[0][0].prompt_tokens == len(template)
