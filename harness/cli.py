@@ -116,6 +116,7 @@ def cmd_list(args) -> int:
 # -- bench run ---------------------------------------------------------------------------------
 def cmd_run(args) -> int:
     from harness.api import execute, use_data_dir
+    from harness.executors import named
     from harness.plan import apply_filters, build_plan
     from harness.suite import check, load_suite
 
@@ -149,8 +150,7 @@ def cmd_run(args) -> int:
         from harness.plan import parse_shard, shard_plan
 
         plan = shard_plan(plan, *parse_shard(args.shard))
-    if args.ray_address and args.executor != "ray":
-        raise BenchError("--ray-address needs --executor ray")
+    named(args.executor, args.ray_address)  # an executor mistake fails the dry run too
     if args.dry_run:
         return _print_plan(plan, args.json)
     execute(plan, reg, out=args.out, cache_dir=args.cache_dir, executor=args.executor, ray_address=args.ray_address,

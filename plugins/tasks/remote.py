@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -55,8 +56,6 @@ def url_for(relative: str) -> str:
 def _read(resp, name: str) -> bytes:
     """The body, with a progress bar on a terminal (SIB-200's files run to megabytes); piped or in
     CI, nothing is drawn: the run already said in one line where the data comes from."""
-    import sys
-
     if not sys.stderr.isatty():
         return resp.read()
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
