@@ -39,8 +39,9 @@ def isolated_env(tmp_path, monkeypatch):
     monkeypatch.setattr("harness.datadir._chosen", None)  # what an in-process run chose ends with its test
 
 
-def build_tiny_model(path: Path) -> Path:
-    """A 2-layer Llama with random weights and a small BPE tokenizer trained here on real gold text."""
+def build_tiny_model(path: Path, head_dim: int | None = None) -> Path:
+    """A 2-layer Llama with random weights and a small BPE tokenizer trained here on real gold text.
+    Its heads are 8 wide unless `head_dim` says otherwise: vLLM's CPU attention needs at least 32."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -62,6 +63,7 @@ def build_tiny_model(path: Path) -> Path:
     torch.manual_seed(0)
     cfg = LlamaConfig(vocab_size=fast.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                       num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
+                      head_dim=head_dim or 32 // 4,
                       bos_token_id=fast.bos_token_id, eos_token_id=fast.eos_token_id, pad_token_id=fast.pad_token_id)
     model = LlamaForCausalLM(cfg)
     path.mkdir(parents=True, exist_ok=True)

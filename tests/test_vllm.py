@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("vllm")
 
-from conftest import bench, write_suite  # noqa: E402
+from conftest import bench, build_tiny_chat_model, build_tiny_model, write_suite  # noqa: E402
 from harness.types import GenerationRequest, Message, SamplingParams  # noqa: E402
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
@@ -58,6 +58,13 @@ def test_bench_run_through_vllm(tmp_path):
     assert "vllm" in board["manifest"]["libraries"]
 
 
+@pytest.fixture(scope="module")
+def tiny_chat_model(tmp_path_factory):
+    """The tiny chat model with heads 32 wide, the narrowest the CPU build's attention runs."""
+    root = tmp_path_factory.mktemp("models")
+    return build_tiny_chat_model(build_tiny_model(root / "tiny-llama-32", head_dim=32), root / "tiny-chat-32")
+
+
 def test_vllm_sees_the_chat_prompt_with_exactly_one_bos(tiny_chat_model):
     """The real engine on a model whose chat template emits BOS: what vLLM tokenized and ran is the
     template's own encoding, one BOS, not the rendered text tokenized again (two)."""
@@ -70,6 +77,9 @@ def test_vllm_sees_the_chat_prompt_with_exactly_one_bos(tiny_chat_model):
     template = tok.apply_chat_template([{"role": m.role, "content": m.content} for m in messages],
                                        add_generation_prompt=True, tokenize=True)
     template = list(template if isinstance(template, list) else template["input_ids"])
+    rendered = tok.apply_chat_template([{"role": m.role, "content": m.content} for m in messages],
+                                       add_generation_prompt=True, tokenize=False)
+    assert tok(rendered)["input_ids"][:2] == [tok.bos_token_id] * 2  # the defect this guards against is real here
     eng = VLLMEngine(str(tiny_chat_model), {**OPTIONS, "max_model_len": 256})
     seen = []
     real = eng.llm.generate

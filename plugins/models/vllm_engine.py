@@ -98,6 +98,11 @@ class VLLMEngine(Engine):
         return result
 
     def close(self) -> None:
+        """Stop vLLM's engine process now: left to the garbage collector it lives on while anything
+        still refers to the LLM, holding its memory, and is killed only at interpreter exit."""
+        core = getattr(getattr(self.llm, "llm_engine", None), "engine_core", None)
+        if hasattr(core, "shutdown"):
+            core.shutdown()
         del self.llm
         import gc
 
