@@ -36,7 +36,7 @@ SAMPLING = {"temperature": 0.4, "top_p": 0.9, "repetition_penalty": 1.2}
 
 def write_requests(args) -> None:
     from harness.api import GenerationContext, SamplingParams, digest, load_registry
-    from plugins.strategies import prompts
+    from plugins.strategies import demos as demo_draws
     from plugins.strategies.summaries import label_summaries
 
     reg = load_registry()
@@ -44,37 +44,32 @@ def write_requests(args) -> None:
     language = task.languages()[LANGUAGE]
     spec, arg = reg.model("gemma-3-270m")
     engine = spec.load(arg, {"batch_size": 16})
-    sampling = SamplingParams(max_new_tokens=args.max_new_tokens, **SAMPLING)
     with tempfile.TemporaryDirectory() as tmp:
         ctx = GenerationContext(task=task, language=language, engine=engine, per_class=args.per_class,
-                                seed=int(digest(["gpu-reference", args.seed])[:8], 16), sampling=sampling,
+                                seed=int(digest(["gpu-reference", args.seed])[:8], 16),
+                                sampling=SamplingParams(max_new_tokens=args.max_new_tokens, **SAMPLING),
                                 calls_per_class=args.rounds, samples_per_request=args.samples, workdir=Path(tmp),
                                 summary_examples=10, demos_per_class=10, revision_max_new_tokens=64,
                                 run_seed=args.seed)
         summaries = label_summaries(ctx)
-        from plugins.strategies import demos as demo_draws
-
-        demos = demo_draws.draw(task, LANGUAGE, "target", 10, args.seed)
-        generation = [strategy._request(ctx, lab, demos[lab], summaries[lab], False, r, "")[0]
-                      for r in range(args.rounds) for lab in task.labels]
-        gold = task.load(LANGUAGE, "train")
-        revision_params = SamplingParams(max_new_tokens=64, **SAMPLING)
-        revision = []
-        for lab in task.labels:
-            texts = [e.text for e in gold if e.label == lab][: args.revisions_per_label]
-            for text in texts:
-                p = prompts.revision(False, language=language.name, label=lab, summary=summaries[lab], text=text)
-                revision.append({"prompt": p, "n": 1, "seed": int(digest([ctx.seed, "revision", lab, text])[:8], 16),
-                                 "params": revision_params.as_dict(), "stop": ["\n"]})
     engine.close()
+    # the strategy's own request builders, so the prompts, seeds and sampling are a run's
+    demos = demo_draws.draw(task, LANGUAGE, "target", ctx.demos_per_class, args.seed)
+    generation = [strategy._request(ctx, lab, demos[lab], summaries[lab], False, r, "")[0]
+                  for r in range(args.rounds) for lab in task.labels]
+    gold = task.load(LANGUAGE, "train")
+    revision = [strategy._revision_request(ctx, lab, summaries[lab], text, False, "")
+                for lab in task.labels for text in [e.text for e in gold if e.label == lab][: args.revisions_per_label]]
     out = {"workload": {"task": TASK, "language": LANGUAGE, "strategy": STRATEGY, "model": "gemma-3-270m",
                         "per_class": args.per_class, "rounds": args.rounds, "samples_per_request": args.samples,
                         "labels": list(task.labels), "summaries": dict(summaries)},
-           "generation": [{"prompt": r.prompt, "n": r.n, "seed": r.seed, "params": r.params.as_dict(), "stop": []}
-                          for r in generation],
-           "revision": revision}
+           "generation": [as_json(r) for r in generation], "revision": [as_json(r) for r in revision]}
     Path(args.out).write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"{len(generation)} generation and {len(revision)} revision requests -> {args.out}")
+
+
+def as_json(r) -> dict:
+    return {"prompt": r.prompt, "n": r.n, "seed": r.seed, "params": r.params.as_dict(), "stop": list(r.stop)}
 
 
 def timed(engine, requests: list, batch_size: int, sync) -> dict:

@@ -300,20 +300,24 @@ class ComposedStrategy(Strategy):
                 return reason
         return None
 
-    def _revise(self, ctx: GenerationContext, cands: list[dict[str, Any]], summaries: Mapping[str, str],
-                chat: bool, description: str) -> None:
-        lang = ctx.language
+    @staticmethod
+    def _revision_request(ctx: GenerationContext, label: str, summary: str, text: str, chat: bool,
+                          description: str) -> GenerationRequest:
         params = SamplingParams(temperature=ctx.sampling.temperature, top_p=ctx.sampling.top_p,
                                 repetition_penalty=ctx.sampling.repetition_penalty,
                                 max_new_tokens=ctx.revision_max_new_tokens)
+        p = prompts.revision(chat, language=ctx.language.name, label=label, summary=summary, text=text,
+                             description=description)
+        seed = int(digest([ctx.seed, "revision", label, text])[:8], 16)
+        return (GenerationRequest(params, seed, n=1, messages=p) if chat
+                else GenerationRequest(params, seed, n=1, prompt=p, stop=("\n",)))
+
+    def _revise(self, ctx: GenerationContext, cands: list[dict[str, Any]], summaries: Mapping[str, str],
+                chat: bool, description: str) -> None:
         reqs, judged = [], []
         check = getattr(ctx.engine, "context_overflow", None)
         for c in cands:
-            p = prompts.revision(chat, language=lang.name, label=c["label"], summary=summaries[c["label"]],
-                                 text=c["text"], description=description)
-            seed = int(digest([ctx.seed, "revision", c["label"], c["text"]])[:8], 16)
-            req = (GenerationRequest(params, seed, n=1, messages=p) if chat
-                   else GenerationRequest(params, seed, n=1, prompt=p, stop=("\n",)))
+            req = self._revision_request(ctx, c["label"], summaries[c["label"]], c["text"], chat, description)
             why = check(req) if check is not None else None
             if why:  # the rest of the batch is still judged
                 c["revision_skipped"] = why
