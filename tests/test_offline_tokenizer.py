@@ -38,4 +38,14 @@ def test_other_ids_are_refused_with_the_version_to_install():
 def test_a_converted_folder_with_a_wrong_tokenizer_is_named_with_the_fix(tiny_model):
     with pytest.raises(BenchError, match=rf"the converted gemma-3-270m in {tiny_model} has a wrong tokenizer .*"
                                          "delete that folder and run again"):
-        offline._check_converted(str(tiny_model))
+        offline._check_converted(tiny_model)
+    assert not (tiny_model / offline.CHECKED).exists()
+
+
+def test_a_folder_marked_by_its_conversion_is_not_read_again(tiny_model, tmp_path):
+    """The mark is what a conversion writes once its tokenizer passed; loading then costs no re-check."""
+    import shutil
+
+    marked = shutil.copytree(tiny_model, tmp_path / "marked")
+    offline._mark_checked(marked)
+    offline._check_converted(marked)  # the tiny tokenizer would fail the probe: it is not read

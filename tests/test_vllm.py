@@ -74,11 +74,10 @@ def test_vllm_sees_the_chat_prompt_with_exactly_one_bos(tiny_chat_model):
 
     tok = AutoTokenizer.from_pretrained(tiny_chat_model)
     messages = (Message("system", "You write requests in Swahili."), Message("user", "Sema jambo kwa rafiki yako"))
-    template = tok.apply_chat_template([{"role": m.role, "content": m.content} for m in messages],
-                                       add_generation_prompt=True, tokenize=True)
+    chat = [{"role": m.role, "content": m.content} for m in messages]
+    template = tok.apply_chat_template(chat, add_generation_prompt=True, tokenize=True)
     template = list(template if isinstance(template, list) else template["input_ids"])
-    rendered = tok.apply_chat_template([{"role": m.role, "content": m.content} for m in messages],
-                                       add_generation_prompt=True, tokenize=False)
+    rendered = tok.apply_chat_template(chat, add_generation_prompt=True, tokenize=False)
     assert tok(rendered)["input_ids"][:2] == [tok.bos_token_id] * 2  # the defect this guards against is real here
     eng = VLLMEngine(str(tiny_chat_model), {**OPTIONS, "max_model_len": 256})
     seen = []

@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from harness.api import BenchError, default_cache_dir, provision_once
+from harness.api import BenchError, default_cache_dir, provision_once, write_json
 
 EXTRA_HINT = "install the offline extra: pip install -e '.[offline]'"
 
@@ -22,6 +22,10 @@ EXTRA_HINT = "install the offline extra: pip install -e '.[offline]'"
 #: 5.24 are right). A model prompted with such ids writes noise, so a conversion is checked with it.
 PROBE = "Examples in German:\n1. wie spät ist es\n2."
 PROBE_IDS = [2, 38408, 528, 9115, 236787, 107, 236770, 236761, 8880, 233648, 3526, 1115, 107, 236778, 236761]
+#: written into a converted folder once its tokenizer has passed the probe, so that loading the
+#: model need not read the 262k-entry tokenizer a second time (about 4 s) to check it again. No
+#: `.json` suffix, like READY and SOURCE: the weights fingerprint of a local folder reads `*.json`
+CHECKED = "TOKENIZER_CHECKED"
 
 
 def gemma_270m_dir(cache_dir: Path | None = None) -> tuple[Path, str]:
@@ -33,7 +37,7 @@ def gemma_270m_dir(cache_dir: Path | None = None) -> tuple[Path, str]:
     sha = pkg.EXPECTED_SHA256
     target = (cache_dir or default_cache_dir()) / "models" / f"gemma-3-270m-{sha[:12]}"
     provision_once(target, lambda t: _convert(pkg, t))
-    _check_converted(str(target))
+    _check_converted(target)
     return target, sha
 
 
@@ -59,15 +63,24 @@ def repaired_tokenizer(tok):
     return tok
 
 
-@functools.cache
-def _check_converted(path: str) -> None:
-    """A folder converted by an earlier version without the check may hold a wrong tokenizer."""
+def _check_converted(path: Path) -> None:
+    """A folder converted before the check existed may hold a wrong tokenizer: it is read and
+    checked once, then marked like a folder converted now."""
+    if (path / CHECKED).is_file():
+        return
     from transformers import AutoTokenizer
 
-    why = tokenizer_problem(AutoTokenizer.from_pretrained(path))
+    why = tokenizer_problem(AutoTokenizer.from_pretrained(str(path)))
     if why:
         raise BenchError(f"the converted gemma-3-270m in {path} has a wrong tokenizer ({why}); "
                          "delete that folder and run again to convert it anew")
+    _mark_checked(path)
+
+
+def _mark_checked(path: Path) -> None:
+    import transformers
+
+    write_json(path / CHECKED, {"probe": PROBE, "ids": PROBE_IDS, "transformers": transformers.__version__})
 
 
 def _convert(pkg, target: Path) -> None:
@@ -114,6 +127,7 @@ def convert_gguf(gguf_path: Path, out: Path) -> Path:
     why = tokenizer_problem(AutoTokenizer.from_pretrained(str(out)))
     if why:  # what was saved must read back as what was checked
         raise BenchError(f"the tokenizer of gemma-3-270m did not survive saving: {why}")
+    _mark_checked(out)
     return out
 
 
