@@ -79,9 +79,9 @@ def build_engine(kind: str, where: Path) -> Path:
 
 def cells(run: str | None) -> dict[str, list]:
     """name -> training examples: the gold subset, and the synthetic sets of a run directory."""
-    from harness.plugins import load_registry
-    from harness.runner import gold_subset
-    from harness.types import Example
+    from harness.contracts import Example
+    from harness.pipeline.runner import gold_subset
+    from harness.registry.discovery import load_registry
 
     task = load_registry().task("massive10")
     out = {"gold": gold_subset(task.load("sw", "train"), task.labels, 8)[0]}
@@ -98,10 +98,10 @@ def probe(args) -> None:
     import scipy.linalg  # noqa: F401  (so its OpenBLAS is listed)
     from threadpoolctl import threadpool_info
 
-    from harness.metrics import scores
-    from harness.plugins import load_registry
-    from harness.runner import cell_seed
-    from harness.types import ClassifierContext
+    from harness.contracts import ClassifierContext
+    from harness.pipeline.runner import cell_seed
+    from harness.registry.discovery import load_registry
+    from harness.results.metrics import scores
     from plugins.classifiers import logreg
 
     reg = load_registry()

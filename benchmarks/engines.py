@@ -12,10 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.cache import CachedEngine, Store
-from harness.plugins import load_registry
-from harness.types import GenerationRequest, SamplingParams
-from plugins.strategies import prompts
+from harness.contracts import GenerationRequest, SamplingParams
+from harness.kits.strategies import prompts
+from harness.registry.discovery import load_registry
+from harness.store.cache import CachedEngine, Store
 
 LABELS = ["alarm_query", "weather_query", "play_audiobook", "cooking_recipe", "email_sendemail"]
 

@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from harness.types import GenerationRequest, Message, SamplingParams  # noqa: E402
-from plugins.models.hf import HFEngine  # noqa: E402
+from harness.api import TransformersEngine  # noqa: E402
+from harness.contracts import GenerationRequest, Message, SamplingParams  # noqa: E402
 
 LABELS = ["alarm_query", "weather_query", "play_audiobook", "cooking_recipe", "email_sendemail"]
 
@@ -50,7 +50,7 @@ def check(model: Path, dtype: str, reqs: list[GenerationRequest], batch_size: in
     import torch
 
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    engine = HFEngine(str(model), {"device": device, "dtype": dtype, "batch_size": batch_size})
+    engine = TransformersEngine(str(model), {"device": device, "dtype": dtype, "batch_size": batch_size})
     tok = engine.tokenizer
     assert engine.device == device and engine.dtype == dtype and engine.is_chat, engine.info()
     assert next(engine.model.parameters()).device.type == device

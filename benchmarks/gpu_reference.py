@@ -5,7 +5,7 @@ A GPU machine need not hold the gold data, lingua or the rest of the plugin stac
 two steps. Where the harness is installed, `requests` writes the workload's requests (German intent,
 target-demos+sl+revision: the run's demonstration draw, label summaries written by the model, one
 generation request per label and round, and revision requests). On the GPU machine, `time` runs
-them through `CachedEngine` in front of `HFEngine` twice, from an empty cache: in engine calls of up
+them through `CachedEngine` in front of `TransformersEngine` twice, from an empty cache: in engine calls of up
 to `--batch-size` rows, as a run sends them, and one row per call (each sample its own request), and
 prints JSON.
 
@@ -36,8 +36,8 @@ SAMPLING = {"temperature": 0.4, "top_p": 0.9, "repetition_penalty": 1.2}
 
 def write_requests(args) -> None:
     from harness.api import GenerationContext, SamplingParams, digest, load_registry
-    from plugins.strategies import demos as demo_draws
-    from plugins.strategies.summaries import label_summaries
+    from harness.kits.strategies import demos as demo_draws
+    from harness.kits.strategies.summaries import label_summaries
 
     reg = load_registry()
     task, strategy = reg.task(TASK), reg.strategy(STRATEGY)
@@ -75,7 +75,7 @@ def as_json(r) -> dict:
 def timed(engine, requests: list, batch_size: int, sync) -> dict:
     """The requests through `CachedEngine` (an empty cache), which cuts them into engine calls of
     at most `batch_size` rows, as a run does."""
-    from harness.cache import CachedEngine, Store
+    from harness.store.cache import CachedEngine, Store
 
     calls = []
     generate = engine.generate
@@ -104,8 +104,8 @@ def time_requests(args) -> None:
     import torch
     import transformers
 
-    from harness.types import GenerationRequest, SamplingParams
-    from plugins.models.hf import HFEngine
+    from harness.api import TransformersEngine
+    from harness.contracts import GenerationRequest, SamplingParams
 
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("no CUDA device")
@@ -127,7 +127,7 @@ def time_requests(args) -> None:
         return [req(d, 1, d["seed"] + k) for d in ds for k in range(d["n"])]
 
     sync = torch.cuda.synchronize if args.device == "cuda" else (lambda: None)
-    engine = HFEngine(str(model), {"device": args.device, "dtype": args.dtype, "batch_size": args.batch_size})
+    engine = TransformersEngine(str(model), {"device": args.device, "dtype": args.dtype, "batch_size": args.batch_size})
     assert engine.device == args.device and not engine.is_chat, engine.info()
     gen = [req(d) for d in data["generation"]]
     timed(engine, gen[: max(1, args.batch_size // gen[0].n)], args.batch_size, sync)  # warm-up at the full batch shape

@@ -3,7 +3,7 @@
 For every task and language with a gold test split, the share of real test texts that the
 off-language check would reject (they are all in the right language, so every rejection is false).
 The filter is switched on only for languages at or under 2% on every task; see
-plugins/strategies/language_id.py.
+harness/kits/strategies/language_id.py.
 
     python benchmarks/language_id.py [--data-dir ../shared/data] [--json out.json]
 """
@@ -24,8 +24,8 @@ def main() -> None:
     args = ap.parse_args()
     os.environ["BENCH_DATA_DIR"] = str(Path(args.data_dir).resolve())
 
-    from harness.plugins import load_registry
-    from plugins.strategies import language_id
+    from harness.kits.strategies import language_id
+    from harness.registry.discovery import load_registry
 
     reg = load_registry()
     rows = []

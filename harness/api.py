@@ -12,17 +12,11 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from harness import datadir
-from harness.cache import default_cache_dir, digest, provision_once
-from harness.errors import BenchError, DataError, nearest
-from harness.hookspecs import hookimpl
-from harness.plan import slug
-from harness.plugins import Registry, load_registry
-from harness.rundir import RunDir, read_json, write_json
-from harness.suite import COMMON_OPTIONS, REMOTE_DATA, Suite, check, load_suite, resolve_data_dir
-from harness.types import (
+from harness.config import datadir
+from harness.config.suite import COMMON_OPTIONS, REMOTE_DATA, Suite, check, load_suite, resolve_data_dir
+from harness.contracts import (
     Classifier,
     ClassifierContext,
     Completion,
@@ -40,47 +34,43 @@ from harness.types import (
     Strategy,
     Task,
 )
-
-if TYPE_CHECKING:
-    from plugins.models.hf import HFEngine as TransformersEngine  # noqa: F401
-    from plugins.strategies.compose import ComposedStrategy, Recipe
-    from plugins.tasks.file_task import FileTask
-    from plugins.tasks.hub_task import HubSource, HubTask
+from harness.errors import BenchError, DataError, nearest
+from harness.hookspecs import hookimpl
+from harness.kits.engines.identity import (
+    device_kind,
+    engine_identity,
+    identity_label,
+    quantization_of,
+    weights_identity,
+)
+from harness.kits.engines.prompt_ids import context_overflow, prompt_ids
+from harness.kits.engines.transformers import TransformersEngine, quiet_transformers
+from harness.kits.strategies.compose import ComposedStrategy, Recipe
+from harness.kits.tasks.file_task import FileTask
+from harness.kits.tasks.files import gold_root, read_header, read_jsonl, read_rows, require_file
+from harness.kits.tasks.hub_task import HubSource, HubTask
+from harness.kits.tasks.remote import remote_root
+from harness.pipeline.plan import slug
+from harness.registry.discovery import Registry, load_registry
+from harness.store.cache import default_cache_dir, digest, provision_once
+from harness.store.rundir import RunDir, read_json, write_json
 
 __all__ = [
     # contracts and hooks
     "COMMON_OPTIONS", "Classifier", "ClassifierContext", "Completion", "Engine", "Example", "GenerationContext",
     "GenerationRequest", "GenerationResult", "Language", "Message", "ModelSpec", "Option", "SamplingParams", "Split",
     "Strategy", "Task", "hookimpl",
-    # the built-in building blocks (loaded on first use)
-    "ComposedStrategy", "FileTask", "HubSource", "HubTask", "Recipe",
+    # the building blocks (harness/kits): tasks from files or hub datasets, recipes, the transformers engine
+    "ComposedStrategy", "FileTask", "HubSource", "HubTask", "Recipe", "TransformersEngine",
+    "gold_root", "read_header", "read_jsonl", "read_rows", "require_file",
+    "context_overflow", "device_kind", "engine_identity", "identity_label", "prompt_ids", "quantization_of",
+    "quiet_transformers", "weights_identity",
     # errors, and helpers the built-in plugins share
     "BenchError", "DataError", "REMOTE_DATA", "RunDir", "default_cache_dir", "digest", "gold_data_dir", "nearest",
-    "provision_once",
-    "read_json", "slug", "write_json",
+    "provision_once", "read_json", "slug", "write_json",
     # running
     "Registry", "Suite", "execute", "load_registry", "load_suite", "run",
 ]
-
-#: names defined by the built-in plugins, imported when first asked for: the built-in plugins import
-#: this module themselves, so importing them here at the top would be circular
-_LAZY = {
-    "ComposedStrategy": ("plugins.strategies.compose", "ComposedStrategy"),
-    "Recipe": ("plugins.strategies.compose", "Recipe"),
-    "FileTask": ("plugins.tasks.file_task", "FileTask"),
-    "HubTask": ("plugins.tasks.hub_task", "HubTask"),
-    "HubSource": ("plugins.tasks.hub_task", "HubSource"),
-    "TransformersEngine": ("plugins.models.hf", "HFEngine"),  # imports torch: never at the top
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
-    raise AttributeError(f"module 'harness.api' has no attribute {name!r}")
 
 
 def run(suite: Suite | str | Path, *, out: str | Path | None = None, data_dir: str | Path | None = None,
@@ -93,7 +83,7 @@ def run(suite: Suite | str | Path, *, out: str | Path | None = None, data_dir: s
     and goes through the same checks; `out` defaults to runs/<suite name> and, as with `bench run`,
     an existing run directory with the same settings is resumed. Raises BenchError for bad input.
     """
-    from harness.plan import build_plan, shard_plan
+    from harness.pipeline.plan import build_plan, shard_plan
 
     if not isinstance(suite, Suite):
         suite = load_suite(Path(suite))
@@ -134,8 +124,6 @@ def use_data_dir(suite: Suite, given: str | Path | None) -> str | None:
     if chosen is not None and (chosen == REMOTE_DATA or Path(chosen).is_dir()):
         datadir.use(chosen)
         return None
-    from plugins.tasks.remote import remote_root
-
     datadir.use(REMOTE_DATA)
     return (f"gold data: {chosen or 'no data_dir'} {'does not exist' if chosen else 'is set'}; reading the files "
             f"from their pinned public sources into {remote_root()} (each fetched once and checked against its "
@@ -146,11 +134,11 @@ def execute(plan: Any, reg: Registry, *, out: str | Path | None = None, cache_di
             executor: str = "local", ray_address: str | None = None, progress: bool = False,
             log_samples: bool = False) -> Path:
     """Run a built plan into its run directory and write the leaderboard; returns its path."""
-    from harness.cache import Store
     from harness.environment import torch_device
-    from harness.executors import named
-    from harness.progress import Reporter
-    from harness.runner import Runner, check_ready
+    from harness.executors.local import named
+    from harness.pipeline.progress import Reporter
+    from harness.pipeline.runner import Runner, check_ready
+    from harness.store.cache import Store
 
     schedule = named(executor, ray_address)
     check_ready(plan)

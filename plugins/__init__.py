@@ -1,1 +1,1 @@
-"""The built-in plugins, registered through the `bench` entry-point group like any other."""
+"""The built-in plugins, registered through the `lowres_bench` entry-point group like any other."""

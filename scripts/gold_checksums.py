@@ -1,4 +1,4 @@
-"""Write plugins/tasks/gold_checksums.json: the SHA-256 of every file of the offline gold copy, which
+"""Write harness/kits/tasks/gold_checksums.json: the SHA-256 of every file of the offline gold copy, which
 `--data-dir remote` checks each downloaded file against (the same bytes as the copy, or an error).
 
     python scripts/gold_checksums.py ../shared/data
@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "plugins" / "tasks" / "gold_checksums.json"
+OUT = Path(__file__).resolve().parent.parent / "harness" / "kits" / "tasks" / "gold_checksums.json"
 
 
 def main(root: Path) -> None:

@@ -36,7 +36,7 @@ def isolated_env(tmp_path, monkeypatch):
     except RuntimeError:
         pass
     monkeypatch.delenv("BENCH_STRICT_PLUGINS", raising=False)
-    monkeypatch.setattr("harness.datadir._chosen", None)  # what an in-process run chose ends with its test
+    monkeypatch.setattr("harness.config.datadir._chosen", None)  # what an in-process run chose ends with its test
 
 
 def build_tiny_model(path: Path, head_dim: int | None = None) -> Path:

@@ -1,8 +1,8 @@
 import json
 
-from harness.cache import CachedEngine, Store, digest
+from harness.contracts import Completion, Engine, GenerationRequest, SamplingParams
 from harness.errors import BenchError
-from harness.types import Completion, Engine, GenerationRequest, SamplingParams
+from harness.store.cache import CachedEngine, Store, digest
 
 
 class CountingEngine(Engine):
@@ -65,8 +65,8 @@ def test_embeddings_roundtrip(tmp_path):
 
 
 def _writer(path, start):
-    from harness.cache import Store
-    from harness.types import Completion
+    from harness.contracts import Completion
+    from harness.store.cache import Store
 
     store = Store(path)
     for i in range(start, start + 200, 10):
@@ -118,13 +118,13 @@ def test_any_identity_field_changes_the_key_and_the_same_one_hits(tmp_path):
 
 
 def test_transformers_float32_and_bfloat16_never_share_an_entry(tmp_path, tiny_model):
-    from plugins.models.hf import HFEngine
+    from harness.api import TransformersEngine
 
     store = Store(tmp_path / "c.sqlite")
     params = SamplingParams(temperature=0.9, max_new_tokens=6)
     ask = [GenerationRequest(params, seed=i, n=2, prompt=f"{i}. habari") for i in range(3)]
-    f32 = HFEngine(str(tiny_model), {"dtype": "float32", "device": "cpu"})
-    bf16 = HFEngine(str(tiny_model), {"dtype": "bfloat16", "device": "cpu"})
+    f32 = TransformersEngine(str(tiny_model), {"dtype": "float32", "device": "cpu"})
+    bf16 = TransformersEngine(str(tiny_model), {"dtype": "bfloat16", "device": "cpu"})
     assert {k: v for k, v in f32.identity.items() if k != "dtype"} == {k: v for k, v in bf16.identity.items() if k != "dtype"}
     assert (f32.identity["dtype"], bf16.identity["dtype"]) == ("float32", "bfloat16")
     assert f32.identity["backend"] == "transformers" and f32.identity["device_kind"] == "cpu"
@@ -135,14 +135,14 @@ def test_transformers_float32_and_bfloat16_never_share_an_entry(tmp_path, tiny_m
     b.generate(ask)
     assert a.counters()["engine_calls"] == 3 and b.counters()["engine_calls"] == 3
     # a fresh load with the same settings has the same identity and hits the cache
-    again = CachedEngine(HFEngine(str(tiny_model), {"dtype": "float32", "device": "cpu"}), store, "tiny")
+    again = CachedEngine(TransformersEngine(str(tiny_model), {"dtype": "float32", "device": "cpu"}), store, "tiny")
     assert again.identity == f32.identity
     again.generate(ask)
     assert again.counters()["engine_calls"] == 0
 
 
 def test_transformers_and_vllm_identities_differ_for_the_same_weights(tiny_model):
-    from plugins.models.hf import hf_identity
+    from harness.kits.engines.transformers import hf_identity
     from plugins.models.vllm_engine import vllm_identity
 
     hf = hf_identity(str(tiny_model), {}, "bfloat16", "cuda:0")
@@ -164,7 +164,7 @@ def _snapshot(root, repo, commit, config):
 
 
 def test_a_hub_snapshot_is_named_by_its_commit_and_quantization_read_from_its_config(tmp_path):
-    from plugins.models.hf import hf_identity
+    from harness.kits.engines.transformers import hf_identity
     from plugins.models.vllm_engine import vllm_identity
 
     commit = "0123456789abcdef0123456789abcdef01234567"
@@ -181,7 +181,7 @@ def test_a_hub_snapshot_is_named_by_its_commit_and_quantization_read_from_its_co
 def test_an_unresolvable_hub_id_is_recorded_unresolved_with_one_warning(monkeypatch, tmp_path):
     import warnings
 
-    from plugins.models import identity
+    from harness.kits.engines import identity
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))

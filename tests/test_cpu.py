@@ -1,7 +1,7 @@
 """The leaderboard names the CPU it was made on, and `bench compare` says when two differ."""
 
-from harness.compare import cpu_note, machine
 from harness.environment import cpu
+from harness.results.compare import cpu_note, machine
 
 
 def board(**manifest):

@@ -8,15 +8,15 @@ import json
 
 import pytest
 
-from harness.cache import CachedEngine, Store, digest
-from harness.executors import local
-from harness.merge import merge
-from harness.plan import build_plan, shard_plan
-from harness.plugins import load_registry
-from harness.progress import Reporter
-from harness.runner import Runner
-from harness.suite import Suite
-from harness.types import Completion, Engine
+from harness.config.suite import Suite
+from harness.contracts import Completion, Engine
+from harness.executors.local import local
+from harness.pipeline.plan import build_plan, shard_plan
+from harness.pipeline.progress import Reporter
+from harness.pipeline.runner import Runner
+from harness.registry.discovery import load_registry
+from harness.results.merge import merge
+from harness.store.cache import CachedEngine, Store, digest
 
 #: what legitimately differs between executions: clocks, and how many attempts a cell took
 TIMING = ("seconds", "engine_seconds", "attempts")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import cli
-from harness.rundir import RunDir, read_json, write_json
+from harness.cli import main as cli
+from harness.store.rundir import RunDir, read_json, write_json
 
 ALL = ("text", "label", "status", "reason", "reviser_reply")
 
@@ -205,7 +205,7 @@ def test_push_to_hub_without_network_is_one_line(tiny_run, tmp_path, capsys, mon
 
 
 def test_card_names_gemma_terms_for_gemma_models():
-    from harness.export import model_terms, task_licence
+    from harness.reports.export import model_terms, task_licence
 
     assert model_terms("gemma-3-270m")[0] == "gemma"
     assert "Gemma Terms of Use" in model_terms("gemma-3-270m")[1]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import bench, shared_data, write_suite
+from harness.contracts import ClassifierContext, Example
 from harness.errors import BenchError
-from harness.types import ClassifierContext, Example
 from plugins.classifiers.finetune import FineTune, settings
 
 

@@ -3,7 +3,7 @@ passes (a malformed suite, odd option values, a damaged leaderboard, a broken go
 ends with a clean success or exit 2 and one `bench: error: ...` line, never a traceback, and a run
 refused for its input leaves no files behind.
 
-The commands run in this process (`harness.cli.main`), each in its own working directory with its
+The commands run in this process (`harness.cli.main.main`), each in its own working directory with its
 own cache directory, and the environment restored afterwards. The examples are derandomized, so CI
 sees the same cases on every run; BENCH_FUZZ_EXAMPLES=500 searches deeper (default 40 per test).
 """
@@ -27,10 +27,10 @@ from hypothesis import strategies as st
 from test_gate import make_board
 
 from conftest import write_suite
-from harness.cli import main
+from harness.api import FileTask
+from harness.cli.main import main
+from harness.contracts import Language
 from harness.hookspecs import hookimpl
-from harness.types import Language
-from plugins.tasks import FileTask
 
 FUZZ = settings(max_examples=int(os.environ.get("BENCH_FUZZ_EXAMPLES", "40")), deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -390,8 +390,8 @@ def gold_jsonl(draw) -> bytes:
 @FUZZ
 @given(train=gold_jsonl(), test=gold_jsonl())
 def test_a_malformed_gold_jsonl_is_one_line_naming_the_file(tmp_path_factory, monkeypatch, train, test):
-    import harness.cli
-    from harness.plugins import load_registry
+    import harness.cli.main
+    from harness.registry.discovery import load_registry
 
     root = fresh_dir(tmp_path_factory)
     folder = root / "data"
@@ -399,7 +399,7 @@ def test_a_malformed_gold_jsonl_is_one_line_naming_the_file(tmp_path_factory, mo
     (folder / "train.jsonl").write_bytes(train)
     (folder / "test.jsonl").write_bytes(test)
     plugin = _JsonlTaskPlugin(folder)
-    monkeypatch.setattr(harness.cli, "_registry", lambda args: load_registry(extra=[("fuzz-jsonl", plugin)]))
+    monkeypatch.setattr(harness.cli.main, "_registry", lambda args: load_registry(extra=[("fuzz-jsonl", plugin)]))
     suite = write_suite(root / "s.toml", "gemma-3-270m", tasks=["fuzz-jsonl"])
     before = _tree(root)
     argv = ["run", str(suite), "--dry-run"]
@@ -414,7 +414,7 @@ def test_a_lone_surrogate_escape_in_a_jsonl_gold_file_is_named(tmp_path):
     """Found by the fuzzer: `"\\ud800"` is valid JSON but not text; hashing it for the data
     fingerprint raised UnicodeEncodeError, a traceback (exit 3) for a mistake in the data."""
     from harness.errors import DataError
-    from plugins.tasks.files import read_jsonl
+    from harness.kits.tasks.files import read_jsonl
 
     path = tmp_path / "g.jsonl"
     path.write_text('{"text": "fine", "label": "pos"}\n{"text": "a\\ud800b", "label": "pos"}\n', encoding="utf-8")
@@ -473,12 +473,12 @@ def test_a_report_that_cannot_be_written_is_one_line(tmp_path, target):
 
 def test_the_fuzz_runner_sees_exit_3_for_a_bug(tmp_path, monkeypatch):
     """The checks above would notice a traceback: a bug in a command is exit 3, and fails them."""
-    import harness.leaderboard
+    import harness.results.leaderboard
 
     def broken(path):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(harness.leaderboard, "validate_file", broken)
+    monkeypatch.setattr(harness.results.leaderboard, "validate_file", broken)
     result = bench_here(["validate", "x.json"], tmp_path)
     assert result[0] == 3 and "Traceback" in result[2]
     with pytest.raises(AssertionError):

@@ -9,11 +9,11 @@ import json
 import pytest
 
 from conftest import bench
-from harness.cache import digest
 from harness.errors import BenchError
-from harness.leaderboard import SCHEMA_VERSION, comparisons, summaries, validation_error
-from harness.metrics import gap, paired_units, summary, units
-from harness.validation import problems
+from harness.results.leaderboard import SCHEMA_VERSION, comparisons, summaries, validation_error
+from harness.results.metrics import gap, paired_units, summary, units
+from harness.results.validation import problems
+from harness.store.cache import digest
 
 SETTINGS = {"per_class": 3, "seeds": [0, 1, 2], "seed": 0, "gold": "first"}
 
@@ -124,7 +124,7 @@ def test_a_duplicated_row_cannot_mask_a_regressed_one(tmp_path):
 
 
 def test_compare_itself_refuses_duplicates_and_bad_tolerances():
-    from harness.compare import compare
+    from harness.results.compare import compare
 
     board = make_board()
     dup = copy.deepcopy(board)
@@ -183,7 +183,7 @@ def test_runs_with_different_settings_are_refused_unless_allowed(tmp_path):
 
 
 def test_the_harness_never_writes_a_leaderboard_that_would_be_refused(tmp_path):
-    from harness.leaderboard import write_leaderboard
+    from harness.results.leaderboard import write_leaderboard
 
     board = make_board()
     board["results"][0]["scores"]["macro_f1"]["mean"] = float("nan")  # a bug upstream, not user input

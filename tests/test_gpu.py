@@ -8,10 +8,10 @@ pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(),
 
 
 def test_hf_engine_uses_cuda_in_bf16_and_is_seeded(tiny_model):
-    from harness.types import GenerationRequest, SamplingParams
-    from plugins.models.hf import HFEngine
+    from harness.api import TransformersEngine
+    from harness.contracts import GenerationRequest, SamplingParams
 
-    engine = HFEngine(str(tiny_model))
+    engine = TransformersEngine(str(tiny_model))
     assert engine.device == "cuda" and engine.dtype == "bfloat16" and engine.batch_size == 64
     params = SamplingParams(temperature=0.9, max_new_tokens=12)
     reqs = [GenerationRequest(params, seed=7, n=3, prompt="1. "), GenerationRequest(params, seed=8, n=1, prompt="2. ")]
@@ -24,7 +24,7 @@ def test_hf_engine_uses_cuda_in_bf16_and_is_seeded(tiny_model):
 def test_finetune_trains_on_cuda(tmp_path):
     from test_finetune import build_tiny_bert, toy_data
 
-    from harness.types import ClassifierContext
+    from harness.contracts import ClassifierContext
     from plugins.classifiers.finetune import FineTune
 
     class Store:

@@ -11,13 +11,14 @@ import warnings
 import pytest
 
 from conftest import ROOT, write_suite
+from harness.api import HubSource, HubTask
+from harness.config.suite import Suite
+from harness.contracts import Language
 from harness.errors import DataError
 from harness.hookspecs import hookimpl
-from harness.plan import build_plan
-from harness.plugins import load_registry
-from harness.suite import Suite
-from harness.types import Language
-from plugins.tasks import HubSource, HubTask, hub_task
+from harness.kits.tasks import hub_task
+from harness.pipeline.plan import build_plan
+from harness.registry.discovery import load_registry
 from plugins.tasks.gold import Sentiment
 
 DATASET = "sepidmnorozy/German_sentiment"  # where the German gold set comes from (SOURCES.md)
@@ -143,15 +144,15 @@ def test_a_hub_dataset_gives_a_builtin_task_a_language(hub_dir):
                             classifiers=["tfidf-logreg"], per_class=5, seeds=[0]), reg)
     assert plan.provenance["sources"] == {"sentiment/xx": f"hf:{DATASET}@{COMMIT} config=de"}
     assert plan.gen_cells[0].config["data"]["source"] == plan.provenance["sources"]["sentiment/xx"]
-    from harness.leaderboard import manifest
+    from harness.results.leaderboard import manifest
 
     assert manifest(plan, reg)["data_sources"] == plan.provenance["sources"]
 
 
 @pytest.mark.slow
 def test_hub_task_runs_end_to_end(hub_dir, tiny_model, tmp_path, monkeypatch):
-    import harness.cli as cli
-    from harness.leaderboard import validation_error
+    import harness.cli.main as cli
+    from harness.results.leaderboard import validation_error
 
     monkeypatch.setattr(cli, "_registry", lambda args: load_registry(extra=[("hub", _tasks(german()))]))
     monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)
@@ -165,8 +166,8 @@ def test_hub_task_runs_end_to_end(hub_dir, tiny_model, tmp_path, monkeypatch):
 
 
 def test_datasets_is_imported_only_when_a_hub_task_loads():
-    code = ("import sys; from harness.plugins import load_registry; from harness.cli import parser; "
-            "load_registry(); import plugins.tasks.hub_task; assert 'datasets' not in sys.modules, 'imported'")
+    code = ("import sys; from harness.registry.discovery import load_registry; from harness.cli.main import parser; "
+            "load_registry(); import harness.kits.tasks.hub_task; assert 'datasets' not in sys.modules, 'imported'")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(ROOT))
     assert out.returncode == 0, out.stderr
 

@@ -10,11 +10,11 @@ import sys
 import pytest
 
 from conftest import ROOT, bench, shared_data, write_suite
-from harness.cli import _parse_seeds
+from harness.cli.main import _parse_seeds
+from harness.config.suite import Suite, check, load_suite
 from harness.errors import BenchError, DataError
-from harness.plan import apply_filters
-from harness.suite import Suite, check, load_suite
-from plugins.tasks.files import read_jsonl, read_rows
+from harness.kits.tasks.files import read_jsonl, read_rows
+from harness.pipeline.plan import apply_filters
 
 
 def _one_line_error(out, *needles: str) -> None:
@@ -73,7 +73,7 @@ def test_a_closed_pipe_ends_the_output_quietly(data_dir):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=600) == 0, err
     assert err == "", err
-    shell = subprocess.run(f"'{sys.executable}' -m harness.cli run --dry-run --data-dir '{data_dir}' | head -1",
+    shell = subprocess.run(f"'{sys.executable}' -m harness.cli.main run --dry-run --data-dir '{data_dir}' | head -1",
                            shell=True, cwd=str(ROOT),
                            capture_output=True, text=True, timeout=600)
     assert shell.stdout.startswith("suite default:") and shell.stderr == "", shell.stderr
@@ -208,13 +208,13 @@ def test_gold_files_that_are_not_utf8_are_named_with_their_line(tmp_path):
 
 def test_a_bug_exits_3_with_its_traceback_never_1(monkeypatch, capsys, tmp_path):
     """Exit 1 means "compare found a regression" to CI; an unexpected exception must not look like one."""
-    import harness.leaderboard
-    from harness.cli import main
+    import harness.results.leaderboard
+    from harness.cli.main import main
 
     def broken(path):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(harness.leaderboard, "validate_file", broken)
+    monkeypatch.setattr(harness.results.leaderboard, "validate_file", broken)
     assert main(["validate", str(tmp_path / "x.json")]) == 3
     err = capsys.readouterr().err
     assert "Traceback" in err and "RuntimeError: boom" in err and "bench: internal error" in err

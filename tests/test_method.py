@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.cache import CachedEngine, Store
-from harness.plan import build_plan
-from harness.plugins import load_registry
-from harness.progress import Reporter
-from harness.runner import Runner, sampling_seed
-from harness.suite import Suite, load_suite
-from harness.types import Completion, Engine, GenerationContext, SamplingParams
-from plugins.strategies import language_id, parsing, prompts
+from harness.config.suite import Suite, load_suite
+from harness.contracts import Completion, Engine, GenerationContext, SamplingParams
+from harness.kits.strategies import language_id, parsing, prompts
+from harness.pipeline.plan import build_plan
+from harness.pipeline.progress import Reporter
+from harness.pipeline.runner import Runner, sampling_seed
+from harness.registry.discovery import load_registry
+from harness.store.cache import CachedEngine, Store
 
 REFERENCE = json.loads((Path(__file__).parent / "data" / "reference_parsing.json").read_text(encoding="utf-8"))
 
@@ -81,7 +81,7 @@ def test_every_strategy_and_model_sees_the_same_demos(reg, tmp_path):
 
 
 def test_demos_depend_on_run_seed_language_and_source_only(reg):
-    from plugins.strategies.demos import draw
+    from harness.kits.strategies.demos import draw
 
     task = reg.task("massive10")
     base = draw(task, "sw", "target", 3, run_seed=0)

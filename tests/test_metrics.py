@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from harness.metrics import gap, scores, summary
+from harness.results.metrics import gap, scores, summary
 
 
 def test_scores_hand_computed():

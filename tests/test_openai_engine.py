@@ -13,10 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from harness.api import TransformersEngine
+from harness.contracts import GenerationRequest, Message, SamplingParams
 from harness.errors import BenchError
-from harness.types import GenerationRequest, Message, SamplingParams
 from plugins.models import openai_http
-from plugins.models.hf import HFEngine
 from plugins.models.openai_http import OpenAIEngine, parse_target
 
 
@@ -33,7 +33,7 @@ class _Server(ThreadingHTTPServer):
 
 @pytest.fixture(scope="module")
 def server(tiny_model):
-    engine = HFEngine(str(tiny_model), {"batch_size": 16})
+    engine = TransformersEngine(str(tiny_model), {"batch_size": 16})
     posts: list[tuple[str, dict]] = []
     lock = threading.Lock()  # one generation at a time: torch's seed is process-wide
 

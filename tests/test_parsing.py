@@ -1,4 +1,4 @@
-from plugins.strategies import parsing
+from harness.kits.strategies import parsing
 
 
 def test_numbered_bullets_quotes_and_preamble():

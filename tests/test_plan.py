@@ -1,9 +1,9 @@
 import pytest
 
+from harness.config.suite import Suite
 from harness.errors import BenchError
-from harness.plan import apply_filters, build_plan
-from harness.plugins import load_registry
-from harness.suite import Suite
+from harness.pipeline.plan import apply_filters, build_plan
+from harness.registry.discovery import load_registry
 
 
 @pytest.fixture(scope="module")

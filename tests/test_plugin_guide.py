@@ -14,7 +14,7 @@ import pytest
 
 import harness.api as api
 from conftest import shared_data
-from harness.plan import build_plan
+from harness.pipeline.plan import build_plan
 
 README = """---
 configs:

@@ -11,12 +11,12 @@ from collections import Counter
 import pytest
 
 from conftest import write_suite
+from harness.config.suite import Suite
+from harness.contracts import Language
 from harness.errors import DataError
 from harness.hookspecs import hookimpl
-from harness.plan import build_plan
-from harness.plugins import load_registry
-from harness.suite import Suite
-from harness.types import Language
+from harness.pipeline.plan import build_plan
+from harness.registry.discovery import load_registry
 
 XX = Language("xx", "Examplish", "xxx_Latn", "low")
 
@@ -76,7 +76,7 @@ def test_massive10_language_from_files(xx_files):
     assert got[0].text == first["text"].strip()
     assert reg.plugins[-1].registered == {"languages": ["massive10:xx"]}
 
-    from harness.cli import _coverage
+    from harness.cli.main import _coverage
 
     row = next(r for r in _coverage(reg) if r["task"] == "massive10" and r["language"] == "xx")
     assert (row["iso"], row["train"], row["test"]) == ("xxx_Latn", "ok", "ok")
@@ -151,7 +151,7 @@ def test_a_language_without_usable_data_is_that_plugins_failure(options, message
 
 @pytest.mark.slow
 def test_plugin_language_runs_end_to_end(xx_files, tiny_model, tmp_path, monkeypatch, capsys):
-    import harness.cli as cli
+    import harness.cli.main as cli
 
     train, test = xx_files
     monkeypatch.setattr(cli, "_registry", lambda args: registry(("massive10", XX, {"train": str(train),

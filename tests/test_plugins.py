@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 
 from conftest import bench, write_suite
+from harness.api import ComposedStrategy, FileTask, Recipe
+from harness.contracts import Language
 from harness.errors import PluginError
 from harness.hookspecs import hookimpl
-from harness.plugins import load_registry
-from harness.types import Language
-from plugins.strategies import ComposedStrategy, Recipe
-from plugins.tasks import FileTask
+from harness.registry.discovery import load_registry
 
 EXAMPLE = Path(__file__).parent / "example_plugin"
 
@@ -156,7 +155,7 @@ THIRD_PARTY = {
 MODULES = {
     "aaa_copycat": (
         "from harness.hookspecs import hookimpl\n"
-        "from plugins.strategies import ComposedStrategy, Recipe\n"
+        "from harness.api import ComposedStrategy, Recipe\n"
         "@hookimpl\n"
         "def bench_register_strategies(register):\n"
         "    register(ComposedStrategy('zero-shot', Recipe(demos='target')))\n"

@@ -1,6 +1,6 @@
 import io
 
-from harness.progress import Reporter
+from harness.pipeline.progress import Reporter
 
 
 class TTY(io.StringIO):

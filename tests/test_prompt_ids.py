@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from harness.types import GenerationRequest, Message, SamplingParams
-from plugins.models.prompt_ids import prompt_ids
+from harness.contracts import GenerationRequest, Message, SamplingParams
+from harness.kits.engines.prompt_ids import prompt_ids
 
 MESSAGES = (Message("system", "You write requests in Swahili."), Message("user", "Sema jambo kwa rafiki yako"))
 
@@ -28,9 +28,9 @@ def tok(tiny_chat_model):
 
 @pytest.fixture(scope="module")
 def engine(tiny_chat_model):
-    from plugins.models.hf import HFEngine
+    from harness.api import TransformersEngine
 
-    eng = HFEngine(str(tiny_chat_model), {"device": "cpu", "batch_size": 8})
+    eng = TransformersEngine(str(tiny_chat_model), {"device": "cpu", "batch_size": 8})
     yield eng
     eng.close()
 
@@ -113,13 +113,13 @@ def test_vllm_engine_passes_token_ids(tok):
 
 def test_hf_context_comes_from_the_config_or_the_option(tiny_model, tiny_chat_model, tmp_path):
     from conftest import build_tiny_chat_model
-    from plugins.models.hf import HFEngine
+    from harness.api import TransformersEngine
 
     small = build_tiny_chat_model(tiny_model, tmp_path / "small", max_position_embeddings=100)
-    eng = HFEngine(str(small), {"device": "cpu"})
+    eng = TransformersEngine(str(small), {"device": "cpu"})
     n = len(chat_ids(eng.tokenizer))
     assert eng.max_context == 100 and eng.info()["max_context"] == 100
     assert eng.context_overflow(GenerationRequest(SamplingParams(max_new_tokens=100 - n), seed=1, messages=MESSAGES)) is None
     why = eng.context_overflow(GenerationRequest(SamplingParams(max_new_tokens=101 - n), seed=1, messages=MESSAGES))
     assert why == f"prompt of {n} tokens + {101 - n} new tokens exceeds the model's context of 100 tokens"
-    assert HFEngine(str(tiny_chat_model), {"device": "cpu", "max_model_len": 300}).max_context == 300
+    assert TransformersEngine(str(tiny_chat_model), {"device": "cpu", "max_model_len": 300}).max_context == 300

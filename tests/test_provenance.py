@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from conftest import bench, write_suite
+from harness.config.suite import Suite
 from harness.errors import BenchError
-from harness.plan import build_plan
-from harness.plugins import load_registry
-from harness.rundir import RunDir
-from harness.suite import Suite
+from harness.pipeline.plan import build_plan
+from harness.registry.discovery import load_registry
+from harness.store.rundir import RunDir
 
 
 def copy_sentiment(src: Path, dst: Path) -> Path:

@@ -6,9 +6,9 @@ import json
 import pytest
 
 from conftest import bench, write_suite
-from harness.cache import Store
-from harness.runner import gold_subset
-from harness.types import ClassifierContext
+from harness.contracts import ClassifierContext
+from harness.pipeline.runner import gold_subset
+from harness.store.cache import Store
 
 pytestmark = pytest.mark.slow
 
@@ -18,8 +18,8 @@ pytestmark = pytest.mark.slow
     ("sentiment", "sw", 0.62, 0.92),  # 0.70-0.88 for sentiment
 ])
 def test_e5_logreg_gold_baseline_in_the_measured_range(task, lang, low, high, tmp_path):
-    from harness.metrics import scores
-    from harness.plugins import load_registry
+    from harness.registry.discovery import load_registry
+    from harness.results.metrics import scores
 
     reg = load_registry()
     t = reg.task(task)

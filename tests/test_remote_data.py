@@ -10,7 +10,7 @@ import pytest
 
 from conftest import bench, shared_data
 from harness.errors import DataError
-from plugins.tasks import remote
+from harness.kits.tasks import remote
 from plugins.tasks.gold import Massive10, Sentiment, Sib200
 
 

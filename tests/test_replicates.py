@@ -11,14 +11,14 @@ import pytest
 from scipy import stats
 
 from conftest import bench, shared_data, write_suite
+from harness.config.suite import Suite, load_suite
+from harness.contracts import Example
 from harness.errors import BenchError
-from harness.metrics import REPLICATES, SEEDS, paired_difference, paired_units, summary, units
-from harness.plan import GOLD, build_plan
-from harness.plugins import load_registry
-from harness.runner import gold_subset, random_gold_subset
-from harness.suite import Suite, load_suite
-from harness.types import Example
-from plugins.strategies import demos
+from harness.kits.strategies import demos
+from harness.pipeline.plan import GOLD, build_plan
+from harness.pipeline.runner import gold_subset, random_gold_subset
+from harness.registry.discovery import load_registry
+from harness.results.metrics import REPLICATES, SEEDS, paired_difference, paired_units, summary, units
 
 
 @pytest.fixture(scope="module")

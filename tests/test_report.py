@@ -79,8 +79,8 @@ def _lowered(board: dict, by: float) -> dict:
     """The board with its first gold baseline's per-seed macro-F1 lowered and every aggregate that
     depends on it (its scores, the gold block and gap to gold of its results) recomputed as a run
     would: `bench compare` refuses aggregates that disagree with their per-seed values."""
-    from harness.leaderboard import _scores_block
-    from harness.metrics import gap, paired_units
+    from harness.results.leaderboard import _scores_block
+    from harness.results.metrics import gap, paired_units
 
     worse = copy.deepcopy(board)
     gold = worse["gold"][0]
@@ -126,8 +126,8 @@ def test_report_and_compare_reject_invalid_leaderboards(board, tmp_path):
 
 
 def test_overview_draws_a_whisker_on_every_bar_with_an_interval(board):
-    from harness.report import groups
-    from harness.report_plots import gap_bars, gap_overview, whisker_count
+    from harness.reports.markdown import groups
+    from harness.reports.plots import gap_bars, gap_overview, whisker_count
 
     drawn = 0
     for i, rows in enumerate(groups(board).values()):
@@ -147,8 +147,8 @@ def test_overview_draws_a_whisker_on_every_bar_with_an_interval(board):
 
 
 def test_overview_says_what_the_intervals_cover_and_where_there_is_none(board):
-    from harness.report_html import html_page
-    from harness.report_plots import whisker_count
+    from harness.reports.html import html_page
+    from harness.reports.plots import whisker_count
 
     page = html_page(board)
     overview = page.split('id="verdicts"')[0]
@@ -169,7 +169,7 @@ def test_overview_says_what_the_intervals_cover_and_where_there_is_none(board):
 
 
 def test_verdict_table_and_best_strategy_sets(board):
-    from harness.report_html import html_page
+    from harness.reports.html import html_page
 
     varied = copy.deepcopy(board)
     varied["comparisons"][0]["verdict"] = "better"
@@ -189,8 +189,8 @@ def test_verdict_table_and_best_strategy_sets(board):
 
 
 def test_quality_table_shows_the_leaderboards_generation_stats(board):
-    from harness.report import generation_cells, quality_table, quality_values
-    from harness.report_html import html_page
+    from harness.reports.html import html_page
+    from harness.reports.markdown import generation_cells, quality_table, quality_values
 
     header, body = quality_table(board)
     cells = generation_cells(board)
@@ -215,8 +215,8 @@ def test_quality_table_shows_the_leaderboards_generation_stats(board):
 
 
 def test_revision_verdicts_are_counted_from_the_candidates(tmp_path):
-    from harness.leaderboard import _revision_counts
-    from harness.rundir import RunDir, write_json
+    from harness.results.leaderboard import _revision_counts
+    from harness.store.rundir import RunDir, write_json
 
     run = RunDir(tmp_path)
     write_json(run.candidates("c1"), {"candidates": [
@@ -239,7 +239,7 @@ def _rejected_per_class(path):
 
 
 def test_sample_browser_shows_real_rejections_with_their_reasons(tiny_run, board):
-    from harness.report_html import html_page, text
+    from harness.reports.html import html_page, text
 
     page = html_page(board, tiny_run)
     browser = page.split('id="samples"')[1].split("</section>")[0]
@@ -259,7 +259,7 @@ def test_sample_browser_shows_real_rejections_with_their_reasons(tiny_run, board
 
 
 def test_sample_browser_escapes_generated_text_and_shows_the_revisers_reply(tiny_run, board, tmp_path):
-    from harness.report_html import html_page
+    from harness.reports.html import html_page
 
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run, ignore=shutil.ignore_patterns("samples", "scores", "generations"))
@@ -280,7 +280,7 @@ def test_sample_browser_escapes_generated_text_and_shows_the_revisers_reply(tiny
 
 
 def test_without_a_run_directory_the_browser_says_why_it_is_empty(board):
-    from harness.report_html import html_page
+    from harness.reports.html import html_page
 
     page = html_page(board)
     assert "No run directory given" in page and "<details" not in page

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import ROOT, bench, write_suite
-from harness.leaderboard import validation_error
+from harness.results.leaderboard import validation_error
 
 
 @pytest.fixture

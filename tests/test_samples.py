@@ -6,13 +6,13 @@ import json
 from collections import Counter
 
 from conftest import bench, write_suite
-from harness.cache import Store
-from harness.metrics import scores
-from harness.plan import build_plan
-from harness.plugins import load_registry
-from harness.progress import Reporter
-from harness.runner import Runner
-from harness.suite import Suite
+from harness.config.suite import Suite
+from harness.pipeline.plan import build_plan
+from harness.pipeline.progress import Reporter
+from harness.pipeline.runner import Runner
+from harness.registry.discovery import load_registry
+from harness.results.metrics import scores
+from harness.store.cache import Store
 
 
 def test_log_samples_writes_every_prediction_and_the_scores_follow_from_them(tmp_path, tiny_model):

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from conftest import bench, shared_data, write_suite
-from harness.cache import OverlayStore, Store
+from harness.config.suite import Suite, load_suite
 from harness.errors import BenchError
-from harness.plan import build_plan, parse_shard, shard_plan
-from harness.plugins import load_registry
-from harness.suite import Suite, load_suite
+from harness.pipeline.plan import build_plan, parse_shard, shard_plan
+from harness.registry.discovery import load_registry
+from harness.store.cache import OverlayStore, Store
 
 
 def comparable(path):
@@ -208,7 +208,7 @@ def test_ray_replicas_share_a_models_cells_and_match_the_local_run(replicated, w
 
 @pytest.mark.slow
 def test_a_lost_replica_costs_a_retry_not_the_run(replicated, whole, tmp_path, ray_cluster):
-    from harness.ray_executor import KILL_MARKER_ENV
+    from harness.executors.ray_cluster import KILL_MARKER_ENV
 
     marker = tmp_path / "kill-one-replica"
     marker.touch()  # the first replica to start its second cell exits mid-cell
@@ -237,7 +237,7 @@ def test_an_error_in_harness_or_plugin_code_is_not_retried(tmp_path, ray_cluster
 
 
 def test_workers_read_a_snapshot_and_the_driver_merges_what_they_add(tmp_path):
-    from harness.types import Completion
+    from harness.contracts import Completion
 
     main = Store(tmp_path / "cache.sqlite")
     main.put_generations("m", [("old", Completion("before", 1, 2, False))])
@@ -263,9 +263,9 @@ def test_workers_read_a_snapshot_and_the_driver_merges_what_they_add(tmp_path):
 
 
 def test_replicas_default_to_the_gpus_the_cluster_holds_and_are_checked(tmp_path):
-    from harness.plan import NON_OUTPUT_OPTIONS
-    from harness.ray_executor import default_replicas
-    from harness.suite import load_suite
+    from harness.config.suite import load_suite
+    from harness.executors.ray_cluster import default_replicas
+    from harness.pipeline.plan import NON_OUTPUT_OPTIONS
 
     assert default_replicas({}, 1, 8) == 8 and default_replicas({}, 2, 5) == 2 and default_replicas({}, 4, 2) == 1
     assert default_replicas({}, 0, 8) == 1 and default_replicas({"replicas": 3}, 1, 8) == 3

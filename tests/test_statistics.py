@@ -9,8 +9,8 @@ import pytest
 from scipy import stats
 
 from harness.errors import BenchError
-from harness.leaderboard import comparisons, summaries, validate_file
-from harness.metrics import paired_difference, summary
+from harness.results.leaderboard import comparisons, summaries, validate_file
+from harness.results.metrics import paired_difference, summary
 
 
 def test_paired_difference_matches_scipy_paired_t():

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.cache import CachedEngine, Store
-from harness.plugins import load_registry
-from harness.types import Completion, Engine, GenerationContext, SamplingParams
+from harness.contracts import Completion, Engine, GenerationContext, SamplingParams
+from harness.registry.discovery import load_registry
+from harness.store.cache import CachedEngine, Store
 
 
 class Scripted(Engine):
@@ -141,9 +141,9 @@ def test_faithful_mode_window_and_loose_yes(reg, tmp_path):
 
 @pytest.mark.parametrize("strategy", ["zero-shot", "target-demos+sl"])
 def test_same_seed_same_data_with_a_real_tiny_model(reg, tiny_model, tmp_path, strategy):
-    from plugins.models.hf import HFEngine
+    from harness.api import TransformersEngine
 
-    engine = HFEngine(str(tiny_model), {"batch_size": 8})
+    engine = TransformersEngine(str(tiny_model), {"batch_size": 8})
     runs = []
     for k in range(2):
         ctx = context(reg, engine, tmp_path / str(k), strategy_task="sentiment", lang="sw", per_class=2, budget=2)
@@ -155,7 +155,7 @@ def test_same_seed_same_data_with_a_real_tiny_model(reg, tiny_model, tmp_path, s
 
 
 def test_optional_near_duplicate_removal(reg, tmp_path):
-    from plugins.strategies import ComposedStrategy, Recipe
+    from harness.api import ComposedStrategy, Recipe
 
     def reply(r, i):
         lab = label_of(r)
@@ -221,12 +221,12 @@ def test_tiny_context_on_a_real_model(reg, tiny_model, tiny_chat_model, tmp_path
     """The tiny chat model with a small max_position_embeddings: demonstrations are dropped until each
     prompt and its generation budget fit, labels whose prompt never fits are not asked, the rest generate."""
     from conftest import build_tiny_chat_model
-    from plugins.models.hf import HFEngine
-    from plugins.strategies import demos as demo_draws
+    from harness.api import TransformersEngine
+    from harness.kits.strategies import demos as demo_draws
 
     budget = 8
     strategy = reg.strategy("target-demos")
-    probe = HFEngine(str(tiny_chat_model), {"device": "cpu"})
+    probe = TransformersEngine(str(tiny_chat_model), {"device": "cpu"})
     ctx = context(reg, probe, tmp_path / "probe", per_class=1, budget=1)
     draw, _, _ = demo_draws.shared(ctx.task, "de", "target", 2, ctx.run_seed, None)
     lengths = {lab: [len(probe.prompt_ids(strategy._request(ctx, lab, ds[:k], None, True, 0, "")[0])) for k in range(3)]
@@ -235,7 +235,7 @@ def test_tiny_context_on_a_real_model(reg, tiny_model, tiny_chat_model, tmp_path
     # a context that holds every label's prompt with one demonstration but the longest without none
     limit = sorted(n[1] for n in lengths.values())[-1] + budget
     limit = min(limit, max(n[0] for n in lengths.values()) + budget - 1)
-    small = HFEngine(str(build_tiny_chat_model(tiny_model, tmp_path / "small", max_position_embeddings=limit)),
+    small = TransformersEngine(str(build_tiny_chat_model(tiny_model, tmp_path / "small", max_position_embeddings=limit)),
                      {"device": "cpu", "batch_size": 16})
     assert small.max_context == limit
     ctx = context(reg, small, tmp_path / "run", per_class=1, budget=1)
@@ -250,7 +250,7 @@ def test_tiny_context_on_a_real_model(reg, tiny_model, tiny_chat_model, tmp_path
 
 
 def test_leaderboard_rows_keep_the_context_cuts_of_every_replicate():
-    from harness.leaderboard import _pool_generation
+    from harness.results.leaderboard import _pool_generation
 
     pooled = _pool_generation([{"per_class": {}, "demos_dropped": {"a": 1}, "context_rejected": {"b": "too long"}},
                                {"per_class": {}, "demos_dropped": {"a": 2, "c": 1}}])

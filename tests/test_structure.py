@@ -1,6 +1,6 @@
-"""The structure shows the flow: no import cycle among the harness's modules (lazy imports inside
-functions included), only harness/rundir.py spells out the run directory's layout, and the built-in
-plugins import only harness.api, as third-party ones do."""
+"""The structure shows the flow: imports point one way (plugins -> harness.api -> the rest of the
+harness), with no cycle among the modules of harness and plugins together (imports inside functions
+included); only the run-directory module spells out the run directory's layout."""
 
 from __future__ import annotations
 
@@ -8,12 +8,24 @@ import ast
 import re
 from pathlib import Path
 
-HARNESS = Path(__file__).resolve().parent.parent / "harness"
-PLUGINS = HARNESS.parent / "plugins"
+ROOT = Path(__file__).resolve().parent.parent
+HARNESS = ROOT / "harness"
+PLUGINS = ROOT / "plugins"
+PACKAGES = ("harness", "plugins")
 
 
-def _imports(path: Path) -> set[str]:
-    """harness modules imported anywhere in a file, except under `if TYPE_CHECKING:`."""
+def _module(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module(p): p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")}
+
+
+def _imports(path: Path, known: set[str]) -> set[str]:
+    """The project's modules a file imports anywhere, except under `if TYPE_CHECKING:`; `from a.b
+    import c` counts as a.b.c where c is a module, else as a.b."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     skip = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
             for n in ast.walk(node)}
@@ -21,43 +33,78 @@ def _imports(path: Path) -> set[str]:
     for node in ast.walk(tree):
         if id(node) in skip:
             continue
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("harness."):
-            out.add(node.module.split(".")[1])
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                out.add(full if full in known else node.module)
         elif isinstance(node, ast.Import):
-            out |= {a.name.split(".")[1] for a in node.names if a.name.startswith("harness.")}
-    return out
+            out |= {a.name for a in node.names}
+    return {m for m in out if m in known}
 
 
-def test_no_import_cycle_in_the_harness():
-    graph = {p.stem: _imports(p) - {p.stem} for p in HARNESS.glob("*.py")}
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    known = set(modules)
+    return {name: _imports(path, known) - {name} for name, path in modules.items()}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
     state: dict[str, int] = {}
+    stack: list[str] = []
 
-    def visit(node: str, stack: list[str]) -> None:
+    def visit(node: str) -> list[str] | None:
         state[node] = 1
+        stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                raise AssertionError("import cycle: " + " -> ".join([*stack[stack.index(nxt):], nxt]))
-            if nxt not in state:
-                visit(nxt, [*stack, nxt])
+                return [*stack[stack.index(nxt):], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
         state[node] = 2
+        return None
 
     for module in sorted(graph):
-        if module not in state:
-            visit(module, [module])
+        if module not in state and (found := visit(module)):
+            return found
+    return None
 
 
-def test_only_rundir_spells_out_the_run_directory_layout():
-    folders = r'"(generations|scores|artefacts|samples|summaries|demos)"|"(plan|leaderboard|manifest)\.json"'
-    offenders = [f"{p.relative_to(HARNESS.parent)}:{i}" for base in (HARNESS, PLUGINS) for p in base.rglob("*.py")
-                 if p.name != "rundir.py"
-                 for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-                 if re.search(r"/\s*(" + folders + ")", line)]
-    assert not offenders, offenders
+def test_the_cycle_check_finds_a_cycle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_import_cycle_across_harness_and_plugins():
+    graph = _graph()
+    assert "harness.api" in graph and "plugins.strategies" in graph
+    cycle = _cycle(graph)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_the_harness_never_imports_the_built_in_plugins():
+    offenders = {m: sorted(d for d in deps if d.startswith("plugins")) for m, deps in _graph().items()
+                 if m.startswith("harness")}
+    assert not {m: d for m, d in offenders.items() if d}
 
 
 def test_built_in_plugins_use_only_the_public_api():
     """What a third-party plugin can import is enough for the built-in ones too."""
-    offenders = [f"{p.relative_to(PLUGINS.parent)}:{i}: {line.strip()}" for p in PLUGINS.rglob("*.py")
+    offenders = {m: sorted(d for d in deps if d.startswith("harness") and d != "harness.api")
+                 for m, deps in _graph().items() if m.startswith("plugins")}
+    assert not {m: d for m, d in offenders.items() if d}
+
+
+def test_the_api_has_no_module_getattr():
+    """Every name of the API is a real attribute, so `help()`, editors and `dir()` see it."""
+    tree = ast.parse((HARNESS / "api.py").read_text(encoding="utf-8"))
+    assert not [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "__getattr__"]
+
+
+def test_only_rundir_spells_out_the_run_directory_layout():
+    folders = r'"(generations|scores|artefacts|samples|summaries|demos)"|"(plan|leaderboard|manifest)\.json"'
+    offenders = [f"{p.relative_to(ROOT)}:{i}" for base in (HARNESS, PLUGINS) for p in base.rglob("*.py")
+                 if p.name != "rundir.py"
                  for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-                 if re.match(r"\s*(from harness\.(?!api\b)\w+ import|import harness\.(?!api\b))", line)]
+                 if re.search(r"/\s*(" + folders + ")", line)]
     assert not offenders, offenders

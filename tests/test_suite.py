@@ -1,7 +1,7 @@
 import pytest
 
+from harness.config.suite import load_suite
 from harness.errors import BenchError
-from harness.suite import load_suite
 
 
 def write(tmp_path, text):
@@ -11,7 +11,7 @@ def write(tmp_path, text):
 
 
 def test_default_suite_loads():
-    from harness.cli import DEFAULT_SUITE
+    from harness.cli.main import DEFAULT_SUITE
 
     s = load_suite(DEFAULT_SUITE)
     assert s.name == "default" and s.models == ["gemma-3-270m"]

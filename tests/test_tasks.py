@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 
 from harness.errors import DataError
-from harness.plugins import load_registry
+from harness.registry.discovery import load_registry
 from plugins.tasks.languages import CODES
 
 SENTIMENT = {"en": (1821, 6920), "de": (1490, 6444), "th": (2344, 8103), "he": (2483, 8932), "id": (2266, 7926),
@@ -71,7 +71,7 @@ def test_languages_carry_every_code(reg):
 
 
 def test_bad_label_names_file_and_line(tmp_path, monkeypatch):
-    from plugins.tasks import files
+    from harness.kits.tasks import files
 
     path = tmp_path / "x.csv"
     path.write_text("id,text,intent,label\n1,hello there,greeting,0\n2,set alarm,alarm_query,0\n", encoding="utf-8")

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("vllm")
 
 from conftest import bench, build_tiny_chat_model, build_tiny_model, write_suite  # noqa: E402
-from harness.types import GenerationRequest, Message, SamplingParams  # noqa: E402
+from harness.contracts import GenerationRequest, Message, SamplingParams  # noqa: E402
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
 

@@ -444,9 +444,9 @@ def e5_bert_dir(cache_dir: Path | None = None) -> Path:
 def _load(model_dir: str):
     from transformers import AutoModel, AutoTokenizer
 
-    from plugins.models.hf import _quiet_transformers
+    from harness.api import quiet_transformers
 
-    _quiet_transformers()
+    quiet_transformers()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModel.from_pretrained(model_dir, add_pooling_layer=False)  # the file has no pooler
     return tokenizer, model.eval()

@@ -88,9 +88,9 @@ class FineTune(Classifier):
         if name not in self._loaded:
             from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-            from plugins.models.hf import _quiet_transformers
+            from harness.api import quiet_transformers
 
-            _quiet_transformers()
+            quiet_transformers()
             path = self._model_dir(name, ctx)
             try:
                 tok = AutoTokenizer.from_pretrained(path)

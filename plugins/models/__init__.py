@@ -25,17 +25,17 @@ def _gemma_weights(sha):
 
 
 def _load_hf(arg, options):
-    from plugins.models.hf import HFEngine
+    from harness.api import TransformersEngine
 
-    return HFEngine(arg, options)
+    return TransformersEngine(arg, options)
 
 
 def _load_gemma_270m(arg, options):
-    from plugins.models.hf import HFEngine
+    from harness.api import TransformersEngine
     from plugins.models.offline import gemma_270m_dir
 
     path, sha = gemma_270m_dir()
-    return HFEngine(str(path), options, weights=_gemma_weights(sha))
+    return TransformersEngine(str(path), options, weights=_gemma_weights(sha))
 
 
 def _load_vllm(arg, options):

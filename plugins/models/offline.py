@@ -107,9 +107,9 @@ def convert_gguf(gguf_path: Path, out: Path) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from plugins.models.hf import _quiet_transformers
+    from harness.api import quiet_transformers
 
-    _quiet_transformers()
+    quiet_transformers()
     _bar_only_on_a_terminal()
     folder, name = str(gguf_path.parent), gguf_path.name
     tok = repaired_tokenizer(AutoTokenizer.from_pretrained(folder, gguf_file=name))

@@ -21,8 +21,7 @@ from urllib.parse import urlsplit
 
 import openai
 
-from harness.api import BenchError, Completion, Engine, GenerationRequest
-from plugins.models.identity import engine_identity, label
+from harness.api import BenchError, Completion, Engine, GenerationRequest, engine_identity, identity_label
 
 #: what a `/v1/models` entry says about the weights behind a model id (vLLM: `root` is the path or
 #: hub id it loaded); `created` is left out, vLLM stamps it with the time of each request
@@ -52,7 +51,7 @@ def parse_target(arg: str) -> tuple[str, str]:
 
 
 def openai_identity(model: str, base: str, options: Mapping[str, Any], served: Mapping[str, Any] | None) -> dict:
-    """An OpenAI-compatible server's identity (plugins/models/identity.py): the model id, the host
+    """An OpenAI-compatible server's identity (harness/kits/engines/identity.py): the model id, the host
     serving it, a revision the user states and what the server's `/v1/models` entry reports. The
     server decides dtype, device and quantization, so they are recorded as unknown (None)."""
     weights: dict[str, Any] = {"source": "server", "model": model, "host": urlsplit(base).netloc}
@@ -116,7 +115,7 @@ class OpenAIEngine(Engine):
         # the server reports about the model identify them
         self.served = self._served_model()
         self.identity = openai_identity(self.model, self.base, options, self.served)
-        self.fingerprint = label(self.identity)
+        self.fingerprint = identity_label(self.identity)
 
     def _served_model(self) -> dict | None:
         """The server's `/v1/models` entry for this model, or None when the server does not answer.

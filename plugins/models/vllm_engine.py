@@ -1,7 +1,7 @@
 """The vLLM engine (`vllm:<hub id or local path>`): one `vllm.LLM` per model, kept for all its cells;
 every batch of requests goes to the engine in one `generate` call, with `n` samples and a seed per
 request (vLLM seeds each request separately, so results do not depend on what else is in the batch).
-Prompts go to vLLM as token ids (plugins/models/prompt_ids.py): given text, vLLM would add a BOS in
+Prompts go to vLLM as token ids (harness/kits/engines/prompt_ids.py): given text, vLLM would add a BOS in
 front of the one a chat template already renders."""
 
 from __future__ import annotations
@@ -10,14 +10,24 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.api import BenchError, Completion, Engine, GenerationRequest
-from plugins.models.identity import device_kind, engine_identity, label, quantization_of, weights_identity
-from plugins.models.prompt_ids import context_overflow, prompt_ids
+from harness.api import (
+    BenchError,
+    Completion,
+    Engine,
+    GenerationRequest,
+    context_overflow,
+    device_kind,
+    engine_identity,
+    identity_label,
+    prompt_ids,
+    quantization_of,
+    weights_identity,
+)
 
 
 def vllm_identity(name_or_path: str, options: Mapping[str, Any], vllm_version: str, dtype: str, device: str,
                   quantization: Any = None, weights: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The vLLM engine's identity (plugins/models/identity.py), from what the loaded engine settled on
+    """The vLLM engine's identity (harness/kits/engines/identity.py), from what the loaded engine settled on
     (`dtype`, `device`, `quantization`: its model config's) and the weights. Needs no vLLM, so it is
     tested without one. A quantization vLLM does not report is read from the model's config."""
     if weights is None:
@@ -70,7 +80,7 @@ class VLLMEngine(Engine):
         self.identity = vllm_identity(name_or_path, options, vllm.__version__,
                                       getattr(model_config, "dtype", kwargs["dtype"]), device,
                                       getattr(model_config, "quantization", options.get("quantization")), weights)
-        self.fingerprint = label(self.identity)
+        self.fingerprint = identity_label(self.identity)
 
     def info(self) -> dict[str, Any]:
         return {"fingerprint": self.fingerprint, "identity": self.identity, "engine": f"vllm {self._vllm.__version__}", "chat": self.is_chat,

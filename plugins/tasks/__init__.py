@@ -1,11 +1,9 @@
 """Built-in tasks: the paper's MASSIVE-10 intent, SIB-200 topic and sentiment tasks."""
 
 from harness.api import hookimpl
-from plugins.tasks.file_task import FileTask
 from plugins.tasks.gold import Massive10, Sentiment, Sib200
-from plugins.tasks.hub_task import HubSource, HubTask
 
-__all__ = ["FileTask", "HubSource", "HubTask", "Massive10", "Sentiment", "Sib200"]
+__all__ = ["Massive10", "Sentiment", "Sib200"]
 
 
 @hookimpl

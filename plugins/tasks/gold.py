@@ -7,9 +7,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from harness.api import DataError, Example, Language, Split, Task
-from plugins.tasks import files
-from plugins.tasks.hub_task import HubSource
+from harness.api import (
+    DataError,
+    Example,
+    HubSource,
+    Language,
+    Split,
+    Task,
+    gold_root,
+    read_header,
+    read_rows,
+    require_file,
+)
 from plugins.tasks.languages import CODES, language
 
 KINIT_HOW = ("the offline copy comes from kinit-sk/multilingual-classifiers-not-generators (see shared/data/SOURCES.md); "
@@ -80,7 +89,7 @@ class _CachedTask(Task):
             raise DataError(f"{self.name}/{language} {split}: {why}")
         if language in self._plugin_data:
             return list(self._load_plugin(language, split))
-        return list(self._load(language, split, str(files.data_dir())))
+        return list(self._load(language, split, str(gold_root())))
 
     def _load_plugin(self, language: str, split: Split) -> tuple[Example, ...]:
         key = (language, split)
@@ -90,12 +99,12 @@ class _CachedTask(Task):
                 self._plugin_rows[key] = tuple(hub.load(split, self.labels))
             else:
                 name = Path(train if split == "train" else test)  # type: ignore[arg-type]
-                path = files.require(name if name.is_absolute() else files.data_dir() / name,
+                path = require_file(name if name.is_absolute() else gold_root() / name,
                                      f"the plugin that added {self.name}/{language} names it")
                 delimiter, text, label, order = self.file_format
-                if split != "train" or order not in files.header(path, delimiter):
+                if split != "train" or order not in read_header(path, delimiter):
                     order = None
-                self._plugin_rows[key] = tuple(files.read_rows(path, text, label, self.labels, delimiter=delimiter,
+                self._plugin_rows[key] = tuple(read_rows(path, text, label, self.labels, delimiter=delimiter,
                                                                order_col=order))
         return self._plugin_rows[key]
 
@@ -121,9 +130,9 @@ class Massive10(_CachedTask):
     @lru_cache(maxsize=64)  # noqa: B019 - tasks live as long as the process
     def _load(self, language: str, split: Split, root: str) -> tuple[Example, ...]:
         name = f"{language}-train_human_parsed.csv" if split == "train" else f"{language}-test.csv"
-        path = files.require(Path(root) / "kinit" / "intent" / name, KINIT_HOW)
+        path = require_file(Path(root) / "kinit" / "intent" / name, KINIT_HOW)
         # the train copy is shuffled; MASSIVE utterance ids give back the original order
-        return tuple(files.read_rows(path, "text", "intent", self.labels, order_col="id" if split == "train" else None))
+        return tuple(read_rows(path, "text", "intent", self.labels, order_col="id" if split == "train" else None))
 
 
 class Sentiment(_CachedTask):
@@ -150,8 +159,8 @@ class Sentiment(_CachedTask):
     @lru_cache(maxsize=64)  # noqa: B019
     def _load(self, language: str, split: Split, root: str) -> tuple[Example, ...]:
         name = f"{language}-train_human_parsed.csv" if split == "train" else f"{language}-test.csv"
-        path = files.require(Path(root) / "kinit" / "sentiment" / name, KINIT_HOW)
-        return tuple(files.read_rows(path, "text", "intent", self.labels, order_col="id" if split == "train" else None))
+        path = require_file(Path(root) / "kinit" / "sentiment" / name, KINIT_HOW)
+        return tuple(read_rows(path, "text", "intent", self.labels, order_col="id" if split == "train" else None))
 
 
 class Sib200(_CachedTask):
@@ -181,6 +190,6 @@ class Sib200(_CachedTask):
     def _load(self, language: str, split: Split, root: str) -> tuple[Example, ...]:
         flores = self._langs[language].dataset_code
         folder = Path(root) / "sib200" / "annotated" / flores
-        path = files.require(folder / f"{split}.tsv",
+        path = require_file(folder / f"{split}.tsv",
                              f"SIB-200 files come from dadelani/sib-200 data/annotated/{flores}/ (see shared/data/SOURCES.md)")
-        return tuple(files.read_rows(path, "text", "category", self.labels, delimiter="\t"))
+        return tuple(read_rows(path, "text", "category", self.labels, delimiter="\t"))

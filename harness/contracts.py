@@ -1,0 +1,303 @@
+"""The contracts every plugin implements: tasks, strategies, model engines and classifiers.
+
+Plugins hand the harness objects that satisfy these interfaces through the hooks in
+`harness.hookspecs`. They are kept small on purpose: the harness owns planning, caching, seeds,
+scoring and results, so a plugin only has to say what is specific to it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Split = Literal["train", "test"]
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language of a task, with every code a user may type for it."""
+
+    code: str  # short code used in cell ids and filters ("sw")
+    name: str  # English name used in prompts ("Swahili")
+    iso: str  # ISO 639-3 + script ("swh_Latn"), as MTEB reports languages
+    tier: Literal["high", "low"] = "low"  # mid/high- vs low-resource, as in the paper
+    dataset_code: str = ""  # the dataset's own code (MASSIVE locale, FLORES code)
+
+    @property
+    def script(self) -> str:
+        return self.iso.split("_", 1)[1] if "_" in self.iso else ""
+
+    @property
+    def aliases(self) -> set[str]:
+        codes = {self.code, self.iso, self.iso.split("_", 1)[0], self.name}
+        if self.dataset_code:
+            codes.add(self.dataset_code)
+        return {c for c in codes if c}
+
+
+class Task(ABC):
+    """A labelled text-classification task with gold train/test data per language."""
+
+    name: str
+    labels: tuple[str, ...]
+    description: str  # English, one sentence: what the texts are and what the labels mean
+    text_kind: str = "texts"  # how prompts call one example ("utterances to a voice assistant")
+    label_summaries: Mapping[str, str] | None = None  # fixed summaries; None: written by an LLM
+
+    @abstractmethod
+    def languages(self) -> Mapping[str, Language]:
+        """Languages by short code."""
+
+    @abstractmethod
+    def unavailable(self, language: str, split: Split) -> str | None:
+        """Why a split cannot be loaded for this language, or None when it can."""
+
+    @abstractmethod
+    def load(self, language: str, split: Split) -> list[Example]:
+        """Gold examples; `train` comes in the dataset's original order (the gold baseline takes
+        the first N per class of it, as the paper does)."""
+
+    def add_language(self, language: Language, **options: Any) -> None:
+        """Accept a language contributed by another plugin; tasks that cannot say so."""
+        raise NotImplementedError(f"task {self.name!r} does not accept extra languages")
+
+    def data_fingerprint(self) -> str:
+        """Changes when the data behind the task changes; part of every cell id."""
+        return ""
+
+    def data_source(self, language: str) -> str:
+        """Where one language's data comes from when a digest of its rows cannot say it (a hub dataset
+        and the commit it was read at); recorded in results and part of the language's cell ids. Empty
+        for data whose rows are the whole story (files shipped with the harness)."""
+        return ""
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    temperature: float = 0.4
+    top_p: float = 0.9
+    repetition_penalty: float = 1.2
+    max_new_tokens: int = 512
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "repetition_penalty": self.repetition_penalty,
+            "max_new_tokens": self.max_new_tokens,
+        }
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One prompt, `n` samples. Chat models get `messages`, base models `prompt`."""
+
+    params: SamplingParams
+    seed: int
+    n: int = 1
+    prompt: str | None = None
+    messages: tuple[Message, ...] | None = None
+    stop: tuple[str, ...] = ()
+
+    def key_payload(self) -> dict[str, Any]:
+        return {
+            "prompt": self.prompt,
+            "messages": [[m.role, m.content] for m in self.messages] if self.messages else None,
+            "params": self.params.as_dict(),
+            "stop": list(self.stop),
+        }
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    truncated: bool | None = None  # stopped by the token limit; None when the engine cannot tell
+
+
+class Engine(ABC):
+    """A loaded generator. The harness wraps it in a cache and always calls it with batches."""
+
+    #: a readable name for what generates (the cache's `model` column, log lines)
+    fingerprint: str
+    #: what generates, for the cache key and the results' provenance: backend, backend_version,
+    #: dtype, device_kind, quantization, weights (harness/kits/engines/identity.py builds it); an engine
+    #: without one is keyed by its fingerprint alone
+    identity: dict[str, Any] | None = None
+    #: True when prompts must be chat messages (the model has a chat template)
+    is_chat: bool
+    #: how many sequences one forward batch holds; the harness chunks requests by this
+    batch_size: int = 16
+
+    @abstractmethod
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[list[Completion]]:
+        """One list of `request.n` completions per request, in order."""
+
+    def info(self) -> dict[str, Any]:
+        return {"fingerprint": self.fingerprint, "identity": self.identity}
+
+    def context_overflow(self, request: GenerationRequest) -> str | None:
+        """Why the request's prompt plus its `max_new_tokens` does not fit the model's context, or
+        None when it fits. Engines that cannot tell (a remote server) say None: the request is sent."""
+        return None
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Free the engine's memory."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option an engine reads from its `[models."<name>"]` table. Declared, so a mistyped name
+    or value fails when the plan is built (`--dry-run` included), not minutes later when the model loads."""
+
+    kind: type | tuple[type, ...]
+    what: str  # the valid values in words, for the error: "a positive integer"
+    minimum: float | None = None
+    exclusive: bool = False  # the minimum itself is not allowed (a timeout of 0 s)
+    maximum: float | None = None
+
+    def problem(self, value: Any) -> str | None:
+        """Why `value` is not valid for this option, or None."""
+        wrong = not isinstance(value, self.kind) or (isinstance(value, bool) and self.kind is not bool)
+        if not wrong and self.minimum is not None:
+            wrong = value < self.minimum or (self.exclusive and value == self.minimum)
+        if not wrong and self.maximum is not None:
+            wrong = value > self.maximum
+        return None if not wrong else f"must be {self.what}, not {type(value).__name__} {value!r}"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A registered model name. With `prefix=True` the name is a scheme: `hf` serves `hf:<id>`.
+
+    `options` declares what the engine reads from its suite table (None: undeclared, nothing is
+    checked beyond the common types); `check` validates the argument without loading anything (a
+    server address, say) and raises BenchError with what to write instead."""
+
+    name: str
+    load: Callable[[str, Mapping[str, Any]], Engine]  # (argument after the scheme or the name, options)
+    description: str = ""
+    prefix: bool = False
+    options: Mapping[str, Option] | None = None
+    check: Callable[[str], None] | None = None
+
+
+@dataclass
+class GenerationContext:
+    """Everything a strategy needs for one generation cell."""
+
+    task: Task
+    language: Language
+    engine: Any  # harness.store.cache.CachedEngine: an Engine with a cache in front
+    per_class: int
+    seed: int  # sampling seed of this cell: (run seed, task, language, strategy, model)
+    sampling: SamplingParams
+    calls_per_class: int  # budget of LLM requests per class, after which the shortfall is recorded
+    samples_per_request: int
+    workdir: Path  # where the strategy keeps artefacts (candidates, verdicts) for this cell
+    summary_examples: int  # English gold examples per label shown to the summarizer
+    demos_per_class: int
+    revision_max_new_tokens: int
+    faithful: bool = False
+    log: Callable[[str], None] = print
+    progress: Callable[[int, int], None] = lambda done, total: None  # accepted so far, target
+    summarizer: Any = None  # engine writing label summaries; None: `engine` itself
+    run_dir: Path | None = None  # where per-run artefacts shared by cells (label summaries) are stored
+    options: Mapping[str, Any] = field(default_factory=dict)
+    run_seed: int = 0  # the suite's generation seed: demonstrations are drawn from it, shared by every cell
+    summary_sampling: SamplingParams | None = None  # the summarizer's decoding; None: `sampling`
+    replicate: int = 0  # which independent generation this is: demonstrations are drawn per replicate
+
+
+@dataclass
+class GenerationResult:
+    examples: list[Example]
+    stats: dict[str, Any]
+
+
+class Strategy(ABC):
+    name: str
+    description: str = ""
+
+    def unavailable(self, task: Task, language: Language) -> str | None:
+        """Why this strategy cannot run for the pair, or None."""
+        return None
+
+    def fingerprint(self) -> str:
+        """Changes when the strategy's prompts, parser or code change; part of its cells' identity,
+        so a run directory never resumes a cell made by another method."""
+        return self.name
+
+    def reads(self, task: Task, language: Language) -> list[tuple[str, Split]]:
+        """The gold (language, split) pairs a generation cell reads; their data fingerprints are part
+        of its identity."""
+        return [(language.code, "train")] if not task.unavailable(language.code, "train") else []
+
+    def expected_calls(self, task: Task, per_class: int, samples_per_request: int) -> int:
+        """A planning estimate of LLM requests for one cell (printed by --dry-run)."""
+        return len(task.labels)
+
+    def prepare(self, ctx: GenerationContext) -> None:
+        """Work shared by every cell of a task (label summaries), done once before any generator
+        is loaded, with `ctx.engine` and `ctx.summarizer` standing for the suite's summarizer. The
+        engine loads only if it is really used, so results kept in `ctx.run_dir` cost nothing."""
+        return None
+
+    @abstractmethod
+    def generate(self, ctx: GenerationContext) -> GenerationResult:
+        """Generate up to `ctx.per_class` examples per label, in large batches."""
+
+
+@dataclass
+class ClassifierContext:
+    seed: int
+    cache: Any  # harness.store.cache.Store: embeddings and other expensive intermediate results
+    device: str = "cpu"
+    options: Mapping[str, Any] = field(default_factory=dict)  # the suite's [classifiers."<name>"] table
+    log: Callable[[str], None] = print
+
+
+class Classifier(ABC):
+    name: str
+    description: str = ""
+
+    @abstractmethod
+    def fit_predict(
+        self, train: Sequence[Example], test_texts: Sequence[str], labels: Sequence[str], ctx: ClassifierContext
+    ) -> list[str]:
+        """Train on `train` (hold out part of it for model selection if needed, seeded by
+        ctx.seed) and predict a label for every test text."""
+
+    def fingerprint(self) -> str:
+        return self.name
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise BenchError for options this classifier does not know (called when the plan is
+        built, so a typo fails before any work). `cpus`/`gpus` are scheduling resources."""
+        from harness.errors import BenchError, nearest
+
+        for key in options:
+            if key not in ("cpus", "gpus"):
+                hint = nearest(key, ["cpus", "gpus"])
+                raise BenchError(f"classifier {self.name} has no option {key!r}"
+                                 + (f"; did you mean {hint!r}?" if hint else "; it takes only cpus and gpus"))
+
+    def fit_details(self) -> dict[str, Any]:
+        """Facts about the last fit worth keeping next to its scores (epochs, seconds per epoch)."""
+        return {}

@@ -1,0 +1,358 @@
+"""Strategies as combinations of ingredients: demonstrations (none, English or target language),
+a label summary, LLM revision, and two the paper does not have: the task description in the prompt
+(`+desc`) and a language-identification filter (`+lid`). The paper's seven strategies and zero-shot
+are recipes (plugins/strategies); a contributor builds a new one the same way (docs/plugins.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from harness.contracts import (
+    Example,
+    GenerationContext,
+    GenerationRequest,
+    GenerationResult,
+    Language,
+    SamplingParams,
+    Strategy,
+    Task,
+)
+from harness.kits.strategies import demos as demo_draws
+from harness.kits.strategies import language_id, parsing, prompts
+from harness.kits.strategies.demos import DemoSelector, random_demos
+from harness.kits.strategies.summaries import label_summaries
+from harness.store.cache import digest
+from harness.store.rundir import write_json
+
+__all__ = ["ComposedStrategy", "Recipe", "method_fingerprint"]
+
+_METHOD_SOURCES = ("compose.py", "parsing.py", "demos.py", "language_id.py", "prompts.py", "summaries.py")
+
+
+def method_fingerprint() -> str:
+    """Identity of the method's code and prompts: a cell made by other prompts or another parser is
+    another cell, never a finished one to resume."""
+    here = Path(__file__).parent
+    return digest([prompts.templates_digest()] + [(here / n).read_bytes().hex() for n in _METHOD_SOURCES])[:16]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    demos: Literal["none", "english", "target"] = "none"
+    summary: bool = False  # the label summary in the generation prompt (the reviser always has it)
+    revision: bool = False
+    describe: bool = False  # the task description and text kind in every prompt (not in the paper)
+    language_filter: bool = False  # reject candidates the language check flags (where it is reliable)
+    k: int | None = None  # demos per class; None: the suite's demos_per_class
+    select: DemoSelector = random_demos
+    filters: tuple[Any, ...] = field(default=())  # (text, label, ctx) -> rejection reason or None
+    near_duplicates: float = 0.0  # > 0: reject a text whose char-3-gram Jaccard similarity to an accepted one reaches this
+
+    @property
+    def needs_summaries(self) -> bool:
+        return self.summary or self.revision
+
+
+class ComposedStrategy(Strategy):
+    def __init__(self, name: str, recipe: Recipe, description: str = ""):
+        self.name = name
+        self.recipe = recipe
+        self.description = description or self._describe()
+
+    def _describe(self) -> str:
+        r = self.recipe
+        parts = [{"none": "no demonstrations", "english": "English demonstrations",
+                  "target": "target-language demonstrations"}[r.demos]]
+        parts.append("label summary" if r.summary else "no label summary")
+        parts.append("LLM revision (judged with the label summary)" if r.revision else "no revision")
+        if r.describe:
+            parts.append("task description in the prompt")
+        if r.language_filter:
+            parts.append("language-identification filter")
+        return ", ".join(parts)
+
+    def fingerprint(self) -> str:
+        r = self.recipe
+        return digest([self.name, r.demos, r.summary, r.revision, r.describe, r.language_filter, r.k,
+                       getattr(r.select, "__qualname__", "custom"), [getattr(f, "__qualname__", "f") for f in r.filters],
+                       r.near_duplicates, method_fingerprint()])[:16]
+
+    # -- planning ------------------------------------------------------------------------------
+    def unavailable(self, task: Task, language: Language) -> str | None:
+        if self.recipe.demos == "target":
+            why = task.unavailable(language.code, "train")
+            if why:
+                return f"needs target-language demonstrations: {why}"
+        if self.recipe.demos == "english" or (self.recipe.needs_summaries and not task.label_summaries):
+            if "en" not in task.languages() or task.unavailable("en", "train"):
+                return "needs English gold train examples (demonstrations or label summaries)"
+        return None
+
+    def reads(self, task: Task, language: Language) -> list[tuple[str, str]]:
+        own = not task.unavailable(language.code, "train")
+        out = [(language.code, "train")] if own else []
+        english = self.recipe.demos == "english" or (self.recipe.needs_summaries and not task.label_summaries)
+        if (english or not own) and "en" in task.languages() and not task.unavailable("en", "train"):
+            out.append(("en", "train"))  # English demos, summaries, or the length window's fallback
+        return list(dict.fromkeys(out))
+
+    def expected_calls(self, task: Task, per_class: int, samples_per_request: int) -> int:
+        lines_per_sample = 5
+        rounds = -(-per_class // (samples_per_request * lines_per_sample))
+        calls = len(task.labels) * rounds
+        if self.recipe.revision:
+            calls += int(len(task.labels) * per_class * 1.5)
+        return calls
+
+    # -- generation ----------------------------------------------------------------------------
+    def prepare(self, ctx: GenerationContext) -> None:
+        if self.recipe.needs_summaries:
+            label_summaries(ctx)
+
+    def generate(self, ctx: GenerationContext) -> GenerationResult:
+        task, lang, r = ctx.task, ctx.language, self.recipe
+        labels = list(task.labels)
+        chat = ctx.engine.is_chat
+        k = r.k or ctx.demos_per_class
+
+        demos: dict[str, list[str]] = {lab: [] for lab in labels}
+        demo_record: dict[str, Any] | None = None
+        if r.demos != "none":
+            source = "target" if r.demos == "target" else "english"
+            demos, demo_file, demo_digest = demo_draws.shared(task, lang.code, source, k, ctx.run_seed, ctx.run_dir,
+                                                              r.select, ctx.replicate)
+            demo_record = {"source": source, "k": k, "file": f"demos/{demo_file}", "digest": demo_digest}
+        summaries: Mapping[str, str] = label_summaries(ctx) if r.needs_summaries else {}
+        description = prompts.description_block(task.description, task.text_kind) if r.describe else ""
+
+        gold_src = lang.code if not task.unavailable(lang.code, "train") else "en"
+        gold_lengths = [len(e.text) for e in task.load(gold_src, "train")] if not task.unavailable(gold_src, "train") else []
+        window = (10, 100) if ctx.faithful else parsing.length_window(gold_lengths)
+        lid_filter = r.language_filter and language_id.used_as_filter(lang.code)
+
+        accepted: dict[str, list[dict[str, Any]]] = {lab: [] for lab in labels}
+        # the reference keeps copies of its demos; the harness does not count them as new data
+        seen: set[str] = set() if ctx.faithful else {parsing.normalise(d) for ds in demos.values() for d in ds}
+        calls = dict.fromkeys(labels, 0)
+        grams: dict[str, list[set[str]]] = {lab: [] for lab in labels}
+        candidates: list[dict[str, Any]] = []
+        counts = {"parsed": 0, "duplicates": 0, "rejected": 0, "off_language": 0, "language_checked": 0}
+        target_total = ctx.per_class * len(labels)
+        # the demos each label's prompt keeps in the model's context (the same prompt every round)
+        kept: dict[str, int] = {}
+        too_long: dict[str, str] = {}
+        for lab in labels:
+            kept[lab], why = self._demos_that_fit(ctx, lab, demos[lab], summaries.get(lab) if r.summary else None,
+                                                  chat, description)
+            if why:
+                too_long[lab] = why
+                ctx.log(f"{lab}: no request: {why}")
+        round_no = 0
+        while True:
+            batch: list[tuple[str, GenerationRequest, str]] = []
+            for lab in labels:
+                need = ctx.per_class - len(accepted[lab])
+                if need <= 0 or calls[lab] >= ctx.calls_per_class or lab in too_long:
+                    continue
+                req, prompt_text = self._request(ctx, lab, demos[lab][:kept[lab]],
+                                                 summaries.get(lab) if r.summary else None, chat, round_no, description)
+                batch.append((lab, req, prompt_text))
+                calls[lab] += 1
+            if not batch:
+                break
+            replies = ctx.engine.generate([b[1] for b in batch])
+            fresh: list[dict[str, Any]] = []
+            for (lab, req, prompt_text), comps in zip(batch, replies):
+                for comp in comps:
+                    truncated = (comp.truncated if comp.truncated is not None
+                                 else comp.completion_tokens >= req.params.max_new_tokens)
+                    lines = (parsing.faithful_lines(comp.text) if ctx.faithful
+                             else parsing.split_reply(comp.text, continuation=not chat, truncated=truncated))
+                    for text in lines:
+                        counts["parsed"] += 1
+                        cand = {"round": round_no, "label": lab, "text": text}
+                        candidates.append(cand)
+                        off = language_id.off_language(text, lang.code, lang.iso, lang.script)
+                        cand["off_language"] = off
+                        if off is not None:
+                            counts["language_checked"] += 1
+                            counts["off_language"] += bool(off)
+                        reason = self._check(text, lab, prompt_text, window, seen, ctx, grams[lab])
+                        if not reason and lid_filter and off:
+                            reason = f"not in {lang.name} (language identification)"
+                        if reason:
+                            cand["status"] = reason
+                            key = "duplicates" if reason == "duplicate" else "rejected"
+                            counts[key] += 1
+                            continue
+                        if not ctx.faithful:
+                            seen.add(parsing.normalise(text))
+                        if r.near_duplicates > 0:
+                            grams[lab].append(parsing.char_ngrams(parsing.normalise(text)))
+                        fresh.append(cand)
+            if r.revision and fresh:
+                self._revise(ctx, fresh, summaries, chat, description)
+            for cand in fresh:
+                lab = cand["label"]
+                if cand.get("revision_skipped"):
+                    cand["status"] = f"not revised: {cand['revision_skipped']}"
+                    counts["rejected"] += 1
+                elif cand.get("verdict", "yes") != "yes":
+                    cand["status"] = "rejected by revision"
+                    counts["rejected"] += 1
+                elif len(accepted[lab]) >= ctx.per_class:
+                    cand["status"] = "surplus"
+                else:
+                    cand["status"] = "accepted"
+                    accepted[lab].append(cand)
+            ctx.progress(sum(len(v) for v in accepted.values()), target_total)
+            round_no += 1
+        if ctx.faithful:
+            self._faithful_dedup(accepted, counts)
+
+        ctx.workdir.mkdir(parents=True, exist_ok=True)
+        write_json(ctx.workdir / "candidates.json", {"strategy": self.name, "window": list(window),
+                                                     "demos": demo_record, "summaries": dict(summaries),
+                                                     "candidates": candidates})
+        examples = [Example(c["text"], lab) for lab in labels for c in accepted[lab]]
+        stats = self._stats(ctx, examples, counts, calls, gold_lengths, labels)
+        stats["off_language_accepted"] = sum(1 for lab in labels for c in accepted[lab] if c.get("off_language"))
+        stats["demos"] = demo_record
+        dropped = {lab: len(demos[lab]) - kept[lab] for lab in labels if kept[lab] < len(demos[lab])}
+        if dropped:  # demonstrations left out so that the prompt fits the model's context
+            stats["demos_dropped"] = dropped
+        if too_long:  # labels never asked for: the prompt does not fit even without demonstrations
+            stats["context_rejected"] = too_long
+        stats["language_check"] = language_id.check_kind(lang.code, lang.iso, lang.script)
+        stats["language_filter"] = lid_filter
+        if r.language_filter and not lid_filter:
+            stats["language_filter_note"] = (f"not applied to {lang.code}: the check rejects over 2% of real gold text "
+                                             "(benchmarks/README.md); reported only")
+        return GenerationResult(examples, stats)
+
+    @staticmethod
+    def _faithful_dedup(accepted: dict[str, list[dict[str, Any]]], counts: dict[str, int]) -> None:
+        """The reference counts copies toward the target and deduplicates (within a class) only at the
+        end, so a class can end short. Its `list(set(...))` keeps an arbitrary subset; the first
+        occurrences are kept here, so the result is reproducible."""
+        for lab, cands in accepted.items():
+            kept, texts = [], set()
+            for c in cands:
+                if c["text"] in texts:
+                    c["status"] = "duplicate"
+                    counts["duplicates"] += 1
+                else:
+                    texts.add(c["text"])
+                    kept.append(c)
+            accepted[lab] = kept
+
+    def _request(self, ctx: GenerationContext, label: str, demos: list[str], summary: str | None, chat: bool,
+                 round_no: int, description: str) -> tuple[GenerationRequest, str]:
+        lang = ctx.language
+        seed = int(digest([ctx.seed, label, round_no])[:8], 16)
+        if chat:
+            messages = prompts.generation_chat(language=lang.name, label=label, count=ctx.per_class + 2,
+                                               summary=summary, demos=demos, description=description,
+                                               faithful=ctx.faithful)
+            return (GenerationRequest(ctx.sampling, seed, n=ctx.samples_per_request, messages=messages),
+                    "\n".join(m.content for m in messages))
+        prompt = prompts.generation_base(language=lang.name, label=label, summary=summary, demos=demos,
+                                         description=description)
+        return GenerationRequest(ctx.sampling, seed, n=ctx.samples_per_request, prompt=prompt), prompt
+
+    def _demos_that_fit(self, ctx: GenerationContext, label: str, demos: list[str], summary: str | None, chat: bool,
+                        description: str) -> tuple[int, str | None]:
+        """How many of the label's demos (from the start) the prompt can hold within the model's
+        context and its generation budget: the reference drops demonstrations from the end until
+        the prompt fits. With none left and still too long, the reason instead of a request."""
+        check = getattr(ctx.engine, "context_overflow", None)
+        if check is None:
+            return len(demos), None
+        why = None
+        for keep in range(len(demos), -1, -1):
+            req, _ = self._request(ctx, label, demos[:keep], summary, chat, 0, description)
+            why = check(req)
+            if why is None:
+                return keep, None
+        return 0, why
+
+    def _check(self, text: str, label: str, prompt_text: str, window: tuple[int, int], seen: set[str],
+               ctx: GenerationContext, accepted_grams: list[set[str]] = ()) -> str | None:
+        # the reference measures its 10-100 window before stripping spaces, inside its parser
+        if not ctx.faithful and not window[0] <= len(text) <= window[1]:
+            return f"length {len(text)} outside {window[0]}-{window[1]}"
+        norm = parsing.normalise(text)
+        if norm in seen:
+            return "duplicate"
+        if not ctx.faithful and parsing.echoes(text, prompt_text):
+            return "echoes the prompt"
+        if self.recipe.near_duplicates > 0:
+            grams = parsing.char_ngrams(norm)
+            for other in accepted_grams:
+                if parsing.jaccard(grams, other) >= self.recipe.near_duplicates:
+                    return "near duplicate"
+        for f in self.recipe.filters:
+            reason = f(text, label, ctx)
+            if reason:
+                return reason
+        return None
+
+    @staticmethod
+    def _revision_request(ctx: GenerationContext, label: str, summary: str, text: str, chat: bool,
+                          description: str) -> GenerationRequest:
+        params = SamplingParams(temperature=ctx.sampling.temperature, top_p=ctx.sampling.top_p,
+                                repetition_penalty=ctx.sampling.repetition_penalty,
+                                max_new_tokens=ctx.revision_max_new_tokens)
+        p = prompts.revision(chat, language=ctx.language.name, label=label, summary=summary, text=text,
+                             description=description)
+        seed = int(digest([ctx.seed, "revision", label, text])[:8], 16)
+        return (GenerationRequest(params, seed, n=1, messages=p) if chat
+                else GenerationRequest(params, seed, n=1, prompt=p, stop=("\n",)))
+
+    def _revise(self, ctx: GenerationContext, cands: list[dict[str, Any]], summaries: Mapping[str, str],
+                chat: bool, description: str) -> None:
+        reqs, judged = [], []
+        check = getattr(ctx.engine, "context_overflow", None)
+        for c in cands:
+            req = self._revision_request(ctx, c["label"], summaries[c["label"]], c["text"], chat, description)
+            why = check(req) if check is not None else None
+            if why:  # the rest of the batch is still judged
+                c["revision_skipped"] = why
+                continue
+            reqs.append(req)
+            judged.append(c)
+        for c, comps in zip(judged, ctx.engine.generate(reqs) if reqs else []):
+            reply = comps[0].text.strip()
+            c["verdict"] = parsing.verdict(reply, ctx.faithful)
+            c["reason"] = reply[:300]
+
+    def _stats(self, ctx: GenerationContext, examples: list[Example], counts: dict[str, int], calls: dict[str, int],
+               gold_lengths: list[int], labels: list[str]) -> dict[str, Any]:
+        texts = [e.text for e in examples]
+        per_class = {lab: {"requested": ctx.per_class, "accepted": sum(e.label == lab for e in examples),
+                           "calls": calls[lab]} for lab in labels}
+        off = [t for t in texts if parsing.in_script(t, ctx.language.script) is False]
+        parsed = counts["parsed"]
+        return {
+            "requested": ctx.per_class * len(labels),
+            "accepted": len(examples),
+            "rejected": counts["rejected"],
+            "duplicates": counts["duplicates"],
+            "parsed": parsed,
+            "per_class": per_class,
+            "shortfall": {lab: v["requested"] - v["accepted"] for lab, v in per_class.items() if v["accepted"] < v["requested"]},
+            "acceptance_rate": round(len(examples) / parsed, 4) if parsed else 0.0,
+            "duplicate_rate": round(counts["duplicates"] / parsed, 4) if parsed else 0.0,
+            "mean_length": round(sum(map(len, texts)) / len(texts), 1) if texts else 0.0,
+            "gold_mean_length": round(sum(gold_lengths) / len(gold_lengths), 1) if gold_lengths else 0.0,
+            "distinct_1": round(parsing.distinct_n(texts, 1), 4),
+            "distinct_2": round(parsing.distinct_n(texts, 2), 4),
+            "off_script": len(off),
+            # the share of what the model wrote that the language check flags (before any filter)
+            "off_language_rate": (round(counts["off_language"] / counts["language_checked"], 4)
+                                  if counts["language_checked"] else None),
+        }
+

@@ -1,0 +1,372 @@
+"""Executes a plan: generation cells grouped per model (one engine load each), then evaluation
+cells, each result written atomically to the run directory, then the leaderboard."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from harness import __version__
+from harness.contracts import ClassifierContext, Example, GenerationContext
+from harness.errors import BenchError
+from harness.pipeline.plan import GOLD, EvalCell, GenCell, Plan
+from harness.pipeline.progress import Reporter
+from harness.registry.discovery import Registry
+from harness.results.leaderboard import build, write_leaderboard
+from harness.results.metrics import scores
+from harness.store.cache import CachedEngine, Store, digest
+from harness.store.rundir import GenerationRecord, RunDir, ScoresRecord, read_json, write_json, write_text
+
+
+def cell_seed(run_seed: int, key: str) -> int:
+    """A seed derived from the run seed and what the random choice depends on (`key`)."""
+    return int(digest([run_seed, key])[:8], 16)
+
+
+def replicate_key(key: str, replicate: int) -> str:
+    """`key` for replicate 0 (so a run with one replicate keeps its seeds), `key.rN` for the others."""
+    return f"{key}.r{replicate}" if replicate else key
+
+
+def sampling_seed(run_seed: int, task: str, language: str, strategy: str, model: str, replicate: int = 0) -> int:
+    """The seed of a generation cell's sampling: its factors and nothing else, so a setting that
+    cannot change an output (GPUs, concurrency) never changes a sample."""
+    return int(digest(["sampling", run_seed, task, language, strategy, model, *([replicate] if replicate else [])])[:8], 16)
+
+
+def first_per_class(examples: Sequence[Example], caps: Mapping[str, int]) -> list[Example]:
+    """The first `caps[label]` examples of each label, in order (a label without a cap gets none)."""
+    taken: Counter[str] = Counter()
+    out = []
+    for ex in examples:
+        if taken[ex.label] < caps.get(ex.label, 0):
+            taken[ex.label] += 1
+            out.append(ex)
+    return out
+
+
+def gold_subset(train: Sequence[Example], labels: Sequence[str], per_class: int) -> tuple[list[Example], dict[str, int]]:
+    """The first `per_class` examples of each label in the dataset's original order (the paper's
+    gold baseline); a class with fewer gives what it has, and the counts say so."""
+    out = first_per_class(train, dict.fromkeys(labels, per_class))
+    counts = Counter(ex.label for ex in out)
+    return out, {lab: counts[lab] for lab in labels}
+
+
+def random_gold_subset(train: Sequence[Example], labels: Sequence[str], per_class: int,
+                       seed: int) -> tuple[list[Example], dict[str, int]]:
+    """A seeded random `per_class` examples of each label (fewer where a class has fewer), kept in
+    dataset order. Each label has its own generator, so one class's size never shifts another's draw.
+    Drawn afresh per replicate, it lets the interval cover which gold examples happened to be first."""
+    by_label: dict[str, list[int]] = {lab: [] for lab in labels}
+    for i, ex in enumerate(train):
+        if ex.label in by_label:
+            by_label[ex.label].append(i)
+    chosen: set[int] = set()
+    for lab in labels:
+        rng = random.Random(int(digest(["gold", seed, lab])[:8], 16))
+        chosen.update(rng.sample(by_label[lab], min(per_class, len(by_label[lab]))))
+    out = [ex for i, ex in enumerate(train) if i in chosen]
+    counts = Counter(ex.label for ex in out)
+    return out, {lab: counts[lab] for lab in labels}
+
+
+class LazyEngine:
+    """Stands for a model until it is really used: the label summarizer is loaded only when a
+    summary is missing from the run directory, never beside a generator just in case."""
+
+    def __init__(self, name: str, load: Callable[[str], Any]):
+        self.name = name
+        self._load = load
+        self._engine: Any = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._engine is None:
+            self._engine = self._load(self.name)
+        return getattr(self._engine, attr)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.engine.close()
+            self._engine = None
+
+
+class ModelSession:
+    """One model's engine, plus the summarizer for a summary `prepare` did not write (loaded only
+    then, never beside the generator just in case); `close` releases both."""
+
+    def __init__(self, runner: Runner, model: str):
+        suite = runner.plan.suite
+        self.runner = runner
+        self.summarizer: LazyEngine | None = None
+        if suite.summarizer and suite.summarizer != model:
+            self.summarizer = LazyEngine(suite.summarizer, runner._load_engine)
+        self.engine = runner._load_engine(model)
+
+    def generate(self, cell: GenCell) -> GenerationRecord:
+        """The payload of one generation cell of this model (what `Runner.save_generation` writes)."""
+        return self.runner._generate_cell(cell, self.engine, self.summarizer or self.engine)
+
+    def close(self) -> None:
+        self.engine.engine.close()
+        if self.summarizer is not None:
+            self.summarizer.close()
+
+
+class Runner:
+    """Runs a plan into a run directory. Cell work is split into `generation_payloads` and
+    `evaluation_payload`, which compute, and `save_*`, which write: the local executor does both in
+    one process, the Ray executor computes on workers and writes in the driver."""
+
+    def __init__(self, plan: Plan, reg: Registry, out: str | Path, store: Store, reporter: Reporter,
+                 device: str = "cpu", load_engine: Callable[[str], Any] | None = None, log_samples: bool = False):
+        self.plan = plan
+        self.reg = reg
+        self.run = RunDir(out)
+        self.store = store
+        self.rep = reporter
+        self.device = device
+        self._load_engine = load_engine or self._load
+        self._tests: dict[tuple[str, str], list[Example]] = {}
+        self.log_samples = log_samples  # per-example predictions, as lm-eval's --log_samples
+
+    # -- engines -------------------------------------------------------------------------------
+    def _load(self, model: str) -> CachedEngine:
+        spec, arg = self.reg.model(model)
+        options = self.plan.suite.model_options.get(model, {})
+        self.rep.log(f"loading model {model}")
+        engine = spec.load(arg, options)
+        return CachedEngine(engine, self.store, model)
+
+    # -- the run -------------------------------------------------------------------------------
+    def execute(self, executor: Callable[[Runner, list[GenCell], list[EvalCell]], None]) -> Path:
+        """Open the run directory, have `executor` (harness/executors/local.py) compute and save every
+        pending cell, then write the leaderboard from the files."""
+        plan = self.plan
+        self.run.open(plan.suite.settings(), plan.settings_hash, {
+            "harness_version": __version__, "suite": plan.suite.name, "source": plan.suite.source,
+            "plan_hash": plan.plan_hash, "shard": None if plan.shard is None else list(plan.shard),
+            "suite_config": plan.suite.to_dict(), "provenance": plan.provenance,
+        })
+        write_json(self.run.plan, plan.as_dict())
+        for u in plan.unavailable:
+            self.rep.log(f"unavailable: {u['task']}/{u['language']} {u['strategy']} {u['model']}: {u['reason']}")
+        pending_gen = [c for c in plan.gen_cells if not self.run.done(self.run.generation(c.id))]
+        pending_eval = [c for c in plan.eval_cells if not self.run.done(self.run.scores(c.id))]
+        skipped = len(plan.gen_cells) - len(pending_gen) + len(plan.eval_cells) - len(pending_eval)
+        if skipped:
+            self.rep.log(f"resuming: {skipped} finished cells kept")
+        self.rep.overall("cells", len(pending_gen) + len(pending_eval))
+        executor(self, pending_gen, pending_eval)
+        board = build(plan, self.reg, self.run)
+        write_leaderboard(self.run.leaderboard, board)
+        return self.run.leaderboard
+
+    # -- generation ----------------------------------------------------------------------------
+    def prepare(self, cells: list[GenCell]) -> None:
+        """Shared per-task work (label summaries by the suite's summarizer) before any generator
+        is loaded, so the summarizer never has to fit on a device beside one."""
+        suite = self.plan.suite
+        if not suite.summarizer or not cells:
+            return
+        summarizer = LazyEngine(suite.summarizer, self._load_engine)
+        try:
+            firsts = {(c.task, c.strategy): c for c in reversed(cells)}
+            for (_, strategy), cell in firsts.items():
+                self.reg.strategy(strategy).prepare(self._context(cell, summarizer, summarizer))
+        finally:
+            summarizer.close()
+
+    def generation_payloads(self, model: str, cells: list[GenCell]) -> Iterator[tuple[GenCell, GenerationRecord]]:
+        """Generate the cells of one model with one engine load, yielding each result when done."""
+        session = self.open_model(model)
+        try:
+            for cell in cells:
+                yield cell, session.generate(cell)
+        finally:
+            session.close()
+
+    def open_model(self, model: str) -> ModelSession:
+        """Load `model` once for any number of cells, in any order (a Ray replica is sent cells one
+        at a time; each cell's output depends only on the cell, never on what the engine ran before)."""
+        return ModelSession(self, model)
+
+    def _context(self, cell: GenCell, engine: Any, summarizer: Any) -> GenerationContext:
+        suite = self.plan.suite
+        return GenerationContext(
+            task=self.reg.task(cell.task), language=self.plan.languages[(cell.task, cell.language)], engine=engine,
+            per_class=suite.per_class, replicate=cell.replicate,
+            seed=sampling_seed(suite.seed, cell.task, cell.language, cell.strategy, cell.model, cell.replicate),
+            run_seed=suite.seed, sampling=suite.sampling_for(cell.model),
+            summary_sampling=suite.sampling_for(suite.summarizer or cell.model),
+            calls_per_class=suite.budget(), samples_per_request=suite.samples_per_request,
+            workdir=self.run.artefacts(cell.id), summary_examples=suite.summary_examples,
+            demos_per_class=suite.demos_per_class, revision_max_new_tokens=suite.revision_max_new_tokens,
+            faithful=suite.faithful, log=self.rep.log, progress=self.rep.cell_progress,
+            summarizer=summarizer, run_dir=self.run.root, options=suite.model_options.get(cell.model, {}),
+        )
+
+    def _generate_cell(self, cell: GenCell, engine: CachedEngine, summarizer: Any) -> GenerationRecord:
+        suite = self.plan.suite
+        task = self.reg.task(cell.task)
+        strategy = self.reg.strategy(cell.strategy)
+        self.rep.cell(f"generate {cell.task}/{cell.language} {cell.strategy} [{cell.model}]",
+                      suite.per_class * len(task.labels))
+        earlier = self._earlier_attempts(cell)
+        ledger = self.run.usage(cell.id)
+        attempt = uuid.uuid4().hex[:12]
+        before = engine.counters()
+        start = time.perf_counter()
+
+        def record(calls: int, seconds: float) -> None:
+            ledger.parent.mkdir(parents=True, exist_ok=True)
+            line = {"attempt": attempt, "engine_calls": calls, "engine_seconds": round(seconds, 3),
+                    "elapsed": round(time.perf_counter() - start, 3)}
+            with ledger.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(line) + "\n")
+
+        if hasattr(engine, "on_engine_batch"):
+            engine.on_engine_batch = record
+        try:
+            result = strategy.generate(self._context(cell, engine, summarizer))
+        finally:
+            if hasattr(engine, "on_engine_batch"):
+                engine.on_engine_batch = None
+        after = engine.counters()
+        stats = dict(result.stats)
+        # what the cell asked for is the same however it ran; what reached the engine and the time it
+        # took add up over the attempts of a cell that was interrupted and resumed
+        for key in ("llm_calls", "prompt_tokens", "completion_tokens"):
+            stats[key] = int(after[key] - before[key])
+        stats["engine_calls"] = int(after["engine_calls"] - before["engine_calls"]) + earlier["engine_calls"]
+        stats["engine_seconds"] = round(after["engine_seconds"] - before["engine_seconds"] + earlier["engine_seconds"], 3)
+        stats["seconds"] = round(time.perf_counter() - start + earlier["elapsed"], 3)
+        stats["attempts"] = earlier["attempts"] + 1
+        if getattr(engine, "identity", None):  # what generated: backend, version, dtype, device kind, weights
+            stats["model_identity"] = engine.identity
+        stats.setdefault("requested", suite.per_class * len(task.labels))
+        stats.setdefault("accepted", len(result.examples))
+        for key in ("rejected", "duplicates"):
+            stats.setdefault(key, 0)
+        stats.setdefault("per_class", {lab: {"requested": suite.per_class,
+                                             "accepted": sum(e.label == lab for e in result.examples)}
+                                       for lab in task.labels})
+        return {"complete": True, "cell": cell.config, "id": cell.id,
+                "examples": [{"text": e.text, "label": e.label} for e in result.examples], "stats": stats}
+
+    def _earlier_attempts(self, cell: GenCell) -> dict[str, float]:
+        """The engine work of this cell's interrupted attempts, from its usage ledger (a line cut
+        short by the interruption is skipped: at most that batch is counted again)."""
+        per: dict[str, dict[str, float]] = {}
+        path = self.run.usage(cell.id)
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    rec = json.loads(line)
+                    mine = per.setdefault(str(rec["attempt"]), {"engine_calls": 0, "engine_seconds": 0.0, "elapsed": 0.0})
+                    mine["engine_calls"] += int(rec["engine_calls"])
+                    mine["engine_seconds"] += float(rec["engine_seconds"])
+                    mine["elapsed"] = max(mine["elapsed"], float(rec["elapsed"]))
+                except (ValueError, KeyError, TypeError):
+                    continue
+        return {"attempts": len(per), **{k: sum(a[k] for a in per.values()) for k in ("engine_calls", "engine_seconds", "elapsed")}}
+
+    def save_generation(self, cell: GenCell, payload: GenerationRecord) -> None:
+        write_json(self.run.generation(cell.id), payload)
+        stats = payload["stats"]
+        short = {k: v["requested"] - v["accepted"] for k, v in stats["per_class"].items() if v["accepted"] < v["requested"]}
+        self.rep.log(f"generated {cell.id}: {stats['accepted']}/{stats['requested']} accepted, "
+                     f"{stats['llm_calls']} LLM calls ({stats['engine_calls']} uncached), {stats['seconds']:.1f}s"
+                     + (f"; short: {short}" if short else ""))
+        self.rep.advance()
+
+    # -- evaluation ----------------------------------------------------------------------------
+    def evaluation_payload(self, cell: EvalCell, generation: GenerationRecord | None = None) -> ScoresRecord:
+        """Train and score one evaluation cell over all seeds. `generation` is the source cell's
+        result when the caller has it in memory; otherwise it is read from the run directory."""
+        suite = self.plan.suite
+        task = self.reg.task(cell.task)
+        key = (cell.task, cell.language)
+        if key not in self._tests:
+            self._tests[key] = task.load(cell.language, "test")
+        test = self._tests[key]
+        note = ""
+        if cell.source == GOLD:
+            if suite.gold == "random":
+                seed = cell_seed(suite.seed, replicate_key(f"gold.{cell.task}.{cell.language}", cell.replicate))
+                train, per_class = random_gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class, seed)
+            else:
+                train, per_class = gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class)
+            short = {k: v for k, v in per_class.items() if v < suite.per_class}
+            if short:
+                note = f"gold classes with fewer than {suite.per_class} examples: {short}"
+        else:
+            gen = generation if generation is not None else read_json(self.run.generation(cell.source))
+            train = [Example(e["text"], e["label"]) for e in gen["examples"]]
+            if suite.match_gold_size and not task.unavailable(cell.language, "train"):
+                _, gold_counts = gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class)
+                capped = first_per_class(train, gold_counts)
+                if len(capped) < len(train):
+                    note = f"synthetic classes capped at their gold sizes: {len(train)} -> {len(capped)} examples"
+                train = capped
+            per_class = dict(Counter(e.label for e in train))
+        clf = self.reg.classifier(cell.classifier)
+        self.rep.cell(f"evaluate {cell.task}/{cell.language} {cell.strategy} {cell.model} [{cell.classifier}]",
+                      len(suite.seeds))
+        per_seed = []
+        predictions: list[dict] = []
+        floor = None
+        if len({e.label for e in train}) < 2:
+            note = "fewer than two classes in the training data: not scored; summaries count it at the majority-class floor"
+            # what any classifier trained on it predicts: its one class (or, with no data, a fixed one)
+            constant = train[0].label if train else task.labels[0]
+            floor = scores([e.label for e in test], [constant] * len(test), task.labels)
+        else:
+            texts = [e.text for e in test]
+            options = suite.classifier_options.get(cell.classifier, {})
+            for i, seed in enumerate(suite.seeds):
+                # the same seed gives gold and synthetic training the same classifier randomness; each
+                # replicate has its own, so replicates are independent repetitions of the whole experiment
+                key = replicate_key(f"{cell.task}.{cell.language}", cell.replicate)
+                ctx = ClassifierContext(seed=cell_seed(seed, key), cache=self.store,
+                                        device=self.device, options=options, log=self.rep.log)
+                pred = clf.fit_predict(train, texts, task.labels, ctx)
+                row = {"seed": seed, **scores([e.label for e in test], pred, task.labels)}
+                if self.log_samples:
+                    predictions += [{"seed": seed, "index": j, "text": e.text, "gold": e.label, "prediction": p}
+                                    for j, (e, p) in enumerate(zip(test, pred))]
+                if details := clf.fit_details():
+                    row["fit"] = details
+                per_seed.append(row)
+                self.rep.cell_progress(i + 1, len(suite.seeds))
+        out: ScoresRecord = {"complete": True, "cell": cell.config, "id": cell.id, "train_size": len(train),
+               "per_class": per_class, "per_seed": per_seed, "note": note}
+        if floor is not None:
+            out["floor"] = floor
+        if self.log_samples and predictions:
+            out["predictions"] = predictions  # written beside the scores by save_scores, not inside them
+        return out
+
+    def save_scores(self, cell: EvalCell, payload: ScoresRecord) -> None:
+        predictions = payload.pop("predictions", None)
+        if predictions:  # before the scores: a cell counts as finished only when both exist
+            write_text(self.run.samples(cell.id), "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in predictions))
+        write_json(self.run.scores(cell.id), payload)
+        per_seed = payload["per_seed"]
+        if per_seed:
+            mean = sum(r["macro_f1"] for r in per_seed) / len(per_seed)
+            self.rep.log(f"scored {cell.id}: macro-F1 {mean:.3f} over {len(per_seed)} seeds (train {payload['train_size']})")
+        else:
+            self.rep.log(f"scored {cell.id}: {payload['note']}")
+        self.rep.advance()
+
+
+def check_ready(plan: Plan) -> None:
+    if not plan.gen_cells and not plan.eval_cells:
+        raise BenchError("the plan has no runnable cell (every selected pair is unavailable); see `bench run --dry-run`")

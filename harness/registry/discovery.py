@@ -1,0 +1,330 @@
+"""Discovers plugins through the `bench` entry-point group and collects what they register.
+
+A plugin that fails in any way is recorded with its error and skipped, so one broken third-party
+package cannot take the others down. "Any way" is: an exception on import or in a hook, including
+`SystemExit` and other `BaseException`s (only `KeyboardInterrupt` still ends the program); a
+registration of the wrong type or without a name; a function marked `@hookimpl` whose name is no
+hook (a typo, reported with the nearest hook name); an entry-point name already taken. A skipped
+plugin contributes nothing: what it registered before failing is withdrawn, except languages
+already added to a task.
+
+A name registered twice (a strategy 'zero-shot' from a second plugin) is not a failure of the whole
+plugin: the first registrant keeps it, the duplicate item alone is skipped and listed in that
+plugin's `conflicts`, and the rest of the plugin is used. Built-in plugins (the lowres-bench
+distribution) load first, so they always win over third-party ones.
+
+`BENCH_STRICT_PLUGINS=1` (or `--strict-plugins`) turns any failure or conflict into a hard error
+for CI.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import traceback
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+import pluggy
+
+from harness import hookspecs
+from harness.contracts import Classifier, Language, ModelSpec, Strategy, Task
+from harness.errors import PluginError, nearest, unknown
+
+GROUP = hookspecs.PROJECT  # the entry-point group plugins declare
+#: the group plugins used before it was made unique: found there, a plugin is named, not loaded
+OLD_GROUP = "bench"
+KINDS = ("tasks", "strategies", "models", "classifiers")
+#: the distribution whose entry points are the built-in plugins; they load (and win) first
+BUILTIN_DISTRIBUTION = "lowres-bench"
+
+
+@dataclass
+class PluginInfo:
+    name: str  # entry-point name
+    module: str
+    distribution: str
+    version: str
+    registered: dict[str, list[str]] = field(default_factory=dict)
+    error: str | None = None  # set: the plugin was skipped
+    conflicts: list[str] = field(default_factory=list)  # items skipped because another plugin has the name
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "module": self.module,
+            "distribution": self.distribution,
+            "version": self.version,
+            "registered": self.registered,
+            "error": self.error,
+            "conflicts": self.conflicts,
+        }
+
+
+@dataclass
+class Registry:
+    tasks: dict[str, Task] = field(default_factory=dict)
+    strategies: dict[str, Strategy] = field(default_factory=dict)
+    models: dict[str, ModelSpec] = field(default_factory=dict)
+    classifiers: dict[str, Classifier] = field(default_factory=dict)
+    plugins: list[PluginInfo] = field(default_factory=list)
+    owners: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> plugin
+
+    # -- lookups with 'did you mean' -----------------------------------------------------------
+    def task(self, name: str) -> Task:
+        if name not in self.tasks:
+            raise unknown("task", name, self.tasks)
+        return self.tasks[name]
+
+    def strategy(self, name: str) -> Strategy:
+        if name not in self.strategies:
+            raise unknown("strategy", name, self.strategies)
+        return self.strategies[name]
+
+    def classifier(self, name: str) -> Classifier:
+        if name not in self.classifiers:
+            raise unknown("classifier", name, self.classifiers)
+        return self.classifiers[name]
+
+    def model(self, name: str) -> tuple[ModelSpec, str]:
+        """The spec serving a model name and the argument it is called with."""
+        if name in self.models and not self.models[name].prefix:
+            return self.models[name], name
+        scheme, sep, rest = name.partition(":")
+        if sep and scheme in self.models and self.models[scheme].prefix:
+            if not rest:
+                raise PluginError(f"model {name!r} names no model after '{scheme}:'; write {scheme}:<id or path>")
+            return self.models[scheme], rest
+        choices = [m.name + (":<id>" if m.prefix else "") for m in self.models.values()]
+        raise unknown("model", name, choices)
+
+    def plugin_of(self, kind: str, name: str) -> str:
+        return self.owners.get((kind, name), "")
+
+
+def _dist_of(ep: EntryPoint) -> tuple[str, str]:
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return "", ""
+    return dist.metadata["Name"] or "", dist.version or ""
+
+
+def _normal(dist: str) -> str:
+    return re.sub(r"[-_.]+", "-", dist).lower()
+
+
+def _load_order(eps: Iterable[EntryPoint]) -> list[EntryPoint]:
+    """Built-in plugins first, then the others by name: the first registrant of a name keeps it."""
+    return sorted(eps, key=lambda e: (_normal(_dist_of(e)[0]) != BUILTIN_DISTRIBUTION, e.name, e.value))
+
+
+def strict_from_env() -> bool:
+    return os.environ.get("BENCH_STRICT_PLUGINS", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _short_error(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def _plugin_failure(exc: BaseException) -> bool:
+    """Whether an exception out of plugin code is that plugin's failure. Everything is, `SystemExit`
+    included (a plugin calling sys.exit() must not end the harness silently with its status), except
+    `KeyboardInterrupt`: the user asked to stop, so it goes on up."""
+    return not isinstance(exc, KeyboardInterrupt)
+
+
+def _singular(kind: str) -> str:
+    return "strategy" if kind == "strategies" else kind[:-1]
+
+
+class _Skip(Exception):
+    """Raised inside load_registry to skip a plugin with a message that is already worded."""
+
+
+def load_registry(strict: bool | None = None, extra: Iterable[tuple[str, Any]] = ()) -> Registry:
+    """Load every `bench` entry point, call its hooks and build the registry.
+
+    `extra` takes (name, module-or-object) pairs registered as if they came from entry points, after
+    them; tests use it to add plugins without installing a package.
+    """
+    strict = strict_from_env() if strict is None else strict
+    pm = pluggy.PluginManager(GROUP)
+    pm.add_hookspecs(hookspecs)
+    hook_names = sorted(n for n in dir(hookspecs) if n.startswith("bench_") and callable(getattr(hookspecs, n)))
+    reg = Registry()
+    infos: dict[str, PluginInfo] = {}  # the plugins that loaded, by entry-point name
+
+    def where(info: PluginInfo) -> str:
+        return info.distribution or info.module
+
+    def fail(info: PluginInfo, stage: str, exc: BaseException) -> None:
+        text = str(exc) if isinstance(exc, _Skip) else _short_error(exc)
+        info.error = f"{stage}: {text}"
+        if strict:
+            raise PluginError(f"plugin {info.name!r} ({where(info)}) failed to {stage}: {text} "
+                              "(unset BENCH_STRICT_PLUGINS to skip it)") from (None if isinstance(exc, _Skip) else exc)
+        warnings.warn(f"skipping plugin {info.name!r}: {info.error}", stacklevel=2)
+
+    def conflict(info: PluginInfo, message: str) -> None:
+        if strict:
+            raise PluginError(f"plugin {info.name!r} ({where(info)}): {message} (unset BENCH_STRICT_PLUGINS to skip "
+                              "the duplicate)")
+        info.conflicts.append(message + "; this one skipped")
+        warnings.warn(f"plugin {info.name!r}: {info.conflicts[-1]}", stacklevel=2)
+
+    class guard:
+        """`with guard(info, stage) as g:` runs plugin code; a failure of the plugin (anything but
+        Ctrl-C and the harness's own errors) is reported and skipped, and `g.failed` says so."""
+
+        def __init__(self, info: PluginInfo, stage: str):
+            self.info, self.stage, self.failed = info, stage, False
+
+        def __enter__(self) -> guard:
+            return self
+
+        def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
+            if exc is None or not _plugin_failure(exc):
+                return False
+            fail(self.info, self.stage, exc)
+            self.failed = True
+            return True
+
+    # -- import ----------------------------------------------------------------------------------
+    sources: list[tuple[PluginInfo, Any]] = []
+    seen: set[tuple[str, str, str]] = set()
+
+    def add_source(info: PluginInfo, load: Any) -> None:
+        reg.plugins.append(info)
+        if info.name in infos:
+            other = infos[info.name]
+            fail(info, "load", _Skip(f"the entry-point name {info.name!r} is already used by {where(other)}; "
+                                     "this one skipped (rename one)"))
+            return
+        infos[info.name] = info
+        with guard(info, "import"):  # a broken plugin must not take the others down
+            sources.append((info, load()))
+
+    for ep in _load_order(entry_points(group=GROUP)):
+        dist, version = _dist_of(ep)
+        if (ep.name, ep.value, _normal(dist)) in seen:  # the same distribution found twice on the path
+            continue
+        seen.add((ep.name, ep.value, _normal(dist)))
+        add_source(PluginInfo(ep.name, ep.value, dist, version), ep.load)
+    for ep in entry_points(group=OLD_GROUP):
+        dist, _ = _dist_of(ep)
+        warnings.warn(f"plugin {ep.name!r} ({dist or ep.value}) declares the entry-point group {OLD_GROUP!r}; "
+                      f"it is now {GROUP!r}: rename [project.entry-points.{OLD_GROUP}] in its pyproject.toml "
+                      "and reinstall it", stacklevel=2)
+    for name, obj in extra:
+        add_source(PluginInfo(name, getattr(obj, "__name__", repr(obj)), "", ""), lambda obj=obj: obj)
+
+    # -- register with pluggy, and refuse hooks that do not exist -------------------------------
+    active: list[PluginInfo] = []
+    for info, obj in sources:
+        with guard(info, "register") as g:
+            pm.register(obj, name=info.name)
+        if g.failed:
+            continue
+        # pluggy keeps a hookimpl with no matching spec and would only complain in check_pending()
+        typos = sorted({caller.name for caller in pm.get_hookcallers(obj) or [] if not caller.has_spec()
+                        for impl in caller.get_hookimpls() if impl.plugin_name == info.name and not impl.optionalhook})
+        if typos:
+            pm.unregister(name=info.name)
+            hints = []
+            for typo in typos:
+                hint = nearest(typo, hook_names)
+                hints.append(f"{typo!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
+            fail(info, "register", _Skip(f"unknown hook {', '.join(hints)}; the hooks are {', '.join(hook_names)}"))
+            continue
+        active.append(info)
+
+    def impls(hook_name: str, info: PluginInfo) -> list:
+        return [i for i in getattr(pm.hook, hook_name).get_hookimpls() if i.plugin_name == info.name]
+
+    def call(impl: Any, register: Any) -> None:
+        impl.function(**{arg: register for arg in impl.argnames})
+
+    targets: dict[str, dict[str, Any]] = {"tasks": reg.tasks, "strategies": reg.strategies, "models": reg.models,
+                                          "classifiers": reg.classifiers}
+
+    def withdraw(info: PluginInfo) -> None:
+        """Take back what a plugin that has just failed registered (languages cannot be taken back)."""
+        for kind, names in list(info.registered.items()):
+            if kind in targets:
+                for name in names:
+                    if reg.owners.get((kind, name)) == info.name:
+                        del targets[kind][name], reg.owners[(kind, name)]
+                del info.registered[kind]
+
+    # -- tasks, strategies, models, classifiers: a plugin's items all or none ------------------
+    order = [
+        ("tasks", "bench_register_tasks", (Task,)),
+        ("strategies", "bench_register_strategies", (Strategy,)),
+        ("models", "bench_register_models", (ModelSpec,)),
+        ("classifiers", "bench_register_classifiers", (Classifier,)),
+    ]
+    for info in active:
+        pending: list[tuple[str, str, Any]] = []
+        with guard(info, "") as g:
+            for kind, hook_name, types in order:
+                g.stage = "register " + kind
+
+                def register(item: Any, _kind: str = kind, _types: tuple = types, _pending: list = pending) -> None:
+                    if not isinstance(item, _types):
+                        raise TypeError(f"{_kind} must be {_types[0].__name__} objects, got {type(item).__name__}")
+                    name = getattr(item, "name", "")
+                    if not isinstance(name, str) or not name:
+                        raise TypeError(f"a registered {_singular(_kind)} has no name")
+                    _pending.append((_kind, name, item))
+
+                for impl in impls(hook_name, info):
+                    call(impl, register)
+        if g.failed:
+            continue
+        for kind, name, item in pending:
+            owner = reg.owners.get((kind, name))
+            if owner is not None:
+                again = " (a second time)" if owner == info.name else ""
+                conflict(info, f"{_singular(kind)} {name!r} already registered by plugin {owner!r}{again}")
+                continue
+            targets[kind][name] = item
+            reg.owners[(kind, name)] = info.name
+            info.registered.setdefault(kind, []).append(name)
+
+    # -- languages, once every task is known -----------------------------------------------------
+    for info in active:
+        if info.error:
+            continue
+        added: list[tuple[Task, Language, dict[str, Any]]] = []
+
+        def add_language(task: str, language: Language, _added: list = added, **options: Any) -> None:
+            if not isinstance(language, Language):
+                raise TypeError(f"languages must be Language objects, got {type(language).__name__}")
+            _added.append((reg.task(task), language, options))
+
+        with guard(info, "register languages") as g:
+            for impl in impls("bench_register_languages", info):
+                call(impl, add_language)
+        if g.failed:
+            withdraw(info)
+            continue
+        for task, language, options in added:
+            key = f"{task.name}:{language.code}"
+            if language.code in task.languages():
+                by = reg.owners.get(("languages", key))
+                conflict(info, f"language {key!r} already registered by "
+                               f"{f'plugin {by!r}' if by else f'task {task.name!r}'}")
+                continue
+            with guard(info, "register languages") as g:
+                task.add_language(language, **options)
+            if g.failed:
+                withdraw(info)
+                break
+            reg.owners[("languages", key)] = info.name
+            info.registered.setdefault("languages", []).append(key)
+    return reg

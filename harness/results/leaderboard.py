@@ -1,0 +1,429 @@
+"""The leaderboard JSON: built from a run directory's finished cells, validated on every write."""
+
+from __future__ import annotations
+
+import json
+import platform
+from datetime import UTC, datetime
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from harness import __version__
+from harness.environment import cpu, device, git_commit, library_versions
+from harness.errors import BenchError
+from harness.pipeline.plan import GOLD, Plan
+from harness.registry.discovery import Registry
+from harness.results.metrics import gap, paired_difference, paired_units, summary, units
+from harness.results.validation import json_path, problems
+from harness.store.rundir import RunDir, read_json, write_json
+
+SCHEMA_VERSION = "1.2"
+
+
+def intervals(replicates: int, gold: str) -> str:
+    """Which variance the leaderboard's intervals cover, in words (each interval also names its
+    units in its `over` field)."""
+    draw = "a seeded random gold subset per replicate" if gold == "random" else "the first N gold examples per class"
+    if replicates >= 2:
+        return (f"95% Student-t intervals over {replicates} generation replicates: each replicate has its own "
+                f"demonstrations, sampling seed and classifier seeds, and {draw}; a replicate's value is its mean over "
+                f"classifier seeds, so the intervals cover generation"
+                f"{', gold-draw' if gold == 'random' else ''} and classifier variance; differences (gap to gold, "
+                f"comparisons) are paired by replicate; fewer than two finished replicates fall back to classifier "
+                f"seeds, as the interval's `over` field says")
+    return (f"95% Student-t intervals over classifier seeds only: one generated set per cell and {draw}, so the "
+            f"variance of generation{' and of the gold draw' if gold == 'random' else ''} is not covered (set "
+            f"[generation] replicates >= 2 for that); differences (gap to gold, comparisons) are paired by classifier "
+            f"seed; a single seed gives no interval (null)")
+
+
+@cache
+def schema() -> dict:
+    return json.loads(files("harness.results").joinpath("schema/leaderboard.schema.json").read_text(encoding="utf-8"))
+
+
+def validation_error(data: Any) -> str | None:
+    """The first schema violation as `path: message`, or None when the document is valid."""
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if not errors:
+        return None
+    err = errors[0]
+    path = json_path(tuple(err.absolute_path))
+    return f"{path}: {err.message}"
+
+
+def validate_file(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise BenchError(f"{path} does not exist; pass a leaderboard.json (or a run directory holding one)")
+    try:
+        data = read_json(path)
+    except ValueError as exc:
+        raise BenchError(f"{path} is not valid JSON: {exc}") from None
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if isinstance(version, str) and version != SCHEMA_VERSION:
+        raise BenchError(f"{path} has leaderboard schema {version}; this harness reads {SCHEMA_VERSION}. Rebuild it "
+                         f"by rerunning the `bench run` that made it (finished cells are kept, or refused with the reason)")
+    problem = validation_error(data)
+    if problem:
+        raise BenchError(f"{path} is not a valid leaderboard: {problem}")
+    found = problems(data)
+    if found:
+        more = f" (and {len(found) - 1} more problem{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
+        raise BenchError(f"{path} is not a valid leaderboard: {found[0]}{more}")
+    return data
+
+
+def write_leaderboard(path: Path, data: dict) -> None:
+    problem = validation_error(data) or next(iter(problems(data)), None)
+    if problem:  # a bug in the harness or a plugin (a NaN score, say), never written to disk
+        raise RuntimeError(f"refusing to write an invalid leaderboard: {problem}")
+    write_json(path, data)
+
+
+def manifest(plan: Plan, reg: Registry) -> dict[str, Any]:
+    out = {
+        "harness_version": __version__,
+        "plugins": [{"name": p.name, "distribution": p.distribution, "version": p.version} for p in reg.plugins
+                    if not p.error],
+        "libraries": library_versions(),
+        "device": device(),
+        "cpu": cpu(),
+        "python": platform.python_version(),
+        "suite": plan.suite.name,
+        "settings": plan.suite.settings(),
+        "settings_hash": plan.settings_hash,
+        "seeds": plan.suite.seeds,
+        "generation_seed": plan.suite.seed,
+        "git_commit": git_commit(),
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        # what the results were made from, as MTEB records a dataset revision
+        "data_fingerprints": plan.provenance.get("data", {}),
+        "method_fingerprints": plan.provenance.get("methods", {}),
+        "replicates": plan.suite.replicates,
+        "gold_draw": plan.suite.gold,
+        "intervals": intervals(plan.suite.replicates, plan.suite.gold),
+    }
+    if plan.provenance.get("sources"):  # hub datasets and the commits they were read at
+        out["data_sources"] = plan.provenance["sources"]
+    return out
+
+
+def _stat(per_seed: list[dict], key: str) -> dict:
+    values, over = units(per_seed, key)
+    return {**summary(list(values.values())), "over": over}
+
+
+def _scores_block(per_seed: list[dict]) -> dict:
+    return {"per_seed": per_seed, "macro_f1": _stat(per_seed, "macro_f1"), "accuracy": _stat(per_seed, "accuracy")}
+
+
+def _samples(run: RunDir, cell_id: str) -> str | None:
+    """A cell's per-example predictions file, when it was scored with --log-samples."""
+    path = run.samples(cell_id)
+    return str(path.relative_to(run.root)) if path.is_file() else None
+
+
+#: generation statistics that add up over replicates; the other numbers are averaged
+_COUNTS = ("requested", "accepted", "rejected", "duplicates", "llm_calls", "engine_calls", "prompt_tokens",
+           "completion_tokens", "seconds", "engine_seconds", "attempts", "off_script", "off_language_accepted")
+_RATES = ("acceptance_rate", "duplicate_rate", "distinct_1", "distinct_2", "mean_length", "gold_mean_length",
+          "off_language_rate")
+
+
+def _pool_generation(stats: list[dict]) -> dict:
+    """One row's generation statistics over its replicates: counts summed (per class too), rates and
+    lengths averaged; the demonstrations are replicate 0's (each replicate lists its own)."""
+    first = stats[0]
+    out: dict[str, Any] = {}
+    for k in _COUNTS:
+        if k in first:
+            total = sum(st.get(k, 0) for st in stats)
+            out[k] = round(total, 3) if isinstance(total, float) else total
+    for k in _RATES:
+        vals = [st[k] for st in stats if st.get(k) is not None]
+        if k in first:  # null (e.g. no language check knows the language) stays null
+            out[k] = round(sum(vals) / len(vals), 4) if vals else None
+    out["per_class"] = {lab: {f: sum(st["per_class"].get(lab, {}).get(f, 0) for st in stats) for f in v}
+                        for lab, v in first["per_class"].items()}
+    if "shortfall" in first:
+        short: dict[str, int] = {}
+        for st in stats:
+            for lab, n in st["shortfall"].items():
+                short[lab] = short.get(lab, 0) + n
+        out["shortfall"] = short
+    for k in ("language_filter", "demos", "model_identity"):
+        if k in first:
+            out[k] = first[k]
+    dropped: dict[str, int] = {}
+    too_long: dict[str, str] = {}
+    for st in stats:  # prompts cut to the model's context, summed over replicates
+        for lab, n in st.get("demos_dropped", {}).items():
+            dropped[lab] = dropped.get(lab, 0) + n
+        for lab, why in st.get("context_rejected", {}).items():
+            too_long.setdefault(lab, why)
+    if dropped:
+        out["demos_dropped"] = dropped
+    if too_long:
+        out["context_rejected"] = too_long
+    return out
+
+
+def _floor_entries(floor: dict, replicate: int, seeds: list[int]) -> list[dict]:
+    """An unscored replicate counts at its majority-class floor for every seed, flagged."""
+    return [{"replicate": replicate, "seed": s, "macro_f1": floor["macro_f1"], "accuracy": floor["accuracy"],
+             "floor": True} for s in seeds]
+
+
+def _revision_counts(run: RunDir, cell_ids: list[str]) -> dict[str, int] | None:
+    """How many candidates the reviser judged and how many it turned down, over a row's replicates:
+    the generation stats fold those into `rejected`, and the report shows what revision itself does.
+    Only strategies that keep their candidates (the composed ones) can say."""
+    paths = [run.candidates(c) for c in cell_ids if run.candidates(c).is_file()]
+    if not paths:
+        return None
+    judged = [c for p in paths for c in read_json(p).get("candidates", []) if "verdict" in c]
+    return {"judged": len(judged), "rejected": sum(c.get("status") == "rejected by revision" for c in judged)}
+
+
+def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
+    """Assemble the leaderboard from the files of finished cells (missing ones are simply absent).
+
+    A row pools the replicates of one (task, language, strategy, model, classifier): its mean is over
+    replicates x seeds and its interval over replicate means (over seeds with one replicate)."""
+    finished: dict[tuple, list[tuple[Any, dict, dict | None]]] = {}
+    for cell in plan.eval_cells:
+        path = run.scores(cell.id)
+        gen_path = None if cell.strategy == GOLD else run.generation(cell.source)
+        if not run.done(path) or (gen_path is not None and not run.done(gen_path)):
+            continue
+        key = (cell.task, cell.language, cell.strategy, cell.model, cell.classifier)
+        finished.setdefault(key, []).append(
+            (cell, read_json(path), None if gen_path is None else read_json(gen_path)["stats"]))
+    seeds = plan.suite.seeds
+
+    def replicate_record(cell: Any, data: dict, gen: dict | None) -> dict:
+        rec: dict[str, Any] = {"replicate": cell.replicate, "eval_id": cell.id, "train_size": data["train_size"]}
+        if gen is not None:
+            rec.update(cell_id=cell.source, accepted=gen["accepted"])
+            if "demos" in gen:
+                rec["demos"] = gen["demos"]
+        rec["macro_f1"] = (sum(r["macro_f1"] for r in data["per_seed"]) / len(data["per_seed"]) if data["per_seed"]
+                           else None)
+        if (samples := _samples(run, cell.id)) is not None:
+            rec["samples"] = samples
+        return rec
+
+    def pooled(parts: list[tuple[Any, dict, dict | None]]) -> tuple[dict | None, list[int], dict | None]:
+        per_seed: list[dict] = []
+        floored: list[int] = []
+        floor = None
+        for cell, data, _ in parts:
+            if data["per_seed"]:
+                per_seed += [{"replicate": cell.replicate, **r} for r in data["per_seed"]]
+            else:
+                floored.append(cell.replicate)
+                floor = floor or data.get("floor")
+        if per_seed and floored:  # a replicate that could not be scored counts at its floor, never dropped
+            for cell, data, _ in parts:
+                if not data["per_seed"] and data.get("floor"):
+                    per_seed += _floor_entries(data["floor"], cell.replicate, seeds)
+        return (_scores_block(per_seed) if per_seed else None), floored, floor
+
+    gold_rows: list[dict] = []
+    gold_index: dict[tuple[str, str, str], dict] = {}
+    for (task, language, strategy, _, clf), parts in finished.items():
+        if strategy != GOLD:
+            continue
+        cell, data, _ = parts[0]
+        lang = plan.languages[(task, language)]
+        row = {"task": task, "language": language, "language_iso": lang.iso, "classifier": clf,
+               "eval_id": cell.id, "train_size": data["train_size"], "per_class": data["per_class"],
+               "scores": _scores_block([{"replicate": c.replicate, **r} for c, d, _ in parts for r in d["per_seed"]]),
+               "replicates": [replicate_record(*p) for p in parts]}
+        if samples := row["replicates"][0].get("samples"):
+            row["samples"] = samples
+        gold_rows.append(row)
+        gold_index[(task, language, clf)] = row
+
+    results: list[dict] = []
+    for (task, language, strategy, model, clf), parts in finished.items():
+        if strategy == GOLD:
+            continue
+        cell, data, _ = parts[0]
+        lang = plan.languages[(task, language)]
+        gold = gold_index.get((task, language, clf))
+        scores, floored, floor = pooled(parts)
+        gap_block = None
+        if gold and scores:
+            g_units, s_units, over = paired_units(gold["scores"]["per_seed"], scores["per_seed"])
+            gap_block = gap(g_units, s_units, over)
+        gen = _pool_generation([g for _, _, g in parts])
+        row = {
+            "task": task, "language": language, "language_iso": lang.iso, "language_name": lang.name,
+            "tier": lang.tier, "strategy": strategy, "model": model, "classifier": clf,
+            "cell_id": cell.source, "eval_id": cell.id, "train_size": data["train_size"],
+            "train_per_class": data["per_class"], "scores": scores, "generation": gen,
+            "gold": None if gold is None else {"macro_f1": gold["scores"]["macro_f1"], "accuracy": gold["scores"]["accuracy"],
+                                               "train_size": gold["train_size"], "per_class": gold["per_class"]},
+            "gap_to_gold": gap_block,
+            "replicates": [replicate_record(*p) for p in parts],
+        }
+        if floored:
+            row["floored_replicates"] = floored
+        if floor and not scores:
+            row["floor"] = floor
+        if samples := row["replicates"][0].get("samples"):
+            row["samples"] = samples
+        if (revision := _revision_counts(run, [c.source for c, _, _ in parts])) is not None:
+            gen["revision"] = revision
+        notes = list(dict.fromkeys(d["note"] for _, d, _ in parts if d.get("note")))
+        if notes:
+            row["note"] = "; ".join(notes)
+        elif gold is None:
+            row["note"] = "no gold baseline for this language (see unavailable)"
+        results.append(row)
+    head = manifest(plan, reg)
+    # what each model's generations were made with (backend, version, dtype, device kind, weights),
+    # from its generation cells; a model whose cells disagree (a run resumed on another device) lists each
+    identities: dict[str, list[dict]] = {}
+    for parts in finished.values():
+        for cell, _, gen in parts:
+            if gen is not None and gen.get("model_identity") and gen["model_identity"] not in identities.get(cell.model, []):
+                identities.setdefault(cell.model, []).append(gen["model_identity"])
+    if identities:
+        head["models"] = {m: ids[0] if len(ids) == 1 else ids for m, ids in sorted(identities.items())}
+    if shared := shared_work(run):
+        head["shared_work"] = shared
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "manifest": head,
+        "results": results,
+        "gold": gold_rows,
+        "unavailable": plan.unavailable,
+        "summaries": summaries(results),
+        "comparisons": comparisons(results),
+    }
+
+
+def shared_work(run: RunDir) -> list[dict]:
+    """Work that several cells share (a task's label summaries), counted once here from the file
+    that holds it, and in no cell's generation statistics."""
+    out = []
+    for path in run.summaries():
+        try:
+            data = read_json(path)
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("usage"), dict):
+            out.append({"kind": "label summaries", "task": data.get("task"), "model": data.get("model"),
+                        "file": str(path.relative_to(run.root)), **data["usage"]})
+    return out
+
+
+def _f1(r: dict) -> float:
+    """A row's mean macro-F1; a cell that could not be scored counts at its majority-class floor."""
+    return r["scores"]["macro_f1"]["mean"] if r["scores"] else (r.get("floor") or {}).get("macro_f1", 0.0)
+
+
+def _per_seed(r: dict, like: dict) -> list[dict]:
+    """A row's per-seed values; an unscored row stands at its floor for the seeds `like` has."""
+    if r["scores"]:
+        return r["scores"]["per_seed"]
+    if not like["scores"]:
+        return []
+    floor = {"macro_f1": _f1(r), "accuracy": (r.get("floor") or {}).get("accuracy", 0.0)}
+    return [{**x, **floor, "floor": True} for x in like["scores"]["per_seed"]]
+
+
+def _compare(a: dict, b: dict) -> dict | None:
+    ua, ub, over = paired_units(_per_seed(a, b), _per_seed(b, a))
+    return paired_difference(ua, ub, over)
+
+
+def _gap_points(r: dict) -> float | None:
+    if r["gap_to_gold"]:
+        return r["gap_to_gold"]["points"]["mean"]
+    if not r["scores"] and r["gold"]:
+        return 100.0 * (r["gold"]["macro_f1"]["mean"] - _f1(r))
+    return None
+
+
+def _mean(xs: list[float]) -> float | None:
+    return sum(xs) / len(xs) if xs else None
+
+
+def comparisons(results: list[dict]) -> list[dict]:
+    """Every pair of strategies (same task, language, model, classifier) and of models (same task,
+    language, strategy, classifier): the paired difference (over replicates, or seeds with one
+    replicate) and a verdict."""
+    out = []
+    for kind, fixed in (("strategy", "model"), ("model", "strategy")):
+        groups: dict[tuple, list[dict]] = {}
+        for r in results:
+            groups.setdefault((r["task"], r["language"], r[fixed], r["classifier"]), []).append(r)
+        for (task, language, held, clf), rows in groups.items():
+            for i, a in enumerate(rows):
+                for b in rows[i + 1:]:
+                    diff = _compare(a, b)
+                    if diff is None:
+                        continue
+                    out.append({"task": task, "language": language, "classifier": clf, "compared": kind,
+                                fixed: held, "a": a[kind], "b": b[kind], "difference_points": diff["points"],
+                                "verdict": diff["verdict"],
+                                "floored": [x[kind] for x in (a, b) if not x["scores"]]})
+    return out
+
+
+def summaries(results: list[dict]) -> dict[str, list]:
+    by_lang: dict[tuple, list[dict]] = {}
+    by_group: dict[tuple, list[dict]] = {}
+    by_model: dict[tuple, list[dict]] = {}
+    for r in results:
+        by_lang.setdefault((r["task"], r["language"], r["model"], r["classifier"]), []).append(r)
+        by_group.setdefault((r["task"], r["model"], r["classifier"]), []).append(r)
+        by_model.setdefault((r["model"], r["classifier"]), []).append(r)
+
+    lang_rows = []
+    for (task, language, model, clf), rows in by_lang.items():
+        top = max(rows, key=lambda r: (_f1(r), r["strategy"]))
+        # the best is a set: every strategy the top one is not distinguishably better than
+        best = sorted(r["strategy"] for r in rows
+                      if r is top or ((_compare(top, r) or {}).get("verdict") != "better"))
+        lang_rows.append({
+            "task": task, "language": language, "model": model, "classifier": clf, "best_strategy": top["strategy"],
+            "best_strategies": best, "best_macro_f1": _f1(top),
+            "gold_macro_f1": top["gold"]["macro_f1"]["mean"] if top["gold"] else None,
+            "gap_points": _gap_points(top), "floored": not top["scores"],
+        })
+    strat_rows = []
+    for (task, model, clf), rows in by_group.items():
+        strategies = list(dict.fromkeys(r["strategy"] for r in rows))
+        langs = {s: {r["language"] for r in rows if r["strategy"] == s} for s in strategies}
+        common = set.intersection(*langs.values())  # complete case: languages every strategy covers
+        tiers = {r["language"]: r["tier"] for r in rows}
+        for tier in ("all", "high", "low"):
+            chosen = {lang for lang in common if tier == "all" or tiers[lang] == tier}
+            if not chosen:
+                continue
+            for s in strategies:
+                sel = [r for r in rows if r["strategy"] == s and r["language"] in chosen]
+                gaps = [g for g in (_gap_points(r) for r in sel) if g is not None]
+                strat_rows.append({
+                    "task": task, "strategy": s, "model": model, "classifier": clf, "tier": tier,
+                    "mean_macro_f1": _mean([_f1(r) for r in sel]), "mean_gap_points": _mean(gaps),
+                    "languages": len(sel), "floored": sum(1 for r in sel if not r["scores"]),
+                    "left_out": sorted(langs[s] - common),
+                })
+    model_rows = []
+    for (model, clf), rows in by_model.items():
+        gaps = [g for g in (_gap_points(r) for r in rows) if g is not None]
+        model_rows.append({"model": model, "classifier": clf, "mean_macro_f1": _mean([_f1(r) for r in rows]),
+                           "mean_gap_points": _mean(gaps), "cells": len(rows),
+                           "floored": sum(1 for r in rows if not r["scores"])})
+    return {"by_language": lang_rows, "by_strategy": strat_rows, "by_model": model_rows}

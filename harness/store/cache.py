@@ -1,0 +1,340 @@
+"""A persistent store for what is expensive to recompute: LLM generations and text embeddings.
+
+SQLite in WAL mode, so several runs can share one cache file concurrently; every batch of results
+is written in one transaction, so a killed run leaves either a whole batch or nothing.
+
+WAL needs shared memory between the processes that open the file, which a network filesystem does
+not give across nodes, so Ray workers never open the cache file itself: they read a snapshot of it
+(`Store.snapshot`, opened immutable: no locks, no writes) through an `OverlayStore` that keeps their
+new entries in memory, and hand those entries to the driver, the file's only writer (`Store.merge`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.contracts import Completion, Engine, GenerationRequest
+from harness.errors import BenchError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, model TEXT NOT NULL, text TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, created REAL NOT NULL, truncated INTEGER);
+CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, encoder TEXT NOT NULL, vec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+TABLES = ("generations", "embeddings", "meta")
+
+#: new cache rows per table, as `OverlayStore.take_new` returns them and `Store.merge` writes them
+Rows = dict[str, list[tuple[Any, ...]]]
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("BENCH_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lowres-bench"
+
+
+def provision_once(target: Path, build: Callable[[Path], None]) -> Path:
+    """A directory derived from a package (a converted model), built at most once even when
+    several runs start together: `build(target)` runs under a file lock unless `target/READY`
+    exists, and must write READY last, so a crash mid-build is simply rebuilt."""
+    if (target / "READY").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / "READY").is_file():
+            build(target)
+    return target
+
+
+def digest(payload: Any) -> str:
+    raw = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+class Store:
+    """The SQLite cache file. Open one per process; it is safe to share the file between processes."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA busy_timeout=60000")
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            ok = self.db.execute("PRAGMA quick_check").fetchone()[0]
+            if ok != "ok":
+                raise sqlite3.DatabaseError(ok)
+            self.db.executescript(SCHEMA)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(generations)")}
+            if "truncated" not in columns:  # caches written before the column existed
+                self.db.execute("ALTER TABLE generations ADD COLUMN truncated INTEGER")
+        except sqlite3.DatabaseError as exc:
+            raise BenchError(
+                f"cache file {self.path} is corrupt ({exc}); move it away or delete it (with its -wal/-shm files) "
+                f"to start an empty cache: run results are not stored there"
+            ) from exc
+
+    # -- generations ---------------------------------------------------------------------------
+    def get_generations(self, keys: Sequence[str]) -> dict[str, Completion]:
+        found: dict[str, Completion] = {}
+        for i in range(0, len(keys), 500):
+            chunk = list(keys[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT key, text, prompt_tokens, completion_tokens, truncated FROM generations WHERE key IN ({marks})",
+                chunk,
+            )
+            for key, text, pt, ct, tr in rows:
+                found[key] = Completion(text, pt, ct, None if tr is None else bool(tr))
+        return found
+
+    def put_generations(self, model: str, items: Sequence[tuple[str, Completion]]) -> None:
+        now = time.time()
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO generations VALUES (?,?,?,?,?,?,?)",
+                [(k, model, c.text, c.prompt_tokens, c.completion_tokens, now,
+                  None if c.truncated is None else int(c.truncated)) for k, c in items],
+            )
+
+    # -- embeddings ----------------------------------------------------------------------------
+    def get_embeddings(self, encoder: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        keys = {digest([encoder, t]): t for t in texts}
+        found: dict[str, np.ndarray] = {}
+        items = list(keys)
+        for i in range(0, len(items), 500):
+            chunk = items[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self.db.execute(f"SELECT key, vec FROM embeddings WHERE key IN ({marks})", chunk):
+                found[keys[key]] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_embeddings(self, encoder: str, texts: Sequence[str], vectors: np.ndarray) -> None:
+        rows = [(digest([encoder, t]), encoder, np.asarray(v, dtype=np.float32).tobytes()) for t, v in zip(texts, vectors)]
+        with self._transaction():
+            self.db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?,?)", rows)
+
+    # -- small json values ---------------------------------------------------------------------
+    def get_value(self, key: str) -> Any:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_value(self, key: str, value: Any) -> None:
+        with self._transaction():
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (key, json.dumps(value)))
+
+    def _transaction(self):
+        db = self.db
+
+        class _Tx:
+            def __enter__(self):
+                db.execute("BEGIN IMMEDIATE")
+
+            def __exit__(self, exc_type, exc, tb):
+                db.execute("ROLLBACK" if exc_type else "COMMIT")
+                return False
+
+        return _Tx()
+
+    # -- copies for other processes ------------------------------------------------------------
+    def snapshot(self, dest: Path) -> Path:
+        """A consistent copy of the cache at `dest` in rollback-journal mode, safe to open read-only
+        with `Store.read_only` from any node (a WAL file needs the writer's shared memory)."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".tmp")
+        tmp.unlink(missing_ok=True)
+        copy = sqlite3.connect(str(tmp))
+        try:
+            self.db.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            copy.close()
+        os.replace(tmp, dest)
+        return dest
+
+    @classmethod
+    def read_only(cls, path: str | Path) -> Store:
+        """A file nobody writes any more (a snapshot), opened immutable: SQLite takes no lock and
+        keeps no journal, which is what makes reading it from many nodes of a network filesystem safe."""
+        store = cls.__new__(cls)
+        store.path = Path(path)
+        store.db = sqlite3.connect(Path(path).resolve().as_uri() + "?immutable=1", uri=True, check_same_thread=False)
+        return store
+
+    def merge(self, rows: Rows) -> int:
+        """Write rows another process took from its `OverlayStore` (one transaction); returns how many."""
+        count = 0
+        with self._transaction():
+            for table in TABLES:
+                items = rows.get(table) or []
+                if items:
+                    marks = ",".join("?" * len(items[0]))
+                    self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", items)
+                    count += len(items)
+        return count
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class OverlayStore(Store):
+    """A worker's cache: reads its own new entries, then a read-only snapshot of the shared cache;
+    writes go to memory only, and `take_new` hands them over for the driver to merge. Nothing on
+    the shared filesystem is written, so any number of workers on any nodes can use one snapshot.
+    `path` stays the shared cache file's (classifiers keep converted models in its directory)."""
+
+    def __init__(self, path: str | Path, base: str | Path | None):
+        self.path = Path(path)
+        self.db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        self.db.executescript(SCHEMA)
+        self.base = Store.read_only(base) if base is not None and Path(base).is_file() else None
+        self._taken = dict.fromkeys(TABLES, 0)
+
+    def get_generations(self, keys: Sequence[str]) -> dict[str, Completion]:
+        found = super().get_generations(keys)
+        if self.base is not None and len(found) < len(keys):
+            found.update(self.base.get_generations([k for k in keys if k not in found]))
+        return found
+
+    def get_embeddings(self, encoder: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        found = super().get_embeddings(encoder, texts)
+        if self.base is not None and len(found) < len(set(texts)):
+            found.update(self.base.get_embeddings(encoder, [t for t in texts if t not in found]))
+        return found
+
+    def get_value(self, key: str) -> Any:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            return json.loads(row[0])
+        return self.base.get_value(key) if self.base is not None else None
+
+    def take_new(self) -> Rows:
+        """The rows written since the last call (a rewritten key gets a new rowid, so it comes again)."""
+        rows: Rows = {}
+        for table in TABLES:
+            got = self.db.execute(f"SELECT rowid, * FROM {table} WHERE rowid > ? ORDER BY rowid",
+                                  (self._taken[table],)).fetchall()
+            if got:
+                self._taken[table] = got[-1][0]
+                rows[table] = [tuple(r[1:]) for r in got]
+        return rows
+
+    def close(self) -> None:
+        self.db.close()
+        if self.base is not None:
+            self.base.close()
+
+
+_COUNTERS = ("llm_calls", "engine_calls", "prompt_tokens", "completion_tokens", "engine_seconds")
+
+
+class CachedEngine:
+    """An engine behind the cache. Requests are grouped into fixed batches of the engine's size in
+    the order given; a batch is generated (and stored) whole, so a resumed run asks the engine for
+    exactly the batches a cold run would have, and gets the same text."""
+
+    def __init__(self, engine: Engine, store: Store, name: str):
+        self.engine = engine
+        self.store = store
+        self.name = name
+        self.is_chat = engine.is_chat
+        #: counters per account: a cell's own work goes to "cell", work several cells share (label
+        #: summaries) to "shared", so no cell's statistics depend on which cell happened to need it first
+        self._counts: dict[str, dict[str, float]] = {}
+        self._account = "cell"
+        #: called after each batch that reached the engine (requests, seconds), so the runner can keep
+        #: an interrupted cell's engine work and add it to the attempt that finishes the cell
+        self.on_engine_batch: Callable[[int, float], None] | None = None
+        #: the engine's identity (None for one that has none) and the model part of every key: the
+        #: digest of the identity, so another backend, dtype, device kind or weights never shares an entry
+        self.identity = getattr(engine, "identity", None)
+        self.model_key = digest(self.identity) if self.identity else engine.fingerprint
+
+    @contextmanager
+    def account(self, name: str) -> Iterator[None]:
+        """Count what is generated inside the block under `name` instead of the current account."""
+        previous, self._account = self._account, name
+        try:
+            yield
+        finally:
+            self._account = previous
+
+    def _add(self, key: str, value: float) -> None:
+        counts = self._counts.setdefault(self._account, dict.fromkeys(_COUNTERS, 0))
+        counts[key] += value
+
+    def context_overflow(self, request: GenerationRequest) -> str | None:
+        """The engine's answer (None: fits, or the engine cannot tell); asks no model and no cache."""
+        check = getattr(self.engine, "context_overflow", None)
+        return check(request) if check is not None else None
+
+    def _keys(self, req: GenerationRequest) -> list[str]:
+        base = req.key_payload()
+        return [digest({"model": self.model_key, "req": base, "seed": req.seed, "sample": i}) for i in range(req.n)]
+
+    def _batches(self, requests: Sequence[GenerationRequest]) -> list[list[int]]:
+        size = max(1, int(self.engine.batch_size))
+        batches: list[list[int]] = []
+        current: list[int] = []
+        rows = 0
+        for i, req in enumerate(requests):
+            if current and rows + req.n > size:
+                batches.append(current)
+                current, rows = [], 0
+            current.append(i)
+            rows += req.n
+        if current:
+            batches.append(current)
+        return batches
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[list[Completion]]:
+        out: list[list[Completion]] = [[] for _ in requests]
+        keys = [self._keys(r) for r in requests]
+        for batch in self._batches(requests):
+            wanted = [k for i in batch for k in keys[i]]
+            found = self.store.get_generations(wanted)
+            if len(found) < len(wanted):
+                start = time.perf_counter()
+                fresh = self.engine.generate([requests[i] for i in batch])
+                seconds = time.perf_counter() - start
+                self._add("engine_seconds", seconds)
+                self._add("engine_calls", len(batch))
+                items = []
+                for i, comps in zip(batch, fresh):
+                    if len(comps) != requests[i].n:
+                        raise RuntimeError(f"engine {self.name} returned {len(comps)} samples for n={requests[i].n}")
+                    items.extend(zip(keys[i], comps))
+                self.store.put_generations(self.engine.fingerprint, items)
+                if self.on_engine_batch is not None and self._account == "cell":
+                    self.on_engine_batch(len(batch), seconds)
+                found = dict(items)
+            for i in batch:
+                out[i] = [found[k] for k in keys[i]]
+            self._add("llm_calls", len(batch))
+        for comps in out:
+            for c in comps:
+                self._add("prompt_tokens", c.prompt_tokens)
+                self._add("completion_tokens", c.completion_tokens)
+        return out
+
+    def counters(self, account: str = "cell") -> dict[str, float]:
+        """What was asked for (llm_calls, tokens: the same however often the cache answered) and what
+        reached the engine (engine_calls, engine_seconds) under one account."""
+        counts = self._counts.get(account, dict.fromkeys(_COUNTERS, 0))
+        return {k: round(v, 3) if k == "engine_seconds" else int(v) for k, v in counts.items()}

@@ -1,0 +1,193 @@
+"""The run directory: a manifest written first, then one file per finished cell, each written
+atomically (temporary file, fsync, rename), so a killed run never leaves a half-written result and a
+rerun of the same command resumes where it stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, TypedDict
+
+from harness.errors import BenchError
+
+MANIFEST = "manifest.json"
+
+
+class GenerationRecord(TypedDict):
+    """What one generation cell produces (generations/<cell>.json): its accepted examples and the
+    statistics of how they were made."""
+
+    complete: bool
+    cell: dict[str, Any]  # the cell's identity (its config)
+    id: str
+    examples: list[dict[str, str]]  # {"text", "label"}
+    stats: dict[str, Any]
+
+
+class _ScoresBase(TypedDict):
+    complete: bool
+    cell: dict[str, Any]
+    id: str
+    train_size: int
+    per_class: dict[str, int]
+    per_seed: list[dict[str, Any]]  # {"seed", "macro_f1", "accuracy", ...} per classifier seed
+    note: str
+
+
+class ScoresRecord(_ScoresBase, total=False):
+    """What one evaluation cell produces (scores/<cell>.json): a score per classifier seed, or the
+    majority-class floor when the training data cannot be scored."""
+
+    floor: dict[str, float]
+    predictions: list[dict[str, Any]]  # with --log-samples; written beside the scores, not in them
+
+
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a whole file atomically: temporary file, fsync, rename, fsync of the directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _umask_mode())  # mkstemp creates 0600; results are meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_text(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+
+def read_json(path: Path) -> Any:
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _check_provenance(root: Path, old: dict[str, dict[str, str]], new: dict[str, dict[str, str]]) -> None:
+    """Refuse to resume a run whose gold data or method code changed since its cells were made."""
+    from harness.pipeline.provenance import changed
+
+    what = {"data": "gold data", "methods": "strategy prompts or code"}
+    for part, label in what.items():
+        diff = changed(old.get(part, {}), new.get(part, {}))
+        if diff:
+            shown = ", ".join(diff[:3]) + (f" and {len(diff) - 3} more" if len(diff) > 3 else "")
+            raise BenchError(f"{root} was made from other {label}: {shown} changed since; its finished cells would "
+                             f"mix two versions. Use another --out, or delete that directory to start over")
+
+
+class RunDir:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def generation(self, cell_id: str) -> Path:
+        return self.root / "generations" / f"{cell_id}.json"
+
+    def artefacts(self, cell_id: str) -> Path:
+        return self.root / "artefacts" / cell_id
+
+    def usage(self, cell_id: str) -> Path:
+        """The engine work of a generation cell's attempts, one line per batch that reached the
+        engine: an interrupted attempt's work is counted when a later attempt finishes the cell."""
+        return self.artefacts(cell_id) / "usage.jsonl"
+
+    def candidates(self, cell_id: str) -> Path:
+        """Every parsed candidate of a generation cell with its status, kept by the composed strategies."""
+        return self.artefacts(cell_id) / "candidates.json"
+
+    def scores(self, cell_id: str) -> Path:
+        return self.root / "scores" / f"{cell_id}.json"
+
+    def samples(self, cell_id: str) -> Path:
+        return self.root / "samples" / f"{cell_id}.jsonl"
+
+    def summary(self, name: str) -> Path:
+        """A task's label summaries by one summarizer, shared by every cell that shows them."""
+        return self.root / "summaries" / name
+
+    def summaries(self) -> list[Path]:
+        folder = self.root / "summaries"
+        return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+    def demos(self, name: str) -> Path:
+        """One draw of demonstrations, shared by every strategy and model of a task and language."""
+        return self.root / "demos" / name
+
+    def demo_files(self) -> list[Path]:
+        folder = self.root / "demos"
+        return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+    def generation_ids(self) -> list[str]:
+        """The ids of the generation cells with a result file (finished or not: see `done`)."""
+        folder = self.root / "generations"
+        return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+
+    @property
+    def plan(self) -> Path:
+        return self.root / "plan.json"
+
+    @property
+    def leaderboard(self) -> Path:
+        return self.root / "leaderboard.json"
+
+    def done(self, path: Path) -> bool:
+        """A result counts as finished only if it parses: a file cut short by a crash of the disk
+        itself (not possible with our rename) or edited by hand is redone, not trusted."""
+        if not path.is_file():
+            return False
+        try:
+            data = read_json(path)
+        except (OSError, ValueError):
+            return False
+        return isinstance(data, dict) and data.get("complete") is True
+
+    def open(self, settings: dict[str, Any], settings_hash: str, extra: dict[str, Any]) -> None:
+        """Create the directory and its manifest, or check that an existing one holds the same settings."""
+        if self.root.exists() and not self.root.is_dir():
+            raise BenchError(f"--out {self.root} is a file, not a directory; choose another --out")
+        manifest = self.root / MANIFEST
+        if manifest.exists():
+            try:
+                old = read_json(manifest)
+            except (OSError, ValueError) as exc:
+                raise BenchError(f"{manifest} is unreadable ({exc}); choose another --out") from None
+            if old.get("settings_hash") != settings_hash:
+                diff = [k for k in settings if old.get("settings", {}).get(k) != settings[k]]
+                raise BenchError(
+                    f"{self.root} holds a run with different settings ({', '.join(diff) or 'settings hash'} differ); "
+                    f"use another --out, or delete that directory to start over"
+                )
+            _check_provenance(self.root, old.get("provenance") or {}, extra.get("provenance") or {})
+            if old.get("shard") != extra.get("shard"):
+                def name(s):
+                    return "the whole plan" if s is None else f"shard {s[0]}/{s[1]}"
+                raise BenchError(f"{self.root} holds {name(old.get('shard'))}, not {name(extra.get('shard'))}; "
+                                 f"give each shard its own --out")
+            # the latest plan run here is the one `bench merge` rebuilds
+            merged = dict(extra)
+            if "provenance" in extra:
+                merged["provenance"] = {part: {**(old.get("provenance") or {}).get(part, {}), **values}
+                                        for part, values in extra["provenance"].items()}
+            write_json(manifest, {**old, **merged, "settings_hash": settings_hash, "settings": settings})
+            return
+        if self.root.exists() and any(self.root.iterdir()):
+            raise BenchError(f"{self.root} is not empty and holds no run manifest; choose an empty or new --out")
+        write_json(manifest, {"settings_hash": settings_hash, "settings": settings, **extra})
