@@ -15,6 +15,7 @@ from harness.pipeline.plan import build_plan, shard_plan
 from harness.pipeline.progress import Reporter
 from harness.pipeline.runner import Runner
 from harness.registry.discovery import load_registry
+from harness.results.leaderboard import build
 from harness.results.merge import merge
 from harness.store.cache import CachedEngine, Store, digest
 
@@ -63,7 +64,8 @@ def plan_for(reg):
 def execute(reg, plan, out, store, engine):
     runner = Runner(plan, reg, out, store, Reporter(enabled=False),
                     load_engine=lambda name: CachedEngine(engine, store, name))
-    return json.loads(runner.execute(local).read_text())
+    runner.run_pending(local)
+    return build(plan, reg, runner.run)
 
 
 def generation(board):

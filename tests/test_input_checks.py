@@ -73,7 +73,7 @@ def test_a_closed_pipe_ends_the_output_quietly(data_dir):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=600) == 0, err
     assert err == "", err
-    shell = subprocess.run(f"'{sys.executable}' -m harness.cli.main run --dry-run --data-dir '{data_dir}' | head -1",
+    shell = subprocess.run(f"'{sys.executable}' -m harness.cli run --dry-run --data-dir '{data_dir}' | head -1",
                            shell=True, cwd=str(ROOT),
                            capture_output=True, text=True, timeout=600)
     assert shell.stdout.startswith("suite default:") and shell.stderr == "", shell.stderr

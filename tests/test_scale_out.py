@@ -127,7 +127,7 @@ def test_suite_round_trips_through_its_dict(suite):
 RAY_ENV = {"RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0", "RAY_AUTH_MODE": "disabled"}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def ray_cluster():
     """A real local Ray cluster (head node started with `ray start`), stopped afterwards."""
     pytest.importorskip("ray")
@@ -224,6 +224,34 @@ def test_a_lost_replica_costs_a_retry_not_the_run(replicated, whole, tmp_path, r
     assert len(scored) == len(set(scored)) == len(list((whole / "scores").glob("*.json")))
     assert comparable(out / "leaderboard.json") == comparable(whole / "leaderboard.json")
     assert generated(out) == generated(whole)
+
+
+class _OnlyHere:
+    """A plugin handed to `harness.api.run` in-process: no entry point names it, so a worker that
+    discovered plugins itself would not know its strategy."""
+
+    from harness.api import hookimpl
+
+    @staticmethod
+    @hookimpl
+    def bench_register_strategies(register):
+        from harness.api import ComposedStrategy, Recipe
+
+        register(ComposedStrategy("only-in-this-registry", Recipe()))
+
+
+@pytest.mark.slow
+def test_ray_workers_use_the_registry_the_caller_passed(suite, tmp_path, ray_cluster, monkeypatch):
+    import harness.api as api
+
+    for k, v in RAY_ENV.items():
+        monkeypatch.setenv(k, v)
+    reg = api.load_registry(extra=[("only-here", _OnlyHere)])
+    board = api.run(suite, out=tmp_path / "r", registry=reg, executor="ray", ray_address=ray_cluster,
+                    overrides={"tasks": ["sentiment"], "languages": ["sw"], "strategies": ["only-in-this-registry"],
+                               "seeds": [0]})
+    assert [r["strategy"] for r in board["results"]] == ["only-in-this-registry"]
+    assert board["results"][0]["generation"]["accepted"] > 0
 
 
 @pytest.mark.slow

@@ -115,46 +115,35 @@ def cmd_list(args) -> int:
 
 # -- bench run ---------------------------------------------------------------------------------
 def cmd_run(args) -> int:
-    from harness.api import execute, use_data_dir
-    from harness.config.suite import check, load_suite
-    from harness.executors.local import named
-    from harness.pipeline.plan import apply_filters, build_plan
+    from harness.config.suite import load_suite
+    from harness.pipeline import run as pipeline
+    from harness.pipeline.plan import apply_filters, parse_shard
 
     suite = load_suite(args.suite or DEFAULT_SUITE)
     if args.all:
-        for axis in ("tasks", "languages", "strategies", "classifiers"):
+        for axis in ("tasks", "languages", "strategies", "models", "classifiers"):
             setattr(suite, axis, ["*"])
-        suite.models = ["*"]
     apply_filters(suite, {"tasks": args.tasks, "languages": args.languages, "strategies": args.strategies,
                           "models": args.models, "classifiers": args.classifiers})
-    flags = {}  # suite setting -> the command-line option that set it, to name in a problem
+    overrides: dict = {}
+    named_by = {}  # suite setting -> the command-line option that set it, to name in a problem
     if args.per_class is not None:
-        suite.per_class, flags["per_class"] = args.per_class, f"--per-class {args.per_class}"
+        overrides["per_class"], named_by["per_class"] = args.per_class, f"--per-class {args.per_class}"
     if args.seeds is not None:
-        suite.seeds, flags["seeds"] = _parse_seeds(args.seeds), f"--seeds {args.seeds!r}"
+        overrides["seeds"], named_by["seeds"] = _parse_seeds(args.seeds), f"--seeds {args.seeds!r}"
     if args.replicates is not None:
-        suite.replicates, flags["replicates"] = args.replicates, f"--replicates {args.replicates}"
+        overrides["replicates"], named_by["replicates"] = args.replicates, f"--replicates {args.replicates}"
     if args.gold is not None:
-        suite.gold = args.gold
+        overrides["gold"] = args.gold
     if args.faithful:
-        suite.faithful = True
-    problems = check(suite)
-    if problems:
-        key, _, msg = problems[0]
-        raise BenchError(f"{flags[key]}: {msg}" if key in flags else msg)
-    if note := use_data_dir(suite, args.data_dir):
-        print(note, file=sys.stderr, flush=True)
-    reg = _registry(args)
-    plan = build_plan(suite, reg)
-    if args.shard:
-        from harness.pipeline.plan import parse_shard, shard_plan
-
-        plan = shard_plan(plan, *parse_shard(args.shard))
-    named(args.executor, args.ray_address)  # an executor mistake fails the dry run too
+        overrides["faithful"] = True
+    prepared = pipeline.prepare(suite, overrides=overrides, named_by=named_by, data_dir=args.data_dir,
+                                registry=_registry(args), shard=parse_shard(args.shard) if args.shard else None,
+                                executor=args.executor, ray_address=args.ray_address)
     if args.dry_run:
-        return _print_plan(plan, args.json)
-    execute(plan, reg, out=args.out, cache_dir=args.cache_dir, executor=args.executor, ray_address=args.ray_address,
-            progress=not args.no_progress, log_samples=args.log_samples)
+        return _print_plan(prepared.plan, args.json)
+    pipeline.execute(prepared, out=args.out, cache_dir=args.cache_dir, progress=not args.no_progress,
+                     log_samples=args.log_samples)
     return 0
 
 

@@ -29,7 +29,9 @@ Logs: worker log lines are forwarded to the driver's stderr by Ray, prefixed wit
 (`(gemma-3-270m replica 2 pid=...)`) or task and with the cell they belong to; without progress
 bars (`--no-progress`, or no terminal) they carry no colour codes.
 
-Workers import the harness and its plugins, and read the gold data, the cache snapshot and the run
+Workers get the driver's registry (the plugins it loaded, and any it was handed in-process through
+`harness.api.run(registry=...)`), pickled by Ray, instead of discovering plugins themselves. They
+import the harness and the plugins' modules, and read the gold data, the cache snapshot and the run
 directory at the same paths as the driver: on a multi-node cluster the package must be installed on
 every node and the data, cache and run directories must be on a shared filesystem.
 """
@@ -70,6 +72,7 @@ class _Job:
     cache_path: str
     snapshot: str | None
     data_dir: str | None
+    registry: Any  # an object-store reference to the caller's registry: workers use it, never their own
     kill_marker: str | None = None
 
 
@@ -103,14 +106,16 @@ def _worker_runner(plan: Plan, job: _Job):
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         if job.data_dir:
             datadir.use(job.data_dir)
+        import ray
+
         from harness.pipeline.runner import Runner
-        from harness.registry.discovery import load_registry
 
         if "runner" in _WORKER:
             _WORKER["runner"].store.close()
         store = OverlayStore(job.cache_path, job.snapshot)
         _WORKER["key"] = key
-        _WORKER["runner"] = Runner(plan, load_registry(), job.out, store, _WorkerReporter(), device=torch_device())
+        _WORKER["runner"] = Runner(plan, ray.get(job.registry), job.out, store, _WorkerReporter(),
+                                   device=torch_device())
     return _WORKER["runner"]
 
 
@@ -246,7 +251,7 @@ def run_on_ray(runner, gen_cells: list[GenCell], eval_cells: list[EvalCell], add
         cluster_gpus = resources.get("GPU", 0)
         runner.rep.log(f"ray: {resources.get('CPU', 0):g} CPUs, {cluster_gpus:g} GPUs")
         snapshot = runner.store.snapshot(cache_path.parent / "ray" / f"snapshot-{uuid.uuid4().hex}.sqlite")
-        job = _Job(out, str(cache_path), str(snapshot), datadir.current(),
+        job = _Job(out, str(cache_path), str(snapshot), datadir.current(), ray.put(runner.reg),
                    os.environ.get(KILL_MARKER_ENV) or None)
         _Scheduler(ray, runner, job, cluster_gpus, gen_cells, eval_cells).run()
     finally:

@@ -14,11 +14,9 @@ from typing import Any
 
 from harness import __version__
 from harness.contracts import ClassifierContext, Example, GenerationContext
-from harness.errors import BenchError
 from harness.pipeline.plan import GOLD, EvalCell, GenCell, Plan
 from harness.pipeline.progress import Reporter
 from harness.registry.discovery import Registry
-from harness.results.leaderboard import build, write_leaderboard
 from harness.results.metrics import scores
 from harness.store.cache import CachedEngine, Store, digest
 from harness.store.rundir import GenerationRecord, RunDir, ScoresRecord, read_json, write_json, write_text
@@ -145,9 +143,9 @@ class Runner:
         return CachedEngine(engine, self.store, model)
 
     # -- the run -------------------------------------------------------------------------------
-    def execute(self, executor: Callable[[Runner, list[GenCell], list[EvalCell]], None]) -> Path:
-        """Open the run directory, have `executor` (harness/executors/local.py) compute and save every
-        pending cell, then write the leaderboard from the files."""
+    def run_pending(self, executor: Callable[[Runner, list[GenCell], list[EvalCell]], None]) -> None:
+        """Open the run directory and have `executor` (harness/executors) compute and save every
+        pending cell; the leaderboard is the orchestrator's (harness/pipeline/run.py)."""
         plan = self.plan
         self.run.open(plan.suite.settings(), plan.settings_hash, {
             "harness_version": __version__, "suite": plan.suite.name, "source": plan.suite.source,
@@ -164,9 +162,6 @@ class Runner:
             self.rep.log(f"resuming: {skipped} finished cells kept")
         self.rep.overall("cells", len(pending_gen) + len(pending_eval))
         executor(self, pending_gen, pending_eval)
-        board = build(plan, self.reg, self.run)
-        write_leaderboard(self.run.leaderboard, board)
-        return self.run.leaderboard
 
     # -- generation ----------------------------------------------------------------------------
     def prepare(self, cells: list[GenCell]) -> None:
@@ -366,7 +361,3 @@ class Runner:
             self.rep.log(f"scored {cell.id}: {payload['note']}")
         self.rep.advance()
 
-
-def check_ready(plan: Plan) -> None:
-    if not plan.gen_cells and not plan.eval_cells:
-        raise BenchError("the plan has no runnable cell (every selected pair is unavailable); see `bench run --dry-run`")

@@ -1,0 +1,111 @@
+"""The one orchestrator: suite -> checks -> plan -> executor(generate, evaluate) -> leaderboard.
+
+`bench run` (harness/cli) and `harness.api.run` both come here: the command line only turns its
+flags into `overrides` and prints, so the two can never disagree about what a run does. A run is
+two calls, `prepare` (everything that can fail on the user's input, and the plan: `--dry-run` stops
+there) and `execute` (the expensive part), so that every mistake is found before a model loads.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.config import datadir
+from harness.config.suite import REMOTE_DATA, Suite, check, load_suite, resolve_data_dir
+from harness.environment import torch_device
+from harness.errors import BenchError
+from harness.executors import Executor, named
+from harness.kits.tasks.remote import remote_root
+from harness.pipeline.plan import Plan, build_plan, shard_plan
+from harness.pipeline.progress import Reporter
+from harness.pipeline.runner import Runner
+from harness.registry.discovery import Registry, load_registry
+from harness.results.leaderboard import build, write_leaderboard
+from harness.store.cache import Store, default_cache_dir
+
+
+@dataclass
+class Prepared:
+    """A checked plan, the registry it was built from and the executor that will run it."""
+
+    plan: Plan
+    registry: Registry
+    executor: Executor
+
+
+def prepare(suite: Suite | str | Path, *, overrides: Mapping[str, Any] | None = None,
+            named_by: Mapping[str, str] | None = None, data_dir: str | Path | None = None,
+            registry: Registry | None = None, shard: tuple[int, int] | None = None, executor: str = "local",
+            ray_address: str | None = None) -> Prepared:
+    """Apply `overrides` (suite settings, as the command-line options set them) and check them, choose
+    the gold data directory, load the plugins and build the plan. `named_by` says how the user wrote
+    an override (`{"per_class": "--per-class 0"}`), so that a problem names what the user typed.
+    Raises BenchError for any mistake in the input."""
+    if not isinstance(suite, Suite):
+        suite = load_suite(Path(suite))
+    for key, value in (overrides or {}).items():
+        if not hasattr(suite, key):
+            raise BenchError(f"unknown suite setting {key!r}")
+        setattr(suite, key, value)
+    if problems := check(suite):
+        key, _, msg = problems[0]
+        raise BenchError(f"{named_by[key]}: {msg}" if named_by and key in named_by else msg)
+    schedule = named(executor, ray_address)  # an executor mistake fails the dry run too
+    if note := use_data_dir(suite, data_dir):
+        print(note, file=sys.stderr, flush=True)
+    reg = registry or load_registry()
+    plan = build_plan(suite, reg)
+    if shard is not None:
+        plan = shard_plan(plan, *shard)
+    return Prepared(plan, reg, schedule)
+
+
+def execute(prepared: Prepared, *, out: str | Path | None = None, cache_dir: str | Path | None = None,
+            progress: bool = False, log_samples: bool = False) -> Path:
+    """Run every pending cell of the plan into its run directory (finished ones are kept), then
+    write the leaderboard from the files; returns the leaderboard's path."""
+    plan = prepared.plan
+    if not plan.gen_cells and not plan.eval_cells:
+        raise BenchError("the plan has no runnable cell (every selected pair is unavailable); see `bench run --dry-run`")
+    target = Path(out or Path("runs") / plan.suite.name)
+    store = Store(Path(cache_dir or default_cache_dir()) / "cache.sqlite")
+    with Reporter(enabled=progress) as rep:
+        rep.log(f"suite {plan.suite.name}: {len(plan.gen_cells)} generation cells, {len(plan.eval_cells)} evaluation "
+                f"cells, {len(plan.unavailable)} unavailable; out {target}")
+        runner = Runner(plan, prepared.registry, target, store, rep, device=torch_device(), log_samples=log_samples)
+        runner.run_pending(prepared.executor)
+        write_leaderboard(runner.run.leaderboard, build(plan, prepared.registry, runner.run))
+        rep.log(f"leaderboard written to {runner.run.leaderboard}")
+    return runner.run.leaderboard
+
+
+def run(suite: Suite | str | Path, *, out: str | Path | None = None, cache_dir: str | Path | None = None,
+        progress: bool = False, log_samples: bool = False, **options: Any) -> Path:
+    """`prepare` then `execute`; `options` are prepare's."""
+    return execute(prepare(suite, **options), out=out, cache_dir=cache_dir, progress=progress, log_samples=log_samples)
+
+
+def use_data_dir(suite: Suite, given: str | Path | None) -> str | None:
+    """Where the gold data is read from: `given` (the command line), else $BENCH_DATA_DIR, else the
+    suite's data_dir; the nearest word wins. A directory the user named must exist; where only the
+    suite names one (a checkout without the offline copy beside it) or none is named, the files come
+    from their pinned public sources instead, and the line returned says so, to be logged."""
+    if given:
+        datadir.use(resolve_data_dir(str(given), Path.cwd()))
+        return None
+    if os.environ.get(datadir.ENV):
+        datadir.use(os.environ[datadir.ENV])
+        return None
+    chosen = resolve_data_dir(str(suite.data_dir), Path.cwd()) if suite.data_dir else None
+    if chosen is not None and (chosen == REMOTE_DATA or Path(chosen).is_dir()):
+        datadir.use(chosen)
+        return None
+    datadir.use(REMOTE_DATA)
+    return (f"gold data: {chosen or 'no data_dir'} {'does not exist' if chosen else 'is set'}; reading the files "
+            f"from their pinned public sources into {remote_root()} (each fetched once and checked against its "
+            "SHA-256; --data-dir names a local copy)")
