@@ -99,7 +99,7 @@ def probe(args) -> None:
     from threadpoolctl import threadpool_info
 
     from harness.contracts import ClassifierContext
-    from harness.pipeline.runner import cell_seed
+    from harness.pipeline.seeds import classifier_seed
     from harness.registry.discovery import load_registry
     from harness.results.metrics import scores
     from plugins.classifiers import logreg
@@ -133,7 +133,7 @@ def probe(args) -> None:
     for name, examples in train.items():
         rows = []
         for seed in args.seeds:
-            ctx = ClassifierContext(seed=cell_seed(seed, "massive10.sw"), cache=Table(), log=lambda _m: None)
+            ctx = ClassifierContext(seed=classifier_seed(seed, "massive10", "sw"), cache=Table(), log=lambda _m: None)
             pred = clf.fit_predict(examples, [e.text for e in test], task.labels, ctx)
             rows.append({"seed": seed, "macro_f1": 100 * scores([e.label for e in test], pred, task.labels)["macro_f1"],
                          "C": chosen[-1]})

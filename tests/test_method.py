@@ -13,7 +13,8 @@ from harness.contracts import Completion, Engine, GenerationContext, SamplingPar
 from harness.kits.strategies import language_id, parsing, prompts
 from harness.pipeline.plan import build_plan
 from harness.pipeline.progress import Reporter
-from harness.pipeline.runner import Runner, sampling_seed
+from harness.pipeline.runner import Runner
+from harness.pipeline.seeds import sampling_seed
 from harness.registry.discovery import load_registry
 from harness.store.cache import CachedEngine, Store
 

@@ -1,6 +1,7 @@
 import copy
 import html
 import json
+import re
 import shutil
 import subprocess
 
@@ -10,6 +11,13 @@ from conftest import bench
 
 
 @pytest.fixture
+
+def whisker_count(svg_text: str) -> int:
+    """How many whiskers an overview SVG draws (one path per bar with an interval)."""
+    from harness.reports.plots import WHISKERS
+
+    return sum(g.group(1).count("<path") for g in re.finditer(rf'<g id="{WHISKERS}-[^"]*">(.*?)</g>', svg_text, re.S))
+
 def board(tiny_run):
     return json.loads((tiny_run / "leaderboard.json").read_text())
 
@@ -127,7 +135,7 @@ def test_report_and_compare_reject_invalid_leaderboards(board, tmp_path):
 
 def test_overview_draws_a_whisker_on_every_bar_with_an_interval(board):
     from harness.reports.markdown import groups
-    from harness.reports.plots import gap_bars, gap_overview, whisker_count
+    from harness.reports.plots import gap_bars, gap_overview
 
     drawn = 0
     for i, rows in enumerate(groups(board).values()):
@@ -148,7 +156,6 @@ def test_overview_draws_a_whisker_on_every_bar_with_an_interval(board):
 
 def test_overview_says_what_the_intervals_cover_and_where_there_is_none(board):
     from harness.reports.html import html_page
-    from harness.reports.plots import whisker_count
 
     page = html_page(board)
     overview = page.split('id="verdicts"')[0]

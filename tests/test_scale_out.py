@@ -269,12 +269,10 @@ def test_workers_read_a_snapshot_and_the_driver_merges_what_they_add(tmp_path):
 
     main = Store(tmp_path / "cache.sqlite")
     main.put_generations("m", [("old", Completion("before", 1, 2, False))])
-    main.put_value("k", {"a": 1})
     snap = main.snapshot(tmp_path / "ray" / "snap.sqlite")
     main.put_generations("m", [("later", Completion("after the snapshot", 1, 1, None))])
     worker = OverlayStore(main.path, snap)
     assert worker.path == main.path and set(worker.get_generations(["old", "later"])) == {"old"}
-    assert worker.get_value("k") == {"a": 1}
     worker.put_generations("m", [("new", Completion("from a worker", 3, 4, True))])
     worker.put_embeddings("enc", ["t"], [[0.5, 1.0]])
     assert worker.get_generations(["old", "new"])["new"].text == "from a worker"
@@ -286,7 +284,7 @@ def test_workers_read_a_snapshot_and_the_driver_merges_what_they_add(tmp_path):
     assert main.get_embeddings("enc", ["t"])["t"].tolist() == [0.5, 1.0]
     # the snapshot was never written: opened immutable, a write fails
     with pytest.raises(sqlite3.OperationalError):
-        worker.base.put_value("x", 1)
+        worker.base.put_generations("m", [("x", Completion("x", 1, 1, None))])
     worker.close()
 
 

@@ -71,9 +71,6 @@ class Plan:
         if not self.plan_hash:
             self.plan_hash = digest([[c.id for c in self.gen_cells], [c.id for c in self.eval_cells]])[:16]
 
-    def models(self) -> list[str]:
-        return list(dict.fromkeys(c.model for c in self.gen_cells))
-
     def as_dict(self) -> dict[str, Any]:
         return {
             "suite": self.suite.name,

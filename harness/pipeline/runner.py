@@ -14,28 +14,13 @@ from typing import Any
 
 from harness import __version__
 from harness.contracts import ClassifierContext, Example, GenerationContext
+from harness.pipeline import seeds
 from harness.pipeline.plan import GOLD, EvalCell, GenCell, Plan
 from harness.pipeline.progress import Reporter
 from harness.registry.discovery import Registry
 from harness.results.metrics import scores
-from harness.store.cache import CachedEngine, Store, digest
+from harness.store.cache import CachedEngine, Store
 from harness.store.rundir import GenerationRecord, RunDir, ScoresRecord, read_json, write_json, write_text
-
-
-def cell_seed(run_seed: int, key: str) -> int:
-    """A seed derived from the run seed and what the random choice depends on (`key`)."""
-    return int(digest([run_seed, key])[:8], 16)
-
-
-def replicate_key(key: str, replicate: int) -> str:
-    """`key` for replicate 0 (so a run with one replicate keeps its seeds), `key.rN` for the others."""
-    return f"{key}.r{replicate}" if replicate else key
-
-
-def sampling_seed(run_seed: int, task: str, language: str, strategy: str, model: str, replicate: int = 0) -> int:
-    """The seed of a generation cell's sampling: its factors and nothing else, so a setting that
-    cannot change an output (GPUs, concurrency) never changes a sample."""
-    return int(digest(["sampling", run_seed, task, language, strategy, model, *([replicate] if replicate else [])])[:8], 16)
 
 
 def first_per_class(examples: Sequence[Example], caps: Mapping[str, int]) -> list[Example]:
@@ -68,7 +53,7 @@ def random_gold_subset(train: Sequence[Example], labels: Sequence[str], per_clas
             by_label[ex.label].append(i)
     chosen: set[int] = set()
     for lab in labels:
-        rng = random.Random(int(digest(["gold", seed, lab])[:8], 16))
+        rng = random.Random(seeds.gold_label_seed(seed, lab))
         chosen.update(rng.sample(by_label[lab], min(per_class, len(by_label[lab]))))
     out = [ex for i, ex in enumerate(train) if i in chosen]
     counts = Counter(ex.label for ex in out)
@@ -197,7 +182,7 @@ class Runner:
         return GenerationContext(
             task=self.reg.task(cell.task), language=self.plan.languages[(cell.task, cell.language)], engine=engine,
             per_class=suite.per_class, replicate=cell.replicate,
-            seed=sampling_seed(suite.seed, cell.task, cell.language, cell.strategy, cell.model, cell.replicate),
+            seed=seeds.sampling_seed(suite.seed, cell.task, cell.language, cell.strategy, cell.model, cell.replicate),
             run_seed=suite.seed, sampling=suite.sampling_for(cell.model),
             summary_sampling=suite.sampling_for(suite.summarizer or cell.model),
             calls_per_class=suite.budget(), samples_per_request=suite.samples_per_request,
@@ -294,7 +279,7 @@ class Runner:
         note = ""
         if cell.source == GOLD:
             if suite.gold == "random":
-                seed = cell_seed(suite.seed, replicate_key(f"gold.{cell.task}.{cell.language}", cell.replicate))
+                seed = seeds.gold_subset_seed(suite.seed, cell.task, cell.language, cell.replicate)
                 train, per_class = random_gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class, seed)
             else:
                 train, per_class = gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class)
@@ -326,10 +311,8 @@ class Runner:
             texts = [e.text for e in test]
             options = suite.classifier_options.get(cell.classifier, {})
             for i, seed in enumerate(suite.seeds):
-                # the same seed gives gold and synthetic training the same classifier randomness; each
-                # replicate has its own, so replicates are independent repetitions of the whole experiment
-                key = replicate_key(f"{cell.task}.{cell.language}", cell.replicate)
-                ctx = ClassifierContext(seed=cell_seed(seed, key), cache=self.store,
+                ctx = ClassifierContext(seed=seeds.classifier_seed(seed, cell.task, cell.language, cell.replicate),
+                                        cache=self.store,
                                         device=self.device, options=options, log=self.rep.log)
                 pred = clf.fit_predict(train, texts, task.labels, ctx)
                 row = {"seed": seed, **scores([e.label for e in test], pred, task.labels)}

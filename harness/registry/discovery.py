@@ -1,4 +1,4 @@
-"""Discovers plugins through the `bench` entry-point group and collects what they register.
+"""Discovers plugins through the `lowres_bench` entry-point group and collects what they register.
 
 A plugin that fails in any way is recorded with its error and skipped, so one broken third-party
 package cannot take the others down. "Any way" is: an exception on import or in a hook, including
@@ -147,7 +147,7 @@ class _Skip(Exception):
 
 
 def load_registry(strict: bool | None = None, extra: Iterable[tuple[str, Any]] = ()) -> Registry:
-    """Load every `bench` entry point, call its hooks and build the registry.
+    """Load every `lowres_bench` entry point, call its hooks and build the registry.
 
     `extra` takes (name, module-or-object) pairs registered as if they came from entry points, after
     them; tests use it to add plugins without installing a package.

@@ -268,7 +268,7 @@ STAT_KEYS = ("requested", "accepted", "rejected", "duplicates", "parsed", "accep
 
 
 def _cell_section(item: CellExport, board: dict[str, Any], reg: Any, fmt: str, all_candidates: bool) -> list[str]:
-    from harness.pipeline.runner import sampling_seed
+    from harness.pipeline.seeds import sampling_seed
 
     g = item.generation
     cfg, stats = g.get("cell", {}), g.get("stats", {})

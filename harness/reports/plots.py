@@ -5,7 +5,6 @@ reading pixels, and the same leaderboard always gives the same bytes."""
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass
 
 TIERS = {"high": "mid/high resource", "low": "low resource"}
@@ -107,14 +106,6 @@ def gap_overview(bars: list[GapBar], strategies: list[str], title: str, fig_id: 
                ncol=min(4, len(strategies)), frameon=False)
     fig.suptitle(title, fontsize=9)
     return svg(fig)
-
-
-def whisker_count(svg_text: str) -> int:
-    """How many whiskers an overview SVG draws (one path per bar with an interval)."""
-    total = 0
-    for group in re.finditer(rf'<g id="{WHISKERS}-[^"]*">(.*?)</g>', svg_text, re.S):
-        total += group.group(1).count("<path")
-    return total
 
 
 def heatmap(title: str, rows: list[dict]) -> str | None:

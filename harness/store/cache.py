@@ -31,9 +31,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, model TEXT NOT NULL, text TEXT NOT NULL,
     prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, created REAL NOT NULL, truncated INTEGER);
 CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, encoder TEXT NOT NULL, vec BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-TABLES = ("generations", "embeddings", "meta")
+TABLES = ("generations", "embeddings")
 
 #: new cache rows per table, as `OverlayStore.take_new` returns them and `Store.merge` writes them
 Rows = dict[str, list[tuple[Any, ...]]]
@@ -130,15 +129,6 @@ class Store:
         with self._transaction():
             self.db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?,?)", rows)
 
-    # -- small json values ---------------------------------------------------------------------
-    def get_value(self, key: str) -> Any:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
-
-    def put_value(self, key: str, value: Any) -> None:
-        with self._transaction():
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (key, json.dumps(value)))
-
     def _transaction(self):
         db = self.db
 
@@ -217,12 +207,6 @@ class OverlayStore(Store):
         if self.base is not None and len(found) < len(set(texts)):
             found.update(self.base.get_embeddings(encoder, [t for t in texts if t not in found]))
         return found
-
-    def get_value(self, key: str) -> Any:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        if row is not None:
-            return json.loads(row[0])
-        return self.base.get_value(key) if self.base is not None else None
 
     def take_new(self) -> Rows:
         """The rows written since the last call (a rewritten key gets a new rowid, so it comes again)."""

@@ -24,6 +24,7 @@ from harness.kits.strategies import demos as demo_draws
 from harness.kits.strategies import language_id, parsing, prompts
 from harness.kits.strategies.demos import DemoSelector, random_demos
 from harness.kits.strategies.summaries import label_summaries
+from harness.pipeline import seeds
 from harness.store.cache import digest
 from harness.store.rundir import write_json
 
@@ -252,7 +253,7 @@ class ComposedStrategy(Strategy):
     def _request(self, ctx: GenerationContext, label: str, demos: list[str], summary: str | None, chat: bool,
                  round_no: int, description: str) -> tuple[GenerationRequest, str]:
         lang = ctx.language
-        seed = int(digest([ctx.seed, label, round_no])[:8], 16)
+        seed = seeds.request_seed(ctx.seed, label, round_no)
         if chat:
             messages = prompts.generation_chat(language=lang.name, label=label, count=ctx.per_class + 2,
                                                summary=summary, demos=demos, description=description,
@@ -308,7 +309,7 @@ class ComposedStrategy(Strategy):
                                 max_new_tokens=ctx.revision_max_new_tokens)
         p = prompts.revision(chat, language=ctx.language.name, label=label, summary=summary, text=text,
                              description=description)
-        seed = int(digest([ctx.seed, "revision", label, text])[:8], 16)
+        seed = seeds.revision_seed(ctx.seed, label, text)
         return (GenerationRequest(params, seed, n=1, messages=p) if chat
                 else GenerationRequest(params, seed, n=1, prompt=p, stop=("\n",)))
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from harness.contracts import Task
+from harness.pipeline.seeds import demo_seed
 from harness.store.cache import digest
 from harness.store.rundir import RunDir, read_json, write_json
 
@@ -24,10 +25,6 @@ DEMO_TOKENS = 128  # demos are cut to this many whitespace tokens, as in the ref
 
 def random_demos(pool: Sequence[str], k: int, rng: random.Random) -> list[str]:
     return rng.sample(list(pool), min(k, len(pool)))
-
-
-def demo_seed(run_seed: int, task: str, language: str, source: str, label: str, replicate: int = 0) -> int:
-    return int(digest(["demos", run_seed, task, language, source, label, *([replicate] if replicate else [])])[:8], 16)
 
 
 def draw(task: Task, language: str, source: str, k: int, run_seed: int,

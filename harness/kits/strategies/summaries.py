@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from harness.contracts import GenerationContext, GenerationRequest, SamplingParams
 from harness.kits.strategies import prompts
+from harness.pipeline import seeds
 from harness.pipeline.plan import slug
 from harness.store.cache import digest
 from harness.store.rundir import RunDir, read_json, write_json
@@ -43,7 +44,7 @@ def label_summaries(ctx: GenerationContext) -> Mapping[str, str]:
         path = RunDir(ctx.run_dir).summary(f"{slug(task.name)}.{slug(engine.name)[:40]}.{key}.json")
         if path.is_file():
             return read_json(path)["summaries"]
-    rng = random.Random(int(digest(["summaries", task.name])[:8], 16))
+    rng = random.Random(seeds.summary_examples_seed(task.name))
     english = task.load("en", "train")
     by_label: dict[str, list[str]] = {lab: [] for lab in task.labels}
     for ex in english:
@@ -56,7 +57,7 @@ def label_summaries(ctx: GenerationContext) -> Mapping[str, str]:
         examples = rng.sample(by_label[lab], min(ctx.summary_examples, len(by_label[lab])))
         shown[lab] = examples
         p = prompts.summary(engine.is_chat, label=lab, examples=examples)
-        seed = int(digest(["summary", task.name, lab])[:8], 16)
+        seed = seeds.summary_seed(task.name, lab)
         reqs.append(GenerationRequest(params, seed, n=1, messages=p) if engine.is_chat
                     else GenerationRequest(params, seed, n=1, prompt=p, stop=("\n",)))
     # work every cell of the task shares: counted once, in the summary file, never in the statistics
