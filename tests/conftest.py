@@ -26,11 +26,35 @@ def data_dir() -> Path:
     return shared_data()
 
 
+_MODELS: list[Path] = []
+
+
+def fresh_cache(path: Path) -> Path:
+    """A new, empty cache directory whose converted offline models (`models/`, built from the
+    packages once and only ever read) are shared by every test of the session: a conversion takes
+    tens of seconds, and what a test checks about the cache is its generations and embeddings."""
+    if not _MODELS:
+        import tempfile
+
+        _MODELS.append(Path(tempfile.mkdtemp(prefix="bench-test-models-")))
+    path.mkdir(parents=True, exist_ok=True)
+    if not (path / "models").exists():
+        (path / "models").symlink_to(_MODELS[0], target_is_directory=True)
+    return path
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import shutil
+
+    for models in _MODELS:
+        shutil.rmtree(models, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path, monkeypatch):
-    """Each test its own cache; the gold data where it is (tests that read it fail with where to put
-    it; the others run without it)."""
-    monkeypatch.setenv("BENCH_CACHE_DIR", str(tmp_path / "cache"))
+    """Each test its own cache (sharing only the converted models); the gold data where it is (tests
+    that read it fail with where to put it; the others run without it)."""
+    monkeypatch.setenv("BENCH_CACHE_DIR", str(fresh_cache(tmp_path / "cache")))
     try:
         monkeypatch.setenv("BENCH_DATA_DIR", str(shared_data()))
     except RuntimeError:
@@ -116,7 +140,43 @@ def tiny_chat_model(tmp_path_factory, tiny_model) -> Path:
 
 
 def bench(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run the real `bench` command in a subprocess, as a user would."""
+    """Run the real `bench` command line in this process, as `bench ARGS` would in a shell: from the
+    checkout, with `env` added to the environment, its exit status and both streams captured.
+    In-process saves the interpreter and torch start-up of a subprocess (seconds per call); where
+    the process itself is the point (a signal, a closed pipe, import-time behaviour), use
+    `bench_process`. `timeout` is the subprocess's, kept so that callers can switch."""
+    import contextlib
+    import io
+    import warnings
+
+    from harness.cli.main import main
+    from harness.config import datadir
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_cwd, saved_warning = dict(os.environ), os.getcwd(), warnings.showwarning
+    os.environ.update(env or {})
+    os.chdir(ROOT)
+    datadir.use(None)  # each command chooses its gold data afresh, as a new process would
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+            warnings.simplefilter("default")
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse: --help, or a mistake in the flags
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+                if isinstance(exc.code, str):
+                    err.write(exc.code)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        os.chdir(saved_cwd)
+        warnings.showwarning = saved_warning
+        datadir.use(None)
+    return subprocess.CompletedProcess(["bench", *args], code, out.getvalue(), err.getvalue())
+
+
+def bench_process(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run `bench` in a subprocess, for tests where the process is the point."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "harness.cli", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, cwd=str(ROOT))
@@ -163,6 +223,6 @@ def tiny_run(tmp_path_factory, tiny_model) -> Path:
     suite = write_suite(root / "s.toml", f"hf:{tiny_model}", tasks=["sentiment", "massive10"], languages=["sw", "sl"],
                         strategies=["zero-shot", "target-demos"], per_class=3)
     out = bench("run", str(suite), "--out", str(root / "run"), "--no-progress",
-                env={"BENCH_CACHE_DIR": str(root / "cache"), "BENCH_DATA_DIR": str(shared_data())})
+                env={"BENCH_CACHE_DIR": str(fresh_cache(root / "cache")), "BENCH_DATA_DIR": str(shared_data())})
     assert out.returncode == 0, out.stderr
     return root / "run"

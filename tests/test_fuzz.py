@@ -390,7 +390,6 @@ def gold_jsonl(draw) -> bytes:
 @FUZZ
 @given(train=gold_jsonl(), test=gold_jsonl())
 def test_a_malformed_gold_jsonl_is_one_line_naming_the_file(tmp_path_factory, monkeypatch, train, test):
-    import harness.cli.main
     from harness.registry.discovery import load_registry
 
     root = fresh_dir(tmp_path_factory)
@@ -399,7 +398,7 @@ def test_a_malformed_gold_jsonl_is_one_line_naming_the_file(tmp_path_factory, mo
     (folder / "train.jsonl").write_bytes(train)
     (folder / "test.jsonl").write_bytes(test)
     plugin = _JsonlTaskPlugin(folder)
-    monkeypatch.setattr(harness.cli.main, "_registry", lambda args: load_registry(extra=[("fuzz-jsonl", plugin)]))
+    monkeypatch.setattr("harness.cli.common.registry", lambda args: load_registry(extra=[("fuzz-jsonl", plugin)]))
     suite = write_suite(root / "s.toml", "gemma-3-270m", tasks=["fuzz-jsonl"])
     before = _tree(root)
     argv = ["run", str(suite), "--dry-run"]

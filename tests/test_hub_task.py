@@ -154,7 +154,7 @@ def test_hub_task_runs_end_to_end(hub_dir, tiny_model, tmp_path, monkeypatch):
     import harness.cli.main as cli
     from harness.results.leaderboard import validation_error
 
-    monkeypatch.setattr(cli, "_registry", lambda args: load_registry(extra=[("hub", _tasks(german()))]))
+    monkeypatch.setattr("harness.cli.common.registry", lambda args: load_registry(extra=[("hub", _tasks(german()))]))
     monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)
     suite = write_suite(tmp_path / "s.toml", f"hf:{tiny_model}", tasks=["german-sentiment"], languages=["de"],
                         strategies=["zero-shot"], per_class=2, seeds=1)

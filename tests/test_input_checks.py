@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from conftest import ROOT, bench, shared_data, write_suite
-from harness.cli.main import _parse_seeds
+from harness.cli.run import parse_seeds as _parse_seeds
 from harness.config.suite import Suite, check, load_suite
 from harness.errors import BenchError, DataError
 from harness.kits.tasks.files import read_jsonl, read_rows

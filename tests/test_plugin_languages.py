@@ -76,7 +76,7 @@ def test_massive10_language_from_files(xx_files):
     assert got[0].text == first["text"].strip()
     assert reg.plugins[-1].registered == {"languages": ["massive10:xx"]}
 
-    from harness.cli.main import _coverage
+    from harness.cli.listing import coverage as _coverage
 
     row = next(r for r in _coverage(reg) if r["task"] == "massive10" and r["language"] == "xx")
     assert (row["iso"], row["train"], row["test"]) == ("xxx_Latn", "ok", "ok")
@@ -154,7 +154,7 @@ def test_plugin_language_runs_end_to_end(xx_files, tiny_model, tmp_path, monkeyp
     import harness.cli.main as cli
 
     train, test = xx_files
-    monkeypatch.setattr(cli, "_registry", lambda args: registry(("massive10", XX, {"train": str(train),
+    monkeypatch.setattr("harness.cli.common.registry", lambda args: registry(("massive10", XX, {"train": str(train),
                                                                                    "test": str(test)})))
     monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)
     suite = write_suite(tmp_path / "s.toml", f"hf:{tiny_model}", tasks=["massive10"], languages=["xx"],

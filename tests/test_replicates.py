@@ -10,7 +10,7 @@ import statistics
 import pytest
 from scipy import stats
 
-from conftest import bench, shared_data, write_suite
+from conftest import bench, fresh_cache, shared_data, write_suite
 from harness.config.suite import Suite, load_suite
 from harness.contracts import Example
 from harness.errors import BenchError
@@ -117,7 +117,7 @@ def test_suite_checks_replicates_and_gold(tmp_path):
 
 @pytest.mark.slow
 def test_a_run_with_replicates_pools_them_and_resumes_replicate_0(tmp_path, tiny_model):
-    env = {"BENCH_CACHE_DIR": str(tmp_path / "cache"), "BENCH_DATA_DIR": str(shared_data())}
+    env = {"BENCH_CACHE_DIR": str(fresh_cache(tmp_path / "cache")), "BENCH_DATA_DIR": str(shared_data())}
     suite = write_suite(tmp_path / "s.toml", f"hf:{tiny_model}", tasks=["massive10"], strategies=["zero-shot", "target-demos"],
                         per_class=3, seeds=2, extra='gold = "random"')
     out = tmp_path / "run"

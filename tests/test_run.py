@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, bench, write_suite
+from conftest import ROOT, bench, fresh_cache, write_suite
 from harness.results.leaderboard import validation_error
 
 
@@ -53,7 +53,7 @@ def test_run_writes_a_valid_leaderboard_with_gaps(suite, tmp_path):
 
 
 def test_kill_9_then_resume_matches_an_uninterrupted_run(suite, tmp_path):
-    env = {**os.environ, "BENCH_CACHE_DIR": str(tmp_path / "cache-a")}
+    env = {**os.environ, "BENCH_CACHE_DIR": str(fresh_cache(tmp_path / "cache-a"))}
     run_dir = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "run", str(suite), "--out", str(run_dir),
                              "--no-progress"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -66,14 +66,14 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(suite, tmp_path):
     done_before = sorted(p.name for p in (run_dir / "generations").glob("*.json"))
     assert not (run_dir / "leaderboard.json").exists()
     resumed = bench("run", str(suite), "--out", str(run_dir), "--no-progress",
-                    env={"BENCH_CACHE_DIR": str(tmp_path / "cache-a")})
+                    env={"BENCH_CACHE_DIR": str(fresh_cache(tmp_path / "cache-a"))})
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming: " in resumed.stderr
     assert not list(run_dir.rglob("*.tmp"))
     assert set(done_before) <= {p.name for p in (run_dir / "generations").glob("*.json")}
 
     fresh = bench("run", str(suite), "--out", str(tmp_path / "fresh"), "--no-progress",
-                  env={"BENCH_CACHE_DIR": str(tmp_path / "cache-b")})
+                  env={"BENCH_CACHE_DIR": str(fresh_cache(tmp_path / "cache-b"))})
     assert fresh.returncode == 0, fresh.stderr
     a, b = results(run_dir / "leaderboard.json"), results(tmp_path / "fresh" / "leaderboard.json")
     assert a[0] == b[0] and a[1] == b[1] and a[2] == b[2]

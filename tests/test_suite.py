@@ -11,7 +11,7 @@ def write(tmp_path, text):
 
 
 def test_default_suite_loads():
-    from harness.cli.main import DEFAULT_SUITE
+    from harness.cli.common import DEFAULT_SUITE
 
     s = load_suite(DEFAULT_SUITE)
     assert s.name == "default" and s.models == ["gemma-3-270m"]

@@ -1,0 +1,46 @@
+"""What the commands share: exit statuses, the registry as the flags ask for it, output helpers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+DEFAULT_SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "default.toml"
+
+#: exit statuses (README.md, "Errors and exit codes")
+OK, REGRESSED, BAD_INPUT, INTERNAL_ERROR, INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def print_json(data) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def registry(args):
+    """The plugins, strict when `--strict-plugins` (or BENCH_STRICT_PLUGINS) says so."""
+    from harness.registry.discovery import load_registry
+
+    return load_registry(strict=True if getattr(args, "strict_plugins", False) else None)
+
+
+def leaderboard_arg(value: str) -> Path:
+    """A run directory or a leaderboard file, as the user may name either."""
+    from harness.store.rundir import RunDir
+
+    path = Path(value)
+    return RunDir(path).leaderboard if path.is_dir() else path
+
+
+def console():
+    """A console as wide as the terminal; piped into a file or a CI log, wide enough that tables
+    are not folded into unreadable columns."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
+def strict_plugins_flag(p: argparse.ArgumentParser) -> None:
+    """`--strict-plugins` after the command too (`bench run --strict-plugins`)."""
+    p.add_argument("--strict-plugins", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
