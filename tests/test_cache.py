@@ -1,23 +1,16 @@
 import json
 
-from harness.contracts import Completion, Engine, GenerationRequest, SamplingParams
+from fakes import FakeEngine
+
+from harness.contracts import Completion, GenerationRequest, SamplingParams
 from harness.errors import BenchError
 from harness.store.cache import CachedEngine, Store, digest
 
 
-class CountingEngine(Engine):
-    """Scripted replies for unit tests of the cache; never used outside tests."""
-
-    fingerprint = "counting@1"
-    is_chat = False
-    batch_size = 4
-
-    def __init__(self):
-        self.batches = []
-
-    def generate(self, requests):
-        self.batches.append(len(requests))
-        return [[Completion(f"{r.prompt}#{r.seed}#{i}", 3, 2) for i in range(r.n)] for r in requests]
+def CountingEngine():  # noqa: N802 - reads as the engine it stands for
+    """Replies that name their prompt, seed and sample; 4 sequences a batch."""
+    return FakeEngine(lambda r, i: Completion(f"{r.prompt}#{r.seed}#{i}", 3, 2), chat=False, fingerprint="counting@1",
+                      batch_size=4, summary=None)
 
 
 def reqs(k, n=1):
@@ -95,11 +88,11 @@ def test_concurrent_processes_share_one_cache(tmp_path):
 # -- engine identity: the cache key is a digest of it ---------------------------------------------
 
 
-class IdentifiedEngine(CountingEngine):
-    def __init__(self, **identity):
-        super().__init__()
-        self.identity = {"backend": "transformers", "backend_version": "1", "dtype": "float32", "device_kind": "cpu",
+def IdentifiedEngine(**identity):  # noqa: N802
+    engine = CountingEngine()
+    engine.identity = {"backend": "transformers", "backend_version": "1", "dtype": "float32", "device_kind": "cpu",
                          "quantization": None, "weights": {"source": "local", "name": "m", "hash": "abc"}, **identity}
+    return engine
 
 
 def test_any_identity_field_changes_the_key_and_the_same_one_hits(tmp_path):

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from fakes import FakeEngine, prompt_text
 
 from harness.config.suite import Suite
-from harness.contracts import Completion, Engine
+from harness.contracts import Completion
 from harness.executors.local import local
 from harness.pipeline.plan import build_plan, shard_plan
 from harness.pipeline.progress import Reporter
@@ -23,31 +24,14 @@ from harness.store.cache import CachedEngine, Store, digest
 TIMING = ("seconds", "engine_seconds", "attempts")
 
 
-class Scripted(Engine):
-    """A chat engine whose reply is a function of the prompt and seed alone (unit tests only); it can
-    be told to fail after some batches, as a run that is killed part-way."""
+def Scripted(fail_after=None):  # noqa: N802
+    """A chat engine whose reply is a function of the prompt and seed alone; it can be told to fail
+    after some batches, as a run that is killed part-way."""
+    def reply(r, i):
+        text = prompt_text(r)
+        return Completion("\n".join(f"Sentensi {digest([text, r.seed, i, j])[:6]} ya leo" for j in range(3)), 11, 9)
 
-    is_chat = True
-    batch_size = 3
-
-    def __init__(self, fail_after: int | None = None):
-        self.fingerprint = "scripted@1"
-        self.fail_after = fail_after
-        self.batches = 0
-
-    def generate(self, requests):
-        if self.fail_after is not None and self.batches >= self.fail_after:
-            raise RuntimeError("engine lost")
-        self.batches += 1
-        out = []
-        for r in requests:
-            text = r.messages[-1].content
-            if "short description of the intent" in text:
-                out.append([Completion("This intent involves a thing.", 7, 6)] * r.n)
-                continue
-            out.append([Completion("\n".join(f"Sentensi {digest([text, r.seed, i, j])[:6]} ya leo" for j in range(3)),
-                                   11, 9) for i in range(r.n)])
-        return out
+    return FakeEngine(reply, fingerprint="scripted@1", batch_size=3, tokens=(7, 6), fail_after=fail_after)
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from fakes import FakeEngine
 
 from harness.config.suite import Suite, load_suite
-from harness.contracts import Completion, Engine, GenerationContext, SamplingParams
+from harness.contracts import GenerationContext, SamplingParams
 from harness.kits.strategies import language_id, parsing, prompts
 from harness.pipeline.plan import build_plan
 from harness.pipeline.progress import Reporter
@@ -21,25 +22,9 @@ from harness.store.cache import CachedEngine, Store
 REFERENCE = json.loads((Path(__file__).parent / "data" / "reference_parsing.json").read_text(encoding="utf-8"))
 
 
-class Recorder(Engine):
-    """Answers every prompt with one fixed reply and keeps the prompts (unit tests only)."""
-
-    batch_size = 64
-
-    def __init__(self, name: str, reply: str = "", chat: bool = True):
-        self.fingerprint = f"{name}@1"
-        self.is_chat = chat
-        self.reply = reply
-        self.requests = []
-
-    def generate(self, requests):
-        self.requests.extend(requests)
-        out = []
-        for r in requests:
-            text = r.messages[-1].content if r.messages else r.prompt
-            summary = "short description of the intent" in text
-            out.append([Completion("This intent involves a thing." if summary else self.reply, 10, 5)] * r.n)
-        return out
+def Recorder(name: str, reply="", chat: bool = True):  # noqa: N802
+    """Answers every prompt with one fixed reply and keeps the prompts."""
+    return FakeEngine(reply, chat=chat, fingerprint=f"{name}@1")
 
 
 @pytest.fixture(scope="module")

@@ -7,32 +7,20 @@ import re
 from pathlib import Path
 
 import pytest
+from fakes import FakeEngine
 
-from harness.contracts import Completion, Engine, GenerationContext, SamplingParams
+from harness.contracts import GenerationContext, SamplingParams
 from harness.registry.discovery import load_registry
 from harness.store.cache import CachedEngine, Store
 
 
-class Scripted(Engine):
-    """Replies from a function of the request; counts what it is asked."""
-
-    fingerprint = "scripted@1"
-    batch_size = 64
+class Scripted(FakeEngine):
+    """Replies from a function of the request; label summaries get a fixed one unless the reply
+    function is the test's own summary writer."""
 
     def __init__(self, reply, chat=True):
-        self.reply = reply
-        self.is_chat = chat
-        self.requests = []
-
-    def generate(self, requests):
-        self.requests.extend(requests)
-        return [[Completion(self.answer(r, i), 10, 5) for i in range(r.n)] for r in requests]
-
-    def answer(self, r, i):
-        text = r.messages[-1].content if r.messages else r.prompt
-        if "short description of the intent" in text and self.reply.__name__ != "reply_with_summary":
-            return "This intent involves what the examples ask for."
-        return self.reply(r, i)
+        summary = None if reply.__name__ == "reply_with_summary" else "This intent involves what the examples ask for."
+        super().__init__(reply, chat=chat, fingerprint="scripted@1", summary=summary)
 
 
 @pytest.fixture(scope="module")
