@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import bench, write_suite
+from conftest import bench_process, write_suite
 from harness.api import ComposedStrategy, FileTask, Recipe
 from harness.contracts import Language
 from harness.errors import PluginError
@@ -182,17 +182,18 @@ def test_installed_conflicts_and_exits_leave_the_builtins_in_charge(tmp_path, mo
 
 
 def test_bench_plugins_shows_failures_and_strict_mode_is_one_line(tmp_path):
+    """A package found on the path of a new process, as an installed one is (so `bench` runs as one)."""
     env = {"PYTHONPATH": str(_dist(tmp_path, "aaa-plugin", THIRD_PARTY, MODULES))}
-    out = bench("plugins", "--json", env=env)
+    out = bench_process("plugins", "--json", env=env)
     assert out.returncode == 0, out.stderr
     rows = [r for r in json.loads(out.stdout) if r["distribution"] == "aaa-plugin"]
     assert {r["name"]: (r["version"], bool(r["error"]), len(r["conflicts"])) for r in rows} == {
         "aaa_first": ("0.2", False, 1), "exits": ("0.2", True, 0), "strategies": ("0.2", True, 0)}
-    table = bench("plugins", env=env)
+    table = bench_process("plugins", env=env)
     assert table.returncode == 0 and "SystemExit: 7" in table.stdout and "already registered" in table.stdout
-    listed = bench("list", "strategies", "--json", env=env)
+    listed = bench_process("list", "strategies", "--json", env=env)
     assert listed.returncode == 0 and "aaa-own" in {s["name"] for s in json.loads(listed.stdout)}
-    strict = bench("plugins", "--strict-plugins", env=env)
+    strict = bench_process("plugins", "--strict-plugins", env=env)
     assert strict.returncode == 2 and len(strict.stderr.strip().splitlines()) == 1
     assert strict.stderr.startswith("bench: error: plugin 'exits' (aaa-plugin) failed to import: SystemExit: 7") and "Traceback" not in strict.stderr
 
@@ -208,7 +209,7 @@ def installed_example(tmp_path_factory):
 
 
 def test_example_package_appears_in_plugins_and_lists(installed_example):
-    out = bench("plugins", "--json", env=installed_example)
+    out = bench_process("plugins", "--json", env=installed_example)
     assert out.returncode == 0, out.stderr
     rows = {p["name"]: p for p in json.loads(out.stdout)}
     assert rows["example"]["distribution"] == "bench-example-plugin" and rows["example"]["version"] == "0.3.1"
@@ -217,20 +218,20 @@ def test_example_package_appears_in_plugins_and_lists(installed_example):
     assert "ModuleNotFoundError" in rows["example_broken"]["error"]
     assert "bench: warning: skipping plugin 'example_broken'" in out.stderr
 
-    langs = json.loads(bench("list", "languages", "--json", env=installed_example).stdout)
+    langs = json.loads(bench_process("list", "languages", "--json", env=installed_example).stdout)
     assert {"task": "sib200", "language": "yo", "iso": "yor_Latn"}.items() <= next(
         r for r in langs if r["language"] == "yo").items()
-    strict = bench("list", "tasks", env={**installed_example, "BENCH_STRICT_PLUGINS": "1"})
+    strict = bench_process("list", "tasks", env={**installed_example, "BENCH_STRICT_PLUGINS": "1"})
     assert strict.returncode == 2
     assert strict.stderr.strip().startswith("bench: error: plugin 'example_broken'") and "Traceback" not in strict.stderr
     for flag_first in (["--strict-plugins", "list", "tasks"], ["list", "tasks", "--strict-plugins"]):
-        assert bench(*flag_first, env=installed_example).returncode == 2
+        assert bench_process(*flag_first, env=installed_example).returncode == 2
 
 
 def test_example_task_and_strategy_run_end_to_end(installed_example, tiny_model, tmp_path):
     suite = write_suite(tmp_path / "s.toml", f"hf:{tiny_model}", tasks=["toy-sentiment"], languages=["sw"],
                         strategies=["target-demos+nodigits"], per_class=2)
-    out = bench("run", str(suite), "--out", str(tmp_path / "run"), "--no-progress", env=installed_example)
+    out = bench_process("run", str(suite), "--out", str(tmp_path / "run"), "--no-progress", env=installed_example)
     assert out.returncode == 0, out.stderr
     board = json.loads((tmp_path / "run" / "leaderboard.json").read_text())
     assert [(r["task"], r["strategy"]) for r in board["results"]] == [("toy-sentiment", "target-demos+nodigits")]

@@ -10,14 +10,14 @@ import pytest
 from conftest import bench
 
 
-@pytest.fixture
-
 def whisker_count(svg_text: str) -> int:
     """How many whiskers an overview SVG draws (one path per bar with an interval)."""
     from harness.reports.plots import WHISKERS
 
     return sum(g.group(1).count("<path") for g in re.finditer(rf'<g id="{WHISKERS}-[^"]*">(.*?)</g>', svg_text, re.S))
 
+
+@pytest.fixture
 def board(tiny_run):
     return json.loads((tiny_run / "leaderboard.json").read_text())
 
