@@ -35,5 +35,5 @@ python -m pip install -q -r .venv-vllm/vllm-requirements.txt
 python -m pip install -q -e ".[offline,dev]"
 python -c "import vllm, transformers; print('vllm', vllm.__version__, 'transformers', transformers.__version__)"
 if [ "${1:-}" != "--no-test" ]; then
-  python -m pytest -q -m vllm tests/test_vllm.py
+  python -m pytest -q -m vllm tests/e2e/test_vllm.py
 fi

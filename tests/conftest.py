@@ -50,6 +50,15 @@ def pytest_sessionfinish(session, exitstatus):
         shutil.rmtree(models, ignore_errors=True)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/e2e is slow (the real models and data, whole runs): `pytest` alone runs
+    tests/unit and tests/plugins, CI adds `-m "slow or not slow"`."""
+    e2e = ROOT / "tests" / "e2e"
+    for item in items:
+        if e2e in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path, monkeypatch):
     """Each test its own cache (sharing only the converted models); the gold data where it is (tests

@@ -8,7 +8,7 @@ import ast
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HARNESS = ROOT / "harness"
 PLUGINS = ROOT / "plugins"
 PACKAGES = ("harness", "plugins")
@@ -107,4 +107,12 @@ def test_only_rundir_spells_out_the_run_directory_layout():
                  if p.name != "rundir.py"
                  for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
                  if re.search(r"/\s*(" + folders + ")", line)]
+    assert not offenders, offenders
+
+
+def test_unit_tests_start_no_process():
+    """tests/unit runs in-process; a test that needs a real process belongs in tests/e2e."""
+    offenders = [f"{p.relative_to(ROOT)}:{i}" for p in (ROOT / "tests" / "unit").rglob("*.py") if p.name != "test_structure.py"
+                 for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+                 if re.search(r"\b(subprocess|bench_process|Popen)\b", line)]
     assert not offenders, offenders

@@ -29,7 +29,7 @@ configs:
 
 
 def guide_source() -> str:
-    text = (Path(__file__).resolve().parent.parent / "docs" / "plugins.md").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "plugins.md").read_text(encoding="utf-8")
     return "\n\n".join(re.findall(r"```python\n(.*?)```", text, flags=re.S))
 
 
