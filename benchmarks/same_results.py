@@ -7,7 +7,7 @@ Cells are matched by what they are (task, language, strategy, model, replicate; 
 for an evaluation), not by their ids, which include the method's fingerprint and so change whenever
 the strategy code moves. Compared: every generation cell's examples (texts and labels, in order),
 its demonstration draw and its statistics (without what the clock and the cache decide), and every
-evaluation cell's training size, classes and per-seed scores, exactly. Prints one line per cell and
+evaluation cell's training size, classes and per-seed scores, exactly; and the whole leaderboard. Prints one line per cell and
 which ids changed; exit 1 on any difference.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -53,6 +54,16 @@ def _untimed(fit: dict) -> dict:
     return {k: v for k, v in fit.items() if "seconds" not in k}
 
 
+def _leaderboard(run: Path) -> str:
+    """The leaderboard's rows, gold baselines, summaries and comparisons, with cell ids (which end in
+    a hash of the cell's identity) and what the clock and the cache decide blanked."""
+    board = json.loads((run / "leaderboard.json").read_text(encoding="utf-8"))
+    text = json.dumps({k: board[k] for k in ("results", "gold", "summaries", "comparisons", "unavailable")},
+                      sort_keys=True)
+    text = re.sub(r"\.[0-9a-f]{10}\b", ".<id>", text)
+    return re.sub(r'"(seconds|engine_seconds|engine_calls|attempts)": [0-9.e-]+', r'"\1": 0', text)
+
+
 def compare(before: Path, after: Path) -> list[str]:
     """The differences, one line each (empty: the same results)."""
     problems, lines = [], []
@@ -76,6 +87,11 @@ def compare(before: Path, after: Path) -> list[str]:
                          f"{name}: {detail}{renamed}")
             if not same:
                 problems.append(f"{folder} {name}: differs")
+    same_board = _leaderboard(before) == _leaderboard(after)
+    lines.append(f"{'same' if same_board else 'DIFFERENT'}  leaderboard: rows, gold baselines, summaries, comparisons "
+                 "(ids and clocks aside)")
+    if not same_board:
+        problems.append("leaderboard differs")
     print("\n".join(lines))
     return problems
 

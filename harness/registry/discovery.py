@@ -150,181 +150,221 @@ def load_registry(strict: bool | None = None, extra: Iterable[tuple[str, Any]] =
     """Load every `lowres_bench` entry point, call its hooks and build the registry.
 
     `extra` takes (name, module-or-object) pairs registered as if they came from entry points, after
-    them; tests use it to add plugins without installing a package.
+    them; tests and `harness.api.run(registry=...)` callers use it to add plugins without installing
+    a package.
     """
-    strict = strict_from_env() if strict is None else strict
-    pm = pluggy.PluginManager(GROUP)
-    pm.add_hookspecs(hookspecs)
-    hook_names = sorted(n for n in dir(hookspecs) if n.startswith("bench_") and callable(getattr(hookspecs, n)))
-    reg = Registry()
-    infos: dict[str, PluginInfo] = {}  # the plugins that loaded, by entry-point name
+    loader = _Loader(strict_from_env() if strict is None else strict)
+    loader.discover(extra)
+    loader.register_hooks()
+    loader.register_items()
+    loader.register_languages()
+    return loader.reg
 
+
+#: the item hooks, in the order they are called: (registry kind, hook, what it must register)
+ITEM_HOOKS = (
+    ("tasks", "bench_register_tasks", Task),
+    ("strategies", "bench_register_strategies", Strategy),
+    ("models", "bench_register_models", ModelSpec),
+    ("classifiers", "bench_register_classifiers", Classifier),
+)
+
+
+class _Guard:
+    """`with loader.guard(info, stage) as g:` runs plugin code; a failure of the plugin (anything but
+    Ctrl-C and the harness's own errors) is reported and skipped, and `g.failed` says so."""
+
+    def __init__(self, loader: _Loader, info: PluginInfo, stage: str):
+        self.loader, self.info, self.stage, self.failed = loader, info, stage, False
+
+    def __enter__(self) -> _Guard:
+        return self
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None or not _plugin_failure(exc):
+            return False
+        self.loader.fail(self.info, self.stage, exc)
+        self.failed = True
+        return True
+
+
+class _Collector:
+    """The `register` callback a plugin's item hook gets: checks each item and keeps it pending, so
+    that a plugin whose hook fails part-way registers none of its items."""
+
+    def __init__(self, kind: str, kind_type: type, pending: list[tuple[str, str, Any]]):
+        self.kind, self.kind_type, self.pending = kind, kind_type, pending
+
+    def __call__(self, item: Any) -> None:
+        if not isinstance(item, self.kind_type):
+            raise TypeError(f"{self.kind} must be {self.kind_type.__name__} objects, got {type(item).__name__}")
+        name = getattr(item, "name", "")
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"a registered {_singular(self.kind)} has no name")
+        self.pending.append((self.kind, name, item))
+
+
+class _LanguageCollector:
+    """The `register` callback of `bench_register_languages`: languages are added once every task is known."""
+
+    def __init__(self, reg: Registry):
+        self.reg = reg
+        self.added: list[tuple[Task, Language, dict[str, Any]]] = []
+
+    def __call__(self, task: str, language: Language, **options: Any) -> None:
+        if not isinstance(language, Language):
+            raise TypeError(f"languages must be Language objects, got {type(language).__name__}")
+        self.added.append((self.reg.task(task), language, options))
+
+
+class _Loader:
+    """One load of the registry, step by step: discover the entry points (and `extra`), register
+    them with pluggy (refusing hooks that do not exist), collect their items, then their languages.
+    Every step isolates each plugin's failure."""
+
+    def __init__(self, strict: bool):
+        self.strict = strict
+        self.pm = pluggy.PluginManager(GROUP)
+        self.pm.add_hookspecs(hookspecs)
+        self.hook_names = sorted(n for n in dir(hookspecs) if n.startswith("bench_") and callable(getattr(hookspecs, n)))
+        self.reg = Registry()
+        self.infos: dict[str, PluginInfo] = {}  # the plugins that loaded, by entry-point name
+        self.sources: list[tuple[PluginInfo, Any]] = []
+        self.active: list[PluginInfo] = []
+        self.targets: dict[str, dict[str, Any]] = {"tasks": self.reg.tasks, "strategies": self.reg.strategies,
+                                                   "models": self.reg.models, "classifiers": self.reg.classifiers}
+
+    # -- reporting -------------------------------------------------------------------------------
+    @staticmethod
     def where(info: PluginInfo) -> str:
         return info.distribution or info.module
 
-    def fail(info: PluginInfo, stage: str, exc: BaseException) -> None:
+    def fail(self, info: PluginInfo, stage: str, exc: BaseException) -> None:
         text = str(exc) if isinstance(exc, _Skip) else _short_error(exc)
         info.error = f"{stage}: {text}"
-        if strict:
-            raise PluginError(f"plugin {info.name!r} ({where(info)}) failed to {stage}: {text} "
+        if self.strict:
+            raise PluginError(f"plugin {info.name!r} ({self.where(info)}) failed to {stage}: {text} "
                               "(unset BENCH_STRICT_PLUGINS to skip it)") from (None if isinstance(exc, _Skip) else exc)
-        warnings.warn(f"skipping plugin {info.name!r}: {info.error}", stacklevel=2)
+        warnings.warn(f"skipping plugin {info.name!r}: {info.error}", stacklevel=4)
 
-    def conflict(info: PluginInfo, message: str) -> None:
-        if strict:
-            raise PluginError(f"plugin {info.name!r} ({where(info)}): {message} (unset BENCH_STRICT_PLUGINS to skip "
+    def conflict(self, info: PluginInfo, message: str) -> None:
+        if self.strict:
+            raise PluginError(f"plugin {info.name!r} ({self.where(info)}): {message} (unset BENCH_STRICT_PLUGINS to skip "
                               "the duplicate)")
         info.conflicts.append(message + "; this one skipped")
-        warnings.warn(f"plugin {info.name!r}: {info.conflicts[-1]}", stacklevel=2)
+        warnings.warn(f"plugin {info.name!r}: {info.conflicts[-1]}", stacklevel=4)
 
-    class guard:
-        """`with guard(info, stage) as g:` runs plugin code; a failure of the plugin (anything but
-        Ctrl-C and the harness's own errors) is reported and skipped, and `g.failed` says so."""
-
-        def __init__(self, info: PluginInfo, stage: str):
-            self.info, self.stage, self.failed = info, stage, False
-
-        def __enter__(self) -> guard:
-            return self
-
-        def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
-            if exc is None or not _plugin_failure(exc):
-                return False
-            fail(self.info, self.stage, exc)
-            self.failed = True
-            return True
+    def guard(self, info: PluginInfo, stage: str) -> _Guard:
+        return _Guard(self, info, stage)
 
     # -- import ----------------------------------------------------------------------------------
-    sources: list[tuple[PluginInfo, Any]] = []
-    seen: set[tuple[str, str, str]] = set()
+    def discover(self, extra: Iterable[tuple[str, Any]]) -> None:
+        seen: set[tuple[str, str, str]] = set()
+        for ep in _load_order(entry_points(group=GROUP)):
+            dist, version = _dist_of(ep)
+            if (ep.name, ep.value, _normal(dist)) in seen:  # the same distribution found twice on the path
+                continue
+            seen.add((ep.name, ep.value, _normal(dist)))
+            self.add_source(PluginInfo(ep.name, ep.value, dist, version), ep.load)
+        for ep in entry_points(group=OLD_GROUP):
+            dist, _ = _dist_of(ep)
+            warnings.warn(f"plugin {ep.name!r} ({dist or ep.value}) declares the entry-point group {OLD_GROUP!r}; "
+                          f"it is now {GROUP!r}: rename [project.entry-points.{OLD_GROUP}] in its pyproject.toml "
+                          "and reinstall it", stacklevel=3)
+        for name, obj in extra:
+            self.add_source(PluginInfo(name, getattr(obj, "__name__", repr(obj)), "", ""), lambda obj=obj: obj)
 
-    def add_source(info: PluginInfo, load: Any) -> None:
-        reg.plugins.append(info)
-        if info.name in infos:
-            other = infos[info.name]
-            fail(info, "load", _Skip(f"the entry-point name {info.name!r} is already used by {where(other)}; "
-                                     "this one skipped (rename one)"))
+    def add_source(self, info: PluginInfo, load: Any) -> None:
+        self.reg.plugins.append(info)
+        if info.name in self.infos:
+            other = self.infos[info.name]
+            self.fail(info, "load", _Skip(f"the entry-point name {info.name!r} is already used by "
+                                          f"{self.where(other)}; this one skipped (rename one)"))
             return
-        infos[info.name] = info
-        with guard(info, "import"):  # a broken plugin must not take the others down
-            sources.append((info, load()))
-
-    for ep in _load_order(entry_points(group=GROUP)):
-        dist, version = _dist_of(ep)
-        if (ep.name, ep.value, _normal(dist)) in seen:  # the same distribution found twice on the path
-            continue
-        seen.add((ep.name, ep.value, _normal(dist)))
-        add_source(PluginInfo(ep.name, ep.value, dist, version), ep.load)
-    for ep in entry_points(group=OLD_GROUP):
-        dist, _ = _dist_of(ep)
-        warnings.warn(f"plugin {ep.name!r} ({dist or ep.value}) declares the entry-point group {OLD_GROUP!r}; "
-                      f"it is now {GROUP!r}: rename [project.entry-points.{OLD_GROUP}] in its pyproject.toml "
-                      "and reinstall it", stacklevel=2)
-    for name, obj in extra:
-        add_source(PluginInfo(name, getattr(obj, "__name__", repr(obj)), "", ""), lambda obj=obj: obj)
+        self.infos[info.name] = info
+        with self.guard(info, "import"):  # a broken plugin must not take the others down
+            self.sources.append((info, load()))
 
     # -- register with pluggy, and refuse hooks that do not exist -------------------------------
-    active: list[PluginInfo] = []
-    for info, obj in sources:
-        with guard(info, "register") as g:
-            pm.register(obj, name=info.name)
-        if g.failed:
-            continue
-        # pluggy keeps a hookimpl with no matching spec and would only complain in check_pending()
-        typos = sorted({caller.name for caller in pm.get_hookcallers(obj) or [] if not caller.has_spec()
-                        for impl in caller.get_hookimpls() if impl.plugin_name == info.name and not impl.optionalhook})
-        if typos:
-            pm.unregister(name=info.name)
-            hints = []
-            for typo in typos:
-                hint = nearest(typo, hook_names)
-                hints.append(f"{typo!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
-            fail(info, "register", _Skip(f"unknown hook {', '.join(hints)}; the hooks are {', '.join(hook_names)}"))
-            continue
-        active.append(info)
+    def register_hooks(self) -> None:
+        for info, obj in self.sources:
+            with self.guard(info, "register") as g:
+                self.pm.register(obj, name=info.name)
+            if g.failed:
+                continue
+            # pluggy keeps a hookimpl with no matching spec and would only complain in check_pending()
+            typos = sorted({caller.name for caller in self.pm.get_hookcallers(obj) or [] if not caller.has_spec()
+                            for impl in caller.get_hookimpls() if impl.plugin_name == info.name and not impl.optionalhook})
+            if typos:
+                self.pm.unregister(name=info.name)
+                hints = [f"{typo!r}" + (f" (did you mean {hint!r}?)" if (hint := nearest(typo, self.hook_names)) else "")
+                         for typo in typos]
+                self.fail(info, "register", _Skip(f"unknown hook {', '.join(hints)}; the hooks are "
+                                                  f"{', '.join(self.hook_names)}"))
+                continue
+            self.active.append(info)
 
-    def impls(hook_name: str, info: PluginInfo) -> list:
-        return [i for i in getattr(pm.hook, hook_name).get_hookimpls() if i.plugin_name == info.name]
-
-    def call(impl: Any, register: Any) -> None:
-        impl.function(**{arg: register for arg in impl.argnames})
-
-    targets: dict[str, dict[str, Any]] = {"tasks": reg.tasks, "strategies": reg.strategies, "models": reg.models,
-                                          "classifiers": reg.classifiers}
-
-    def withdraw(info: PluginInfo) -> None:
-        """Take back what a plugin that has just failed registered (languages cannot be taken back)."""
-        for kind, names in list(info.registered.items()):
-            if kind in targets:
-                for name in names:
-                    if reg.owners.get((kind, name)) == info.name:
-                        del targets[kind][name], reg.owners[(kind, name)]
-                del info.registered[kind]
+    def call_hook(self, hook_name: str, info: PluginInfo, register: Any) -> None:
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+            if impl.plugin_name == info.name:
+                impl.function(**{arg: register for arg in impl.argnames})
 
     # -- tasks, strategies, models, classifiers: a plugin's items all or none ------------------
-    order = [
-        ("tasks", "bench_register_tasks", (Task,)),
-        ("strategies", "bench_register_strategies", (Strategy,)),
-        ("models", "bench_register_models", (ModelSpec,)),
-        ("classifiers", "bench_register_classifiers", (Classifier,)),
-    ]
-    for info in active:
-        pending: list[tuple[str, str, Any]] = []
-        with guard(info, "") as g:
-            for kind, hook_name, types in order:
-                g.stage = "register " + kind
+    def register_items(self) -> None:
+        for info in self.active:
+            pending: list[tuple[str, str, Any]] = []
+            with self.guard(info, "") as g:
+                for kind, hook_name, kind_type in ITEM_HOOKS:
+                    g.stage = "register " + kind
+                    self.call_hook(hook_name, info, _Collector(kind, kind_type, pending))
+            if not g.failed:
+                self.accept(info, pending)
 
-                def register(item: Any, _kind: str = kind, _types: tuple = types, _pending: list = pending) -> None:
-                    if not isinstance(item, _types):
-                        raise TypeError(f"{_kind} must be {_types[0].__name__} objects, got {type(item).__name__}")
-                    name = getattr(item, "name", "")
-                    if not isinstance(name, str) or not name:
-                        raise TypeError(f"a registered {_singular(_kind)} has no name")
-                    _pending.append((_kind, name, item))
-
-                for impl in impls(hook_name, info):
-                    call(impl, register)
-        if g.failed:
-            continue
+    def accept(self, info: PluginInfo, pending: list[tuple[str, str, Any]]) -> None:
         for kind, name, item in pending:
-            owner = reg.owners.get((kind, name))
+            owner = self.reg.owners.get((kind, name))
             if owner is not None:
                 again = " (a second time)" if owner == info.name else ""
-                conflict(info, f"{_singular(kind)} {name!r} already registered by plugin {owner!r}{again}")
+                self.conflict(info, f"{_singular(kind)} {name!r} already registered by plugin {owner!r}{again}")
                 continue
-            targets[kind][name] = item
-            reg.owners[(kind, name)] = info.name
+            self.targets[kind][name] = item
+            self.reg.owners[(kind, name)] = info.name
             info.registered.setdefault(kind, []).append(name)
 
+    def withdraw(self, info: PluginInfo) -> None:
+        """Take back what a plugin that has just failed registered (languages cannot be taken back)."""
+        for kind, names in list(info.registered.items()):
+            if kind in self.targets:
+                for name in names:
+                    if self.reg.owners.get((kind, name)) == info.name:
+                        del self.targets[kind][name], self.reg.owners[(kind, name)]
+                del info.registered[kind]
+
     # -- languages, once every task is known -----------------------------------------------------
-    for info in active:
-        if info.error:
-            continue
-        added: list[tuple[Task, Language, dict[str, Any]]] = []
+    def register_languages(self) -> None:
+        for info in self.active:
+            if info.error:
+                continue
+            collector = _LanguageCollector(self.reg)
+            with self.guard(info, "register languages") as g:
+                self.call_hook("bench_register_languages", info, collector)
+            if g.failed:
+                self.withdraw(info)
+                continue
+            self.add_languages(info, collector.added)
 
-        def add_language(task: str, language: Language, _added: list = added, **options: Any) -> None:
-            if not isinstance(language, Language):
-                raise TypeError(f"languages must be Language objects, got {type(language).__name__}")
-            _added.append((reg.task(task), language, options))
-
-        with guard(info, "register languages") as g:
-            for impl in impls("bench_register_languages", info):
-                call(impl, add_language)
-        if g.failed:
-            withdraw(info)
-            continue
+    def add_languages(self, info: PluginInfo, added: list[tuple[Task, Language, dict[str, Any]]]) -> None:
         for task, language, options in added:
             key = f"{task.name}:{language.code}"
             if language.code in task.languages():
-                by = reg.owners.get(("languages", key))
-                conflict(info, f"language {key!r} already registered by "
-                               f"{f'plugin {by!r}' if by else f'task {task.name!r}'}")
+                by = self.reg.owners.get(("languages", key))
+                self.conflict(info, f"language {key!r} already registered by "
+                                    f"{f'plugin {by!r}' if by else f'task {task.name!r}'}")
                 continue
-            with guard(info, "register languages") as g:
+            with self.guard(info, "register languages") as g:
                 task.add_language(language, **options)
             if g.failed:
-                withdraw(info)
-                break
-            reg.owners[("languages", key)] = info.name
+                self.withdraw(info)
+                return
+            self.reg.owners[("languages", key)] = info.name
             info.registered.setdefault("languages", []).append(key)
-    return reg

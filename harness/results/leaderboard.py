@@ -191,113 +191,23 @@ def _revision_counts(run: RunDir, cell_ids: list[str]) -> dict[str, int] | None:
     return {"judged": len(judged), "rejected": sum(c.get("status") == "rejected by revision" for c in judged)}
 
 
+#: one finished evaluation cell: the cell, its scores file, its generation's statistics (None for gold)
+Finished = tuple[Any, dict, "dict | None"]
+
+
 def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
     """Assemble the leaderboard from the files of finished cells (missing ones are simply absent).
 
     A row pools the replicates of one (task, language, strategy, model, classifier): its mean is over
     replicates x seeds and its interval over replicate means (over seeds with one replicate)."""
-    finished: dict[tuple, list[tuple[Any, dict, dict | None]]] = {}
-    for cell in plan.eval_cells:
-        path = run.scores(cell.id)
-        gen_path = None if cell.strategy == GOLD else run.generation(cell.source)
-        if not run.done(path) or (gen_path is not None and not run.done(gen_path)):
-            continue
-        key = (cell.task, cell.language, cell.strategy, cell.model, cell.classifier)
-        finished.setdefault(key, []).append(
-            (cell, read_json(path), None if gen_path is None else read_json(gen_path)["stats"]))
-    seeds = plan.suite.seeds
-
-    def replicate_record(cell: Any, data: dict, gen: dict | None) -> dict:
-        rec: dict[str, Any] = {"replicate": cell.replicate, "eval_id": cell.id, "train_size": data["train_size"]}
-        if gen is not None:
-            rec.update(cell_id=cell.source, accepted=gen["accepted"])
-            if "demos" in gen:
-                rec["demos"] = gen["demos"]
-        rec["macro_f1"] = (sum(r["macro_f1"] for r in data["per_seed"]) / len(data["per_seed"]) if data["per_seed"]
-                           else None)
-        if (samples := _samples(run, cell.id)) is not None:
-            rec["samples"] = samples
-        return rec
-
-    def pooled(parts: list[tuple[Any, dict, dict | None]]) -> tuple[dict | None, list[int], dict | None]:
-        per_seed: list[dict] = []
-        floored: list[int] = []
-        floor = None
-        for cell, data, _ in parts:
-            if data["per_seed"]:
-                per_seed += [{"replicate": cell.replicate, **r} for r in data["per_seed"]]
-            else:
-                floored.append(cell.replicate)
-                floor = floor or data.get("floor")
-        if per_seed and floored:  # a replicate that could not be scored counts at its floor, never dropped
-            for cell, data, _ in parts:
-                if not data["per_seed"] and data.get("floor"):
-                    per_seed += _floor_entries(data["floor"], cell.replicate, seeds)
-        return (_scores_block(per_seed) if per_seed else None), floored, floor
-
-    gold_rows: list[dict] = []
-    gold_index: dict[tuple[str, str, str], dict] = {}
-    for (task, language, strategy, _, clf), parts in finished.items():
-        if strategy != GOLD:
-            continue
-        cell, data, _ = parts[0]
-        lang = plan.languages[(task, language)]
-        row = {"task": task, "language": language, "language_iso": lang.iso, "classifier": clf,
-               "eval_id": cell.id, "train_size": data["train_size"], "per_class": data["per_class"],
-               "scores": _scores_block([{"replicate": c.replicate, **r} for c, d, _ in parts for r in d["per_seed"]]),
-               "replicates": [replicate_record(*p) for p in parts]}
-        if samples := row["replicates"][0].get("samples"):
-            row["samples"] = samples
-        gold_rows.append(row)
-        gold_index[(task, language, clf)] = row
-
-    results: list[dict] = []
-    for (task, language, strategy, model, clf), parts in finished.items():
-        if strategy == GOLD:
-            continue
-        cell, data, _ = parts[0]
-        lang = plan.languages[(task, language)]
-        gold = gold_index.get((task, language, clf))
-        scores, floored, floor = pooled(parts)
-        gap_block = None
-        if gold and scores:
-            g_units, s_units, over = paired_units(gold["scores"]["per_seed"], scores["per_seed"])
-            gap_block = gap(g_units, s_units, over)
-        gen = _pool_generation([g for _, _, g in parts])
-        row = {
-            "task": task, "language": language, "language_iso": lang.iso, "language_name": lang.name,
-            "tier": lang.tier, "strategy": strategy, "model": model, "classifier": clf,
-            "cell_id": cell.source, "eval_id": cell.id, "train_size": data["train_size"],
-            "train_per_class": data["per_class"], "scores": scores, "generation": gen,
-            "gold": None if gold is None else {"macro_f1": gold["scores"]["macro_f1"], "accuracy": gold["scores"]["accuracy"],
-                                               "train_size": gold["train_size"], "per_class": gold["per_class"]},
-            "gap_to_gold": gap_block,
-            "replicates": [replicate_record(*p) for p in parts],
-        }
-        if floored:
-            row["floored_replicates"] = floored
-        if floor and not scores:
-            row["floor"] = floor
-        if samples := row["replicates"][0].get("samples"):
-            row["samples"] = samples
-        if (revision := _revision_counts(run, [c.source for c, _, _ in parts])) is not None:
-            gen["revision"] = revision
-        notes = list(dict.fromkeys(d["note"] for _, d, _ in parts if d.get("note")))
-        if notes:
-            row["note"] = "; ".join(notes)
-        elif gold is None:
-            row["note"] = "no gold baseline for this language (see unavailable)"
-        results.append(row)
+    finished = _finished(plan, run)
+    gold_rows = [_gold_row(plan, run, key, parts) for key, parts in finished.items() if key[2] == GOLD]
+    gold_index = {(r["task"], r["language"], r["classifier"]): r for r in gold_rows}
+    results = [_result_row(plan, run, key, parts, gold_index.get((key[0], key[1], key[4])))
+               for key, parts in finished.items() if key[2] != GOLD]
     head = manifest(plan, reg)
-    # what each model's generations were made with (backend, version, dtype, device kind, weights),
-    # from its generation cells; a model whose cells disagree (a run resumed on another device) lists each
-    identities: dict[str, list[dict]] = {}
-    for parts in finished.values():
-        for cell, _, gen in parts:
-            if gen is not None and gen.get("model_identity") and gen["model_identity"] not in identities.get(cell.model, []):
-                identities.setdefault(cell.model, []).append(gen["model_identity"])
-    if identities:
-        head["models"] = {m: ids[0] if len(ids) == 1 else ids for m, ids in sorted(identities.items())}
+    if identities := _model_identities(finished):
+        head["models"] = identities
     if shared := shared_work(run):
         head["shared_work"] = shared
     return {
@@ -309,6 +219,112 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
         "summaries": summaries(results),
         "comparisons": comparisons(results),
     }
+
+
+def _finished(plan: Plan, run: RunDir) -> dict[tuple, list[Finished]]:
+    """The finished evaluation cells (and their generations), by row: (task, language, strategy,
+    model, classifier) -> its replicates."""
+    finished: dict[tuple, list[Finished]] = {}
+    for cell in plan.eval_cells:
+        path = run.scores(cell.id)
+        gen_path = None if cell.strategy == GOLD else run.generation(cell.source)
+        if not run.done(path) or (gen_path is not None and not run.done(gen_path)):
+            continue
+        key = (cell.task, cell.language, cell.strategy, cell.model, cell.classifier)
+        finished.setdefault(key, []).append(
+            (cell, read_json(path), None if gen_path is None else read_json(gen_path)["stats"]))
+    return finished
+
+
+def _replicate_record(run: RunDir, cell: Any, data: dict, gen: dict | None) -> dict:
+    rec: dict[str, Any] = {"replicate": cell.replicate, "eval_id": cell.id, "train_size": data["train_size"]}
+    if gen is not None:
+        rec.update(cell_id=cell.source, accepted=gen["accepted"])
+        if "demos" in gen:
+            rec["demos"] = gen["demos"]
+    rec["macro_f1"] = (sum(r["macro_f1"] for r in data["per_seed"]) / len(data["per_seed"]) if data["per_seed"]
+                       else None)
+    if (samples := _samples(run, cell.id)) is not None:
+        rec["samples"] = samples
+    return rec
+
+
+def _pooled(parts: list[Finished], seeds: list[int]) -> tuple[dict | None, list[int], dict | None]:
+    """The row's scores over its replicates; the replicates that could not be scored, and their floor."""
+    per_seed: list[dict] = []
+    floored: list[int] = []
+    floor = None
+    for cell, data, _ in parts:
+        if data["per_seed"]:
+            per_seed += [{"replicate": cell.replicate, **r} for r in data["per_seed"]]
+        else:
+            floored.append(cell.replicate)
+            floor = floor or data.get("floor")
+    if per_seed and floored:  # a replicate that could not be scored counts at its floor, never dropped
+        for cell, data, _ in parts:
+            if not data["per_seed"] and data.get("floor"):
+                per_seed += _floor_entries(data["floor"], cell.replicate, seeds)
+    return (_scores_block(per_seed) if per_seed else None), floored, floor
+
+
+def _gold_row(plan: Plan, run: RunDir, key: tuple, parts: list[Finished]) -> dict:
+    task, language, _, _, clf = key
+    cell, data, _ = parts[0]
+    lang = plan.languages[(task, language)]
+    row = {"task": task, "language": language, "language_iso": lang.iso, "classifier": clf,
+           "eval_id": cell.id, "train_size": data["train_size"], "per_class": data["per_class"],
+           "scores": _scores_block([{"replicate": c.replicate, **r} for c, d, _ in parts for r in d["per_seed"]]),
+           "replicates": [_replicate_record(run, *p) for p in parts]}
+    if samples := row["replicates"][0].get("samples"):
+        row["samples"] = samples
+    return row
+
+
+def _result_row(plan: Plan, run: RunDir, key: tuple, parts: list[Finished], gold: dict | None) -> dict:
+    task, language, strategy, model, clf = key
+    cell, data, _ = parts[0]
+    lang = plan.languages[(task, language)]
+    scores, floored, floor = _pooled(parts, plan.suite.seeds)
+    gap_block = None
+    if gold and scores:
+        g_units, s_units, over = paired_units(gold["scores"]["per_seed"], scores["per_seed"])
+        gap_block = gap(g_units, s_units, over)
+    gen = _pool_generation([g for _, _, g in parts])
+    row = {
+        "task": task, "language": language, "language_iso": lang.iso, "language_name": lang.name,
+        "tier": lang.tier, "strategy": strategy, "model": model, "classifier": clf,
+        "cell_id": cell.source, "eval_id": cell.id, "train_size": data["train_size"],
+        "train_per_class": data["per_class"], "scores": scores, "generation": gen,
+        "gold": None if gold is None else {"macro_f1": gold["scores"]["macro_f1"], "accuracy": gold["scores"]["accuracy"],
+                                           "train_size": gold["train_size"], "per_class": gold["per_class"]},
+        "gap_to_gold": gap_block,
+        "replicates": [_replicate_record(run, *p) for p in parts],
+    }
+    if floored:
+        row["floored_replicates"] = floored
+    if floor and not scores:
+        row["floor"] = floor
+    if samples := row["replicates"][0].get("samples"):
+        row["samples"] = samples
+    if (revision := _revision_counts(run, [c.source for c, _, _ in parts])) is not None:
+        gen["revision"] = revision
+    notes = list(dict.fromkeys(d["note"] for _, d, _ in parts if d.get("note")))
+    if notes:
+        row["note"] = "; ".join(notes)
+    elif gold is None:
+        row["note"] = "no gold baseline for this language (see unavailable)"
+    return row
+
+
+def _model_identities(finished: dict[tuple, list[Finished]]) -> dict[str, Any]:
+    """What each model's generations were made with (backend, version, dtype, device kind, weights),
+    from its generation cells; a model whose cells disagree (a run resumed on another device) lists each."""
+    identities: dict[str, list[dict]] = {}
+    for parts in finished.values():
+        for cell, _, gen in parts:
+            if gen is not None and gen.get("model_identity") and gen["model_identity"] not in identities.get(cell.model, []):
+                identities.setdefault(cell.model, []).append(gen["model_identity"])
+    return {m: ids[0] if len(ids) == 1 else ids for m, ids in sorted(identities.items())}
 
 
 def shared_work(run: RunDir) -> list[dict]:

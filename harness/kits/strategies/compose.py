@@ -57,6 +57,31 @@ class Recipe:
         return self.summary or self.revision
 
 
+@dataclass
+class _Generation:
+    """The state of one cell's generation, from its first round to its result."""
+
+    labels: list[str]
+    chat: bool
+    demos: dict[str, list[str]]
+    demo_record: dict[str, Any] | None = None
+    summaries: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+    gold_lengths: list[int] = field(default_factory=list)
+    window: tuple[int, int] = (10, 100)
+    lid_filter: bool = False
+    accepted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+    calls: dict[str, int] = field(default_factory=dict)
+    grams: dict[str, list[set[str]]] = field(default_factory=dict)
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: {"parsed": 0, "duplicates": 0, "rejected": 0,
+                                                            "off_language": 0, "language_checked": 0})
+    kept: dict[str, int] = field(default_factory=dict)
+    too_long: dict[str, str] = field(default_factory=dict)
+    round_no: int = 0
+
+
 class ComposedStrategy(Strategy):
     def __init__(self, name: str, recipe: Recipe, description: str = ""):
         self.name = name
@@ -114,122 +139,140 @@ class ComposedStrategy(Strategy):
             label_summaries(ctx)
 
     def generate(self, ctx: GenerationContext) -> GenerationResult:
+        """Rounds of one batched request per label still short (each label at most `calls_per_class`
+        times), each reply parsed into candidates, checked, revised if the recipe says so, and
+        accepted up to `per_class`; every candidate is kept with its status in candidates.json."""
+        state = self._start(ctx)
+        while batch := self._round_requests(ctx, state):
+            replies = ctx.engine.generate([b[1] for b in batch])
+            fresh = self._candidates(ctx, state, batch, replies)
+            if self.recipe.revision and fresh:
+                self._revise(ctx, fresh, state.summaries, state.chat, state.description)
+            self._settle(ctx, state, fresh)
+            state.round_no += 1
+        if ctx.faithful:
+            self._faithful_dedup(state.accepted, state.counts)
+        return self._result(ctx, state)
+
+    def _start(self, ctx: GenerationContext) -> _Generation:
+        """What every round of the cell shares: demonstrations, summaries, the length window, and how
+        many demonstrations each label's prompt can hold."""
         task, lang, r = ctx.task, ctx.language, self.recipe
         labels = list(task.labels)
-        chat = ctx.engine.is_chat
         k = r.k or ctx.demos_per_class
-
-        demos: dict[str, list[str]] = {lab: [] for lab in labels}
-        demo_record: dict[str, Any] | None = None
+        state = _Generation(labels=labels, chat=ctx.engine.is_chat, demos={lab: [] for lab in labels})
         if r.demos != "none":
             source = "target" if r.demos == "target" else "english"
-            demos, demo_file, demo_digest = demo_draws.shared(task, lang.code, source, k, ctx.run_seed, ctx.run_dir,
-                                                              r.select, ctx.replicate)
-            demo_record = {"source": source, "k": k, "file": f"demos/{demo_file}", "digest": demo_digest}
-        summaries: Mapping[str, str] = label_summaries(ctx) if r.needs_summaries else {}
-        description = prompts.description_block(task.description, task.text_kind) if r.describe else ""
-
+            state.demos, demo_file, demo_digest = demo_draws.shared(task, lang.code, source, k, ctx.run_seed,
+                                                                    ctx.run_dir, r.select, ctx.replicate)
+            state.demo_record = {"source": source, "k": k, "file": f"demos/{demo_file}", "digest": demo_digest}
+        state.summaries = label_summaries(ctx) if r.needs_summaries else {}
+        state.description = prompts.description_block(task.description, task.text_kind) if r.describe else ""
         gold_src = lang.code if not task.unavailable(lang.code, "train") else "en"
-        gold_lengths = [len(e.text) for e in task.load(gold_src, "train")] if not task.unavailable(gold_src, "train") else []
-        window = (10, 100) if ctx.faithful else parsing.length_window(gold_lengths)
-        lid_filter = r.language_filter and language_id.used_as_filter(lang.code)
-
-        accepted: dict[str, list[dict[str, Any]]] = {lab: [] for lab in labels}
+        state.gold_lengths = ([len(e.text) for e in task.load(gold_src, "train")]
+                              if not task.unavailable(gold_src, "train") else [])
+        state.window = (10, 100) if ctx.faithful else parsing.length_window(state.gold_lengths)
+        state.lid_filter = r.language_filter and language_id.used_as_filter(lang.code)
+        state.accepted = {lab: [] for lab in labels}
         # the reference keeps copies of its demos; the harness does not count them as new data
-        seen: set[str] = set() if ctx.faithful else {parsing.normalise(d) for ds in demos.values() for d in ds}
-        calls = dict.fromkeys(labels, 0)
-        grams: dict[str, list[set[str]]] = {lab: [] for lab in labels}
-        candidates: list[dict[str, Any]] = []
-        counts = {"parsed": 0, "duplicates": 0, "rejected": 0, "off_language": 0, "language_checked": 0}
-        target_total = ctx.per_class * len(labels)
-        # the demos each label's prompt keeps in the model's context (the same prompt every round)
-        kept: dict[str, int] = {}
-        too_long: dict[str, str] = {}
-        for lab in labels:
-            kept[lab], why = self._demos_that_fit(ctx, lab, demos[lab], summaries.get(lab) if r.summary else None,
-                                                  chat, description)
+        state.seen = set() if ctx.faithful else {parsing.normalise(d) for ds in state.demos.values() for d in ds}
+        state.calls = dict.fromkeys(labels, 0)
+        state.grams = {lab: [] for lab in labels}
+        for lab in labels:  # the demos each label's prompt keeps in the model's context (the same prompt every round)
+            state.kept[lab], why = self._demos_that_fit(ctx, lab, state.demos[lab], self._summary_of(state, lab),
+                                                        state.chat, state.description)
             if why:
-                too_long[lab] = why
+                state.too_long[lab] = why
                 ctx.log(f"{lab}: no request: {why}")
-        round_no = 0
-        while True:
-            batch: list[tuple[str, GenerationRequest, str]] = []
-            for lab in labels:
-                need = ctx.per_class - len(accepted[lab])
-                if need <= 0 or calls[lab] >= ctx.calls_per_class or lab in too_long:
-                    continue
-                req, prompt_text = self._request(ctx, lab, demos[lab][:kept[lab]],
-                                                 summaries.get(lab) if r.summary else None, chat, round_no, description)
-                batch.append((lab, req, prompt_text))
-                calls[lab] += 1
-            if not batch:
-                break
-            replies = ctx.engine.generate([b[1] for b in batch])
-            fresh: list[dict[str, Any]] = []
-            for (lab, req, prompt_text), comps in zip(batch, replies):
-                for comp in comps:
-                    truncated = (comp.truncated if comp.truncated is not None
-                                 else comp.completion_tokens >= req.params.max_new_tokens)
-                    lines = (parsing.faithful_lines(comp.text) if ctx.faithful
-                             else parsing.split_reply(comp.text, continuation=not chat, truncated=truncated))
-                    for text in lines:
-                        counts["parsed"] += 1
-                        cand = {"round": round_no, "label": lab, "text": text}
-                        candidates.append(cand)
-                        off = language_id.off_language(text, lang.code, lang.iso, lang.script)
-                        cand["off_language"] = off
-                        if off is not None:
-                            counts["language_checked"] += 1
-                            counts["off_language"] += bool(off)
-                        reason = self._check(text, lab, prompt_text, window, seen, ctx, grams[lab])
-                        if not reason and lid_filter and off:
-                            reason = f"not in {lang.name} (language identification)"
-                        if reason:
-                            cand["status"] = reason
-                            key = "duplicates" if reason == "duplicate" else "rejected"
-                            counts[key] += 1
-                            continue
-                        if not ctx.faithful:
-                            seen.add(parsing.normalise(text))
-                        if r.near_duplicates > 0:
-                            grams[lab].append(parsing.char_ngrams(parsing.normalise(text)))
-                        fresh.append(cand)
-            if r.revision and fresh:
-                self._revise(ctx, fresh, summaries, chat, description)
-            for cand in fresh:
-                lab = cand["label"]
-                if cand.get("revision_skipped"):
-                    cand["status"] = f"not revised: {cand['revision_skipped']}"
-                    counts["rejected"] += 1
-                elif cand.get("verdict", "yes") != "yes":
-                    cand["status"] = "rejected by revision"
-                    counts["rejected"] += 1
-                elif len(accepted[lab]) >= ctx.per_class:
-                    cand["status"] = "surplus"
-                else:
-                    cand["status"] = "accepted"
-                    accepted[lab].append(cand)
-            ctx.progress(sum(len(v) for v in accepted.values()), target_total)
-            round_no += 1
-        if ctx.faithful:
-            self._faithful_dedup(accepted, counts)
+        return state
 
+    def _summary_of(self, state: _Generation, label: str) -> str | None:
+        return state.summaries.get(label) if self.recipe.summary else None
+
+    def _round_requests(self, ctx: GenerationContext, state: _Generation) -> list[tuple[str, GenerationRequest, str]]:
+        """One request for each label that is short, has calls left and fits the context."""
+        batch = []
+        for lab in state.labels:
+            need = ctx.per_class - len(state.accepted[lab])
+            if need <= 0 or state.calls[lab] >= ctx.calls_per_class or lab in state.too_long:
+                continue
+            req, prompt_text = self._request(ctx, lab, state.demos[lab][:state.kept[lab]], self._summary_of(state, lab),
+                                             state.chat, state.round_no, state.description)
+            batch.append((lab, req, prompt_text))
+            state.calls[lab] += 1
+        return batch
+
+    def _candidates(self, ctx: GenerationContext, state: _Generation, batch: list[tuple[str, GenerationRequest, str]],
+                    replies: list) -> list[dict[str, Any]]:
+        """Every line of the replies as a candidate with its language check and, when it fails a
+        check, its reason; the ones that pass are returned (fresh) for revision and acceptance."""
+        lang, counts = ctx.language, state.counts
+        fresh: list[dict[str, Any]] = []
+        for (lab, req, prompt_text), comps in zip(batch, replies):
+            for comp in comps:
+                truncated = (comp.truncated if comp.truncated is not None
+                             else comp.completion_tokens >= req.params.max_new_tokens)
+                lines = (parsing.faithful_lines(comp.text) if ctx.faithful
+                         else parsing.split_reply(comp.text, continuation=not state.chat, truncated=truncated))
+                for text in lines:
+                    counts["parsed"] += 1
+                    cand = {"round": state.round_no, "label": lab, "text": text}
+                    state.candidates.append(cand)
+                    off = language_id.off_language(text, lang.code, lang.iso, lang.script)
+                    cand["off_language"] = off
+                    if off is not None:
+                        counts["language_checked"] += 1
+                        counts["off_language"] += bool(off)
+                    reason = self._check(text, lab, prompt_text, state.window, state.seen, ctx, state.grams[lab])
+                    if not reason and state.lid_filter and off:
+                        reason = f"not in {lang.name} (language identification)"
+                    if reason:
+                        cand["status"] = reason
+                        counts["duplicates" if reason == "duplicate" else "rejected"] += 1
+                        continue
+                    if not ctx.faithful:
+                        state.seen.add(parsing.normalise(text))
+                    if self.recipe.near_duplicates > 0:
+                        state.grams[lab].append(parsing.char_ngrams(parsing.normalise(text)))
+                    fresh.append(cand)
+        return fresh
+
+    def _settle(self, ctx: GenerationContext, state: _Generation, fresh: list[dict[str, Any]]) -> None:
+        """The fresh candidates' status after revision: accepted up to `per_class`, else surplus."""
+        for cand in fresh:
+            lab = cand["label"]
+            if cand.get("revision_skipped"):
+                cand["status"] = f"not revised: {cand['revision_skipped']}"
+                state.counts["rejected"] += 1
+            elif cand.get("verdict", "yes") != "yes":
+                cand["status"] = "rejected by revision"
+                state.counts["rejected"] += 1
+            elif len(state.accepted[lab]) >= ctx.per_class:
+                cand["status"] = "surplus"
+            else:
+                cand["status"] = "accepted"
+                state.accepted[lab].append(cand)
+        ctx.progress(sum(len(v) for v in state.accepted.values()), ctx.per_class * len(state.labels))
+
+    def _result(self, ctx: GenerationContext, state: _Generation) -> GenerationResult:
+        lang, labels, r = ctx.language, state.labels, self.recipe
         ctx.workdir.mkdir(parents=True, exist_ok=True)
-        write_json(ctx.workdir / "candidates.json", {"strategy": self.name, "window": list(window),
-                                                     "demos": demo_record, "summaries": dict(summaries),
-                                                     "candidates": candidates})
-        examples = [Example(c["text"], lab) for lab in labels for c in accepted[lab]]
-        stats = self._stats(ctx, examples, counts, calls, gold_lengths, labels)
-        stats["off_language_accepted"] = sum(1 for lab in labels for c in accepted[lab] if c.get("off_language"))
-        stats["demos"] = demo_record
-        dropped = {lab: len(demos[lab]) - kept[lab] for lab in labels if kept[lab] < len(demos[lab])}
+        write_json(ctx.workdir / "candidates.json", {"strategy": self.name, "window": list(state.window),
+                                                     "demos": state.demo_record, "summaries": dict(state.summaries),
+                                                     "candidates": state.candidates})
+        examples = [Example(c["text"], lab) for lab in labels for c in state.accepted[lab]]
+        stats = self._stats(ctx, examples, state.counts, state.calls, state.gold_lengths, labels)
+        stats["off_language_accepted"] = sum(1 for lab in labels for c in state.accepted[lab] if c.get("off_language"))
+        stats["demos"] = state.demo_record
+        dropped = {lab: len(state.demos[lab]) - state.kept[lab] for lab in labels
+                   if state.kept[lab] < len(state.demos[lab])}
         if dropped:  # demonstrations left out so that the prompt fits the model's context
             stats["demos_dropped"] = dropped
-        if too_long:  # labels never asked for: the prompt does not fit even without demonstrations
-            stats["context_rejected"] = too_long
+        if state.too_long:  # labels never asked for: the prompt does not fit even without demonstrations
+            stats["context_rejected"] = state.too_long
         stats["language_check"] = language_id.check_kind(lang.code, lang.iso, lang.script)
-        stats["language_filter"] = lid_filter
-        if r.language_filter and not lid_filter:
+        stats["language_filter"] = state.lid_filter
+        if r.language_filter and not state.lid_filter:
             stats["language_filter_note"] = (f"not applied to {lang.code}: the check rejects over 2% of real gold text "
                                              "(benchmarks/README.md); reported only")
         return GenerationResult(examples, stats)
