@@ -27,16 +27,22 @@ def data_dir() -> Path:
 
 
 _MODELS: list[Path] = []
+#: BENCH_CACHE_DIR as the test run found it: its converted models are reused, and kept
+_OUTER_CACHE = os.environ.get("BENCH_CACHE_DIR")
 
 
 def fresh_cache(path: Path) -> Path:
     """A new, empty cache directory whose converted offline models (`models/`, built from the
-    packages once and only ever read) are shared by every test of the session: a conversion takes
-    tens of seconds, and what a test checks about the cache is its generations and embeddings."""
-    if not _MODELS:
+    packages once and only ever read) are shared by every test of the session, and with the cache
+    BENCH_CACHE_DIR named when the tests started (CI's, whose suite run then finds them converted):
+    a conversion takes tens of seconds, and what a test checks about the cache is its generations
+    and embeddings."""
+    if not _MODELS:  # the cache the tests were started with, where one was named (CI's), else a temporary one
         import tempfile
 
-        _MODELS.append(Path(tempfile.mkdtemp(prefix="bench-test-models-")))
+        outer = _OUTER_CACHE and Path(_OUTER_CACHE) / "models"
+        _MODELS.append(outer if outer else Path(tempfile.mkdtemp(prefix="bench-test-models-")))
+        _MODELS[0].mkdir(parents=True, exist_ok=True)
     path.mkdir(parents=True, exist_ok=True)
     if not (path / "models").exists():
         (path / "models").symlink_to(_MODELS[0], target_is_directory=True)
@@ -47,7 +53,8 @@ def pytest_sessionfinish(session, exitstatus):
     import shutil
 
     for models in _MODELS:
-        shutil.rmtree(models, ignore_errors=True)
+        if not _OUTER_CACHE:
+            shutil.rmtree(models, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config, items):

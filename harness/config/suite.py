@@ -212,6 +212,9 @@ def _check_value(section: str, key: str, val: Any) -> str | None:
 
 
 def load_suite(path: str | Path) -> Suite:
+    """A suite file read and checked, every mistake as `file:line: what is wrong`."""
+    # long: one section after another, each read and checked where its lines are known; split, the
+    # sections would share the parsed document, the line index and the suite under construction
     path = Path(path)
     if not path.is_file():
         raise BenchError(f"suite file {path} does not exist (suites live in benchmarks/, e.g. benchmarks/default.toml)")

@@ -157,6 +157,17 @@ def _options(suite: Suite, classifier: str) -> dict[str, Any]:
 
 
 def build_plan(suite: Suite, reg: Registry) -> Plan:
+    """Every cell of the suite's grid with its identity, and the pairs that cannot run with why.
+    Every name and option is checked first, so a mistake fails before any data is read."""
+    builder = _PlanBuilder(suite, reg, *_selection(suite, reg))
+    for t in builder.tasks:
+        for code in builder.langs[t]:
+            builder.add_pair(t, code)
+    return builder.plan()
+
+
+def _selection(suite: Suite, reg: Registry) -> tuple[list[str], list[str], list[str], list[str], dict[str, list[str]]]:
+    """The suite's axes resolved against the registry (globs expanded, names and options checked)."""
     tasks = _select("tasks", suite.tasks, list(reg.tasks))
     strategies = _select("strategies", suite.strategies, list(reg.strategies))
     named_models = [m.name for m in reg.models.values() if not m.prefix]
@@ -177,84 +188,100 @@ def build_plan(suite: Suite, reg: Registry) -> Plan:
         if name not in reg.classifiers:
             raise unknown("classifier", name, list(reg.classifiers))
         reg.classifiers[name].check_options(opts)
-    langs = _select_languages(suite.languages, reg, tasks)
+    return tasks, strategies, models, classifiers, _select_languages(suite.languages, reg, tasks)
 
-    settings = suite.settings()
-    settings_hash = digest(settings)[:16]
-    seen_fps: dict[tuple[str, str, str], str | None] = {}
 
-    def fp_of(t: str, code: str, split: str) -> str | None:
-        if (t, code, split) not in seen_fps:  # each split is read and digested once per plan
-            seen_fps[(t, code, split)] = split_fingerprint(reg.tasks[t], code, split)
-        return seen_fps[(t, code, split)]
+class _PlanBuilder:
+    """The cells of one plan, added one (task, language) pair at a time; each split's fingerprint is
+    read once per plan."""
 
-    methods = {s: reg.strategies[s].fingerprint() for s in strategies}
-    sources: dict[str, str] = {}  # task/language -> where its data comes from, for the results
+    def __init__(self, suite: Suite, reg: Registry, tasks: list[str], strategies: list[str], models: list[str],
+                 classifiers: list[str], langs: dict[str, list[str]]):
+        self.suite, self.reg = suite, reg
+        self.tasks, self.strategies, self.models, self.classifiers, self.langs = tasks, strategies, models, classifiers, langs
+        self.settings = suite.settings()
+        self.fps: dict[tuple[str, str, str], str | None] = {}
+        self.methods = {s: reg.strategies[s].fingerprint() for s in strategies}
+        self.sources: dict[str, str] = {}  # task/language -> where its data comes from, for the results
+        self.gen_cells: list[GenCell] = []
+        self.eval_cells: list[EvalCell] = []
+        self.unavailable: list[dict[str, str]] = []
+        self.languages: dict[tuple[str, str], Language] = {}
+        self.expected = 0
+        self.base = {k: v for k, v in self.settings.items() if k not in ("seeds", "match_gold_size", "gold")}  # evaluation-only
+        self.base["harness_version"] = __version__
 
-    gen_cells: list[GenCell] = []
-    eval_cells: list[EvalCell] = []
-    unavailable: list[dict[str, str]] = []
-    languages: dict[tuple[str, str], Language] = {}
-    expected = 0
-    base = {k: v for k, v in settings.items() if k not in ("seeds", "match_gold_size", "gold")}  # evaluation-only
-    base["harness_version"] = __version__
-    for t in tasks:
-        task = reg.tasks[t]
-        for code in langs[t]:
-            lang = task.languages()[code]
-            languages[(t, code)] = lang
-            no_test = task.unavailable(code, "test")
-            no_train = task.unavailable(code, "train")
-            if not no_test:  # what this pair's evaluation cells read: its train and test splits
-                fp = {"task": task.data_fingerprint(), "train": fp_of(t, code, "train"), "test": fp_of(t, code, "test")}
-                if source := task.data_source(code):  # only when there is one: other cell ids stay as they were
-                    fp["source"] = sources[f"{t}/{code}"] = source
-            if no_test:
-                unavailable.append({"task": t, "language": code, "strategy": "*", "model": "*", "reason": no_test})
+    def fp_of(self, t: str, code: str, split: str) -> str | None:
+        if (t, code, split) not in self.fps:
+            self.fps[(t, code, split)] = split_fingerprint(self.reg.tasks[t], code, split)
+        return self.fps[(t, code, split)]
+
+    def add_pair(self, t: str, code: str) -> None:
+        task = self.reg.tasks[t]
+        lang = task.languages()[code]
+        self.languages[(t, code)] = lang
+        no_test = task.unavailable(code, "test")
+        if no_test:
+            self.unavailable.append({"task": t, "language": code, "strategy": "*", "model": "*", "reason": no_test})
+            return
+        # what this pair's evaluation cells read: its train and test splits
+        fp = {"task": task.data_fingerprint(), "train": self.fp_of(t, code, "train"), "test": self.fp_of(t, code, "test")}
+        if source := task.data_source(code):  # only when there is one: other cell ids stay as they were
+            fp["source"] = self.sources[f"{t}/{code}"] = source
+        if no_train := task.unavailable(code, "train"):
+            self.unavailable.append({"task": t, "language": code, "strategy": GOLD, "model": "", "reason": no_train})
+        else:
+            self.add_gold(t, code, fp)
+        for s in self.strategies:
+            if why := self.reg.strategies[s].unavailable(task, lang):
+                for m in self.models:
+                    self.unavailable.append({"task": t, "language": code, "strategy": s, "model": m, "reason": why})
                 continue
-            if no_train:
-                unavailable.append({"task": t, "language": code, "strategy": GOLD, "model": "", "reason": no_train})
-            else:
-                for r in range(suite.replicates):
-                    rep, tag = _replicate(r)
-                    draw = {"gold": "random"} if suite.gold == "random" else {}
-                    for c in classifiers:
-                        cfg = {"kind": "gold", "task": t, "data": fp, "language": code, "per_class": suite.per_class,
-                               "classifier": reg.classifiers[c].fingerprint(), "seeds": suite.seeds,
-                               **_options(suite, c), **draw, **rep}
-                        eid = f"{t}.{code}.gold.{slug(c)}{tag}.{digest(cfg)[:10]}"
-                        eval_cells.append(EvalCell(eid, t, code, GOLD, "", c, GOLD, cfg, r))
-            for s in strategies:
-                why = reg.strategies[s].unavailable(task, lang)
-                if why:
-                    for m in models:
-                        unavailable.append({"task": t, "language": code, "strategy": s, "model": m, "reason": why})
-                    continue
-                for m, r in ((m, r) for m in models for r in range(suite.replicates)):
-                    rep, tag = _replicate(r)
-                    reads = {f"{lc}/{split}": fp_of(t, lc, split) for lc, split in reg.strategies[s].reads(task, lang)}
-                    cfg = {"kind": "generation", "task": t, "data": {**fp, "generation_reads": reads}, "language": code,
-                           "strategy": s,
-                           "method": methods[s], "model": m,
-                           "model_options": output_options(suite.model_options.get(m, {})),
-                           **base, "sampling": suite.sampling_for(m).as_dict(), **rep}
-                    gid = f"{t}.{code}.{slug(s)}.{slug(m)}{tag}.{digest(cfg)[:10]}"
-                    calls = reg.strategies[s].expected_calls(task, suite.per_class, suite.samples_per_request)
-                    gen_cells.append(GenCell(gid, t, code, s, m, cfg, calls, r))
-                    expected += calls
-                    for c in classifiers:
-                        ecfg = {"kind": "evaluation", "source": gid, "classifier": reg.classifiers[c].fingerprint(),
-                                "seeds": suite.seeds, **_options(suite, c)}
-                        if suite.match_gold_size:
-                            ecfg["match_gold_size"] = True
-                        eid = f"{t}.{code}.{slug(s)}.{slug(m)}.{slug(c)}{tag}.{digest(ecfg)[:10]}"
-                        eval_cells.append(EvalCell(eid, t, code, s, m, c, gid, ecfg, r))
-    # one engine load per model: generation cells grouped by model, in a stable order
-    order = {m: i for i, m in enumerate(models)}
-    gen_cells.sort(key=lambda c: order[c.model])
-    return Plan(suite, gen_cells, eval_cells, unavailable, languages, expected, settings_hash,
-                provenance={"data": {provenance_key(*k): fp for k, fp in sorted(seen_fps.items()) if fp},
-                            "methods": methods, **({"sources": sources} if sources else {})})
+            for m, r in ((m, r) for m in self.models for r in range(self.suite.replicates)):
+                self.add_generation(t, code, s, m, r, fp)
+
+    def add_gold(self, t: str, code: str, fp: dict) -> None:
+        suite = self.suite
+        for r in range(suite.replicates):
+            rep, tag = _replicate(r)
+            draw = {"gold": "random"} if suite.gold == "random" else {}
+            for c in self.classifiers:
+                cfg = {"kind": "gold", "task": t, "data": fp, "language": code, "per_class": suite.per_class,
+                       "classifier": self.reg.classifiers[c].fingerprint(), "seeds": suite.seeds,
+                       **_options(suite, c), **draw, **rep}
+                eid = f"{t}.{code}.gold.{slug(c)}{tag}.{digest(cfg)[:10]}"
+                self.eval_cells.append(EvalCell(eid, t, code, GOLD, "", c, GOLD, cfg, r))
+
+    def add_generation(self, t: str, code: str, s: str, m: str, r: int, fp: dict) -> None:
+        suite, task, strategy = self.suite, self.reg.tasks[t], self.reg.strategies[s]
+        lang = self.languages[(t, code)]
+        rep, tag = _replicate(r)
+        reads = {f"{lc}/{split}": self.fp_of(t, lc, split) for lc, split in strategy.reads(task, lang)}
+        cfg = {"kind": "generation", "task": t, "data": {**fp, "generation_reads": reads}, "language": code,
+               "strategy": s,
+               "method": self.methods[s], "model": m,
+               "model_options": output_options(suite.model_options.get(m, {})),
+               **self.base, "sampling": suite.sampling_for(m).as_dict(), **rep}
+        gid = f"{t}.{code}.{slug(s)}.{slug(m)}{tag}.{digest(cfg)[:10]}"
+        calls = strategy.expected_calls(task, suite.per_class, suite.samples_per_request)
+        self.gen_cells.append(GenCell(gid, t, code, s, m, cfg, calls, r))
+        self.expected += calls
+        for c in self.classifiers:
+            ecfg = {"kind": "evaluation", "source": gid, "classifier": self.reg.classifiers[c].fingerprint(),
+                    "seeds": suite.seeds, **_options(suite, c)}
+            if suite.match_gold_size:
+                ecfg["match_gold_size"] = True
+            eid = f"{t}.{code}.{slug(s)}.{slug(m)}.{slug(c)}{tag}.{digest(ecfg)[:10]}"
+            self.eval_cells.append(EvalCell(eid, t, code, s, m, c, gid, ecfg, r))
+
+    def plan(self) -> Plan:
+        # one engine load per model: generation cells grouped by model, in a stable order
+        order = {m: i for i, m in enumerate(self.models)}
+        self.gen_cells.sort(key=lambda c: order[c.model])
+        return Plan(self.suite, self.gen_cells, self.eval_cells, self.unavailable, self.languages, self.expected,
+                    digest(self.settings)[:16],
+                    provenance={"data": {provenance_key(*k): fp for k, fp in sorted(self.fps.items()) if fp},
+                                "methods": self.methods, **({"sources": self.sources} if self.sources else {})})
 
 
 def apply_filters(suite: Suite, filters: dict[str, str | None]) -> Suite:

@@ -335,6 +335,7 @@ def card(board: dict[str, Any], exports: Sequence[CellExport], fmt: str, all_can
          run_root: Path) -> str:
     """The dataset card: YAML header for the hub (licences, languages, task, one config per cell),
     then what a user of the data must know, shared facts first, then one section per cell."""
+    # long: the card's text in reading order, a template with its values; split, it would be read in pieces
     import yaml
 
     m = board["manifest"]

@@ -116,3 +116,22 @@ def test_unit_tests_start_no_process():
                  for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
                  if re.search(r"\b(subprocess|bench_process|Popen)\b", line)]
     assert not offenders, offenders
+
+
+#: the longest a function of harness/ or plugins/ may be without a reason written beside it
+MAX_LINES = 65
+
+
+def test_functions_fit_on_a_screen_or_say_why_not():
+    """A function over MAX_LINES lines has a `# long: why` comment in its first lines."""
+    offenders = []
+    for base in (HARNESS, PLUGINS):
+        for p in base.rglob("*.py"):
+            lines = p.read_text(encoding="utf-8").splitlines()
+            for node in ast.walk(ast.parse("\n".join(lines))):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    size = node.end_lineno - node.lineno + 1
+                    head = lines[node.lineno - 1:node.lineno + 12]
+                    if size > MAX_LINES and not any("# long:" in line for line in head):
+                        offenders.append(f"{p.relative_to(ROOT)}:{node.lineno} {node.name} ({size} lines)")
+    assert not offenders, offenders
