@@ -20,6 +20,7 @@ from harness.contracts import (
     Completion,
     Engine,
     Example,
+    Fit,
     GenerationContext,
     GenerationRequest,
     GenerationResult,
@@ -56,7 +57,7 @@ from harness.store.rundir import RunDir, read_json, write_json
 
 __all__ = [
     # contracts and hooks
-    "COMMON_OPTIONS", "Classifier", "ClassifierContext", "Completion", "Engine", "Example", "GenerationContext",
+    "COMMON_OPTIONS", "Classifier", "ClassifierContext", "Completion", "Engine", "Example", "Fit", "GenerationContext",
     "GenerationRequest", "GenerationResult", "Language", "Message", "ModelSpec", "Option", "SamplingParams", "Split",
     "Strategy", "Task", "hookimpl",
     # the building blocks (harness/kits): tasks from files or hub datasets, recipes, the transformers engine

@@ -163,7 +163,7 @@ class Engine(ABC):
 
 @dataclass(frozen=True)
 class Option:
-    """One option an engine reads from its `[models."<name>"]` table. Declared, so a mistyped name
+    """One option an engine (or a classifier) reads from its `[models."<name>"]` table. Declared, so a mistyped name
     or value fails when the plan is built (`--dry-run` included), not minutes later when the model loads."""
 
     kind: type | tuple[type, ...]
@@ -171,6 +171,8 @@ class Option:
     minimum: float | None = None
     exclusive: bool = False  # the minimum itself is not allowed (a timeout of 0 s)
     maximum: float | None = None
+    exclusive_maximum: bool = False  # the maximum itself is not allowed (a fraction below 1)
+    nonempty: bool = False  # a string must not be empty
 
     def problem(self, value: Any) -> str | None:
         """Why `value` is not valid for this option, or None."""
@@ -178,7 +180,9 @@ class Option:
         if not wrong and self.minimum is not None:
             wrong = value < self.minimum or (self.exclusive and value == self.minimum)
         if not wrong and self.maximum is not None:
-            wrong = value > self.maximum
+            wrong = value > self.maximum or (self.exclusive_maximum and value == self.maximum)
+        if not wrong and self.nonempty:
+            wrong = value == ""
         return None if not wrong else f"must be {self.what}, not {type(value).__name__} {value!r}"
 
 
@@ -273,31 +277,34 @@ class ClassifierContext:
     log: Callable[[str], None] = print
 
 
+@dataclass(frozen=True)
+class Fit:
+    """What one fit returns: a label for every test text, and facts about the fit worth keeping next
+    to its scores (epochs, seconds per epoch, the device), written into the seed's row."""
+
+    predictions: list[str]
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
 class Classifier(ABC):
+    """A downstream classifier. Stateless between calls: each `fit_predict` is one fit, and what it
+    wants recorded comes back with its predictions (`Fit`).
+
+    `options` declares what it reads from its `[classifiers."<name>"]` suite table, as engines do
+    (`ModelSpec.options`): an undeclared or mistyped option fails when the plan is built. `cpus`,
+    `gpus` and `replicas` are every classifier's (scheduling)."""
+
     name: str
     description: str = ""
+    options: Mapping[str, Option] = {}
 
     @abstractmethod
     def fit_predict(
         self, train: Sequence[Example], test_texts: Sequence[str], labels: Sequence[str], ctx: ClassifierContext
-    ) -> list[str]:
+    ) -> Fit | list[str]:
         """Train on `train` (hold out part of it for model selection if needed, seeded by
-        ctx.seed) and predict a label for every test text."""
+        ctx.seed) and predict a label for every test text: a `Fit`, or the list of labels alone
+        when there is nothing else to record."""
 
     def fingerprint(self) -> str:
         return self.name
-
-    def check_options(self, options: Mapping[str, Any]) -> None:
-        """Raise BenchError for options this classifier does not know (called when the plan is
-        built, so a typo fails before any work). `cpus`/`gpus` are scheduling resources."""
-        from harness.errors import BenchError, nearest
-
-        for key in options:
-            if key not in ("cpus", "gpus"):
-                hint = nearest(key, ["cpus", "gpus"])
-                raise BenchError(f"classifier {self.name} has no option {key!r}"
-                                 + (f"; did you mean {hint!r}?" if hint else "; it takes only cpus and gpus"))
-
-    def fit_details(self) -> dict[str, Any]:
-        """Facts about the last fit worth keeping next to its scores (epochs, seconds per epoch)."""
-        return {}

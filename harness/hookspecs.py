@@ -83,7 +83,9 @@ def bench_register_classifiers(register: Callable[[Any], None]) -> None:
 
     :param register: call `register(classifier)` with a `harness.api.Classifier`; its
         `fit_predict(train, texts, labels, ctx)` is called once per evaluation cell and seed, with
-        `ctx.seed`, `ctx.cache` (for embeddings) and `ctx.device`.
+        `ctx.seed`, `ctx.cache` (for embeddings), `ctx.device` and `ctx.options` (its suite table,
+        checked against the classifier's declared `options`); it returns a `Fit` (the predictions
+        and what to record about the fit) or the predictions alone.
 
     Example::
 

@@ -153,10 +153,11 @@ def option_problem(section: str, key: str, val: Any, declared: Mapping[str, Opti
     return f"[{section}] {key} {msg}" if msg else None
 
 
-def model_option_problems(name: str, declared: Mapping[str, Option] | None, options: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(key, message) for each option of model `name` its engine does not declare or that has a
-    wrong value; an engine that declares nothing only gets the common checks."""
-    section = f'models."{name}"'
+def option_table_problems(section: str, declared: Mapping[str, Option] | None,
+                          options: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(key, message) for each option of the suite table `[section]` (a model's or a classifier's)
+    that its plugin does not declare or that has a wrong value; a plugin that declares nothing (None)
+    only gets the common checks."""
     out = []
     for key, val in options.items():
         if declared is not None and key not in declared and key not in SCHEDULING_OPTIONS:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness import __version__
-from harness.config.suite import AXES, Suite, model_option_problems, where
+from harness.config.suite import AXES, Suite, option_table_problems, where
 from harness.contracts import Language
 from harness.errors import BenchError, unknown
 from harness.pipeline.provenance import key as provenance_key
@@ -181,13 +181,15 @@ def _selection(suite: Suite, reg: Registry) -> tuple[list[str], list[str], list[
             spec, _ = reg.model(name)
         except BenchError as exc:
             raise BenchError(f"{where(suite, '', f'models.{json.dumps(name)}')}[models.{json.dumps(name)}]: {exc}") from None
-        for key, msg in model_option_problems(name, spec.options, opts):
+        for key, msg in option_table_problems(f'models."{name}"', spec.options, opts):
             raise BenchError(where(suite, key, f"models.{json.dumps(name)}") + msg)
     classifiers = _select("classifiers", suite.classifiers, list(reg.classifiers))
     for name, opts in suite.classifier_options.items():
         if name not in reg.classifiers:
             raise unknown("classifier", name, list(reg.classifiers))
-        reg.classifiers[name].check_options(opts)
+        section = f"classifiers.{json.dumps(name)}"
+        for key, msg in option_table_problems(section, reg.classifiers[name].options, opts):
+            raise BenchError(where(suite, key, section) + msg)
     return tasks, strategies, models, classifiers, _select_languages(suite.languages, reg, tasks)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.contracts import ClassifierContext, Example, GenerationContext
+from harness.contracts import ClassifierContext, Example, Fit, GenerationContext
 from harness.pipeline import seeds
 from harness.pipeline.plan import GOLD, EvalCell, GenCell, Plan
 from harness.pipeline.progress import Reporter
@@ -314,13 +314,15 @@ class Runner:
                 ctx = ClassifierContext(seed=seeds.classifier_seed(seed, cell.task, cell.language, cell.replicate),
                                         cache=self.store,
                                         device=self.device, options=options, log=self.rep.log)
-                pred = clf.fit_predict(train, texts, task.labels, ctx)
+                fit = clf.fit_predict(train, texts, task.labels, ctx)
+                fit = fit if isinstance(fit, Fit) else Fit(list(fit))
+                pred = fit.predictions
                 row = {"seed": seed, **scores([e.label for e in test], pred, task.labels)}
                 if self.log_samples:
                     predictions += [{"seed": seed, "index": j, "text": e.text, "gold": e.label, "prediction": p}
                                     for j, (e, p) in enumerate(zip(test, pred))]
-                if details := clf.fit_details():
-                    row["fit"] = details
+                if fit.details:
+                    row["fit"] = dict(fit.details)
                 per_seed.append(row)
                 self.rep.cell_progress(i + 1, len(suite.seeds))
         out: ScoresRecord = {"complete": True, "cell": cell.config, "id": cell.id, "train_size": len(train),

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from harness.api import BenchError, Classifier, ClassifierContext, Example, nearest
+from harness.api import BenchError, Classifier, ClassifierContext, Example, Fit, Option
 from plugins.classifiers.logreg import holdout
 
 OFFLINE_E5 = "e5-small-offline"
@@ -30,23 +30,20 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def settings(options: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(options) - set(DEFAULTS) - {"cpus", "gpus"})  # cpus/gpus: Ray resources
-    if unknown:
-        hint = nearest(unknown[0], list(DEFAULTS))
-        raise BenchError(f"classifier finetune has no option {unknown[0]!r}" + (f"; did you mean {hint!r}?" if hint else
-                         f"; valid: {sorted(DEFAULTS)}"))
-    for key in ("batch_size", "max_epochs", "patience", "max_length", "eval_batch_size"):
-        if key in options and (not isinstance(options[key], int) or isinstance(options[key], bool) or options[key] < 1):
-            raise BenchError(f"finetune option {key} must be a positive integer, not {options[key]!r}")
-    for key in ("lr", "holdout", "weight_decay"):
-        if key in options and (not isinstance(options[key], (int, float)) or not 0 <= options[key] < 1):
-            raise BenchError(f"finetune option {key} must be a number in [0, 1), not {options[key]!r}")
-    if "prune_vocab" in options and not isinstance(options["prune_vocab"], bool):
-        raise BenchError(f"finetune option prune_vocab must be true or false, not {options['prune_vocab']!r}")
-    if not isinstance(options.get("model", ""), str) or options.get("model") == "":
-        raise BenchError("finetune option model must be a hub id, a local directory or "
-                         f"{OFFLINE_E5!r}, not {options['model']!r}")
+_POSITIVE = Option(int, "a positive integer", minimum=1)
+_FRACTION = Option((int, float), "a number in [0, 1)", minimum=0, maximum=1, exclusive_maximum=True)
+#: what the suite's [classifiers."finetune"] table may hold, checked when the plan is built
+OPTIONS: dict[str, Option] = {
+    "model": Option(str, f"a hub id, a local directory or {OFFLINE_E5!r}", nonempty=True),
+    "lr": _FRACTION, "holdout": _FRACTION, "weight_decay": _FRACTION,
+    "batch_size": _POSITIVE, "max_epochs": _POSITIVE, "patience": _POSITIVE, "max_length": _POSITIVE,
+    "eval_batch_size": _POSITIVE,
+    "prune_vocab": Option(bool, "true or false"),
+}
+
+
+def settings(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The declared options over their defaults (the scheduling ones are the executor's)."""
     return {**DEFAULTS, **{k: v for k, v in options.items() if k in DEFAULTS}}
 
 
@@ -61,18 +58,13 @@ class FineTune(Classifier):
     description = ("fine-tuned encoder, the paper's protocol (lr 1e-5, batch 16, <=50 epochs, patience 6 on a held-out "
                    "10%); offline multilingual-e5-small, or any hub/local model")
 
+    options = OPTIONS
+
     def __init__(self) -> None:
         self._loaded: dict[str, tuple[Any, Any, dict]] = {}  # model dir -> (tokenizer, encoder config, weights)
-        self.last_fit: dict[str, Any] = {}
 
     def fingerprint(self) -> str:
         return f"{self.name}@1"
-
-    def check_options(self, options) -> None:
-        settings(dict(options))
-
-    def fit_details(self) -> dict[str, Any]:
-        return dict(self.last_fit)
 
     # -- model ---------------------------------------------------------------------------------
     def _model_dir(self, name: str, ctx: ClassifierContext) -> str:
@@ -121,10 +113,10 @@ class FineTune(Classifier):
 
     # -- training ------------------------------------------------------------------------------
     def fit_predict(self, train: Sequence[Example], test_texts: Sequence[str], labels: Sequence[str],
-                    ctx: ClassifierContext) -> list[str]:
+                    ctx: ClassifierContext) -> Fit:
         import torch
 
-        opts = settings(dict(ctx.options))
+        opts = settings(ctx.options)
         device = torch.device(ctx.device if ctx.device == "cpu" or torch.cuda.is_available() else "cpu")
         seed = ctx.seed % (2**31)
         fit_idx, held_idx = holdout(train, seed, opts["holdout"])
@@ -174,13 +166,13 @@ class FineTune(Classifier):
         if best_state is not None:
             model.load_state_dict(best_state)
         pred = self._logits(model, test_ids, pad, int(opts["eval_batch_size"]), device).argmax(-1).tolist()
-        self.last_fit = {"epochs": epochs, "best_epoch": best_epoch, "held_out": len(held_idx),
-                         "held_out_macro_f1": round(best[0], 6), "seconds": round(seconds, 3),
-                         "seconds_per_epoch": round(seconds / max(epochs, 1), 3), "device": str(device)}
+        details = {"epochs": epochs, "best_epoch": best_epoch, "held_out": len(held_idx),
+                   "held_out_macro_f1": round(best[0], 6), "seconds": round(seconds, 3),
+                   "seconds_per_epoch": round(seconds / max(epochs, 1), 3), "device": str(device)}
         ctx.log(f"finetune: {epochs} epochs (best {best_epoch}, held-out macro-F1 {best[0]:.3f}), "
                 f"{seconds / max(epochs, 1):.2f} s/epoch on {device}")
         del model, best_state
-        return [labels[i] for i in pred]
+        return Fit([labels[i] for i in pred], details)
 
     @staticmethod
     def _logits(model, ids: list[list[int]], pad: int, size: int, device):

@@ -9,7 +9,7 @@ import pytest
 from conftest import bench, shared_data, write_suite
 from harness.contracts import ClassifierContext, Example
 from harness.errors import BenchError
-from plugins.classifiers.finetune import FineTune, settings
+from plugins.classifiers.finetune import FineTune
 
 
 class _Store:
@@ -61,12 +61,12 @@ def fit(tiny_bert, seed=1, **opts):
     train, test = toy_data()
     ctx = ClassifierContext(seed=seed, cache=_Store(), options={"model": str(tiny_bert), "lr": 1e-3, **opts},
                             log=lambda m: None)
-    return clf, clf.fit_predict(train, test, ["negative", "positive"], ctx)
+    return clf.fit_predict(train, test, ["negative", "positive"], ctx)
 
 
 def test_finetune_learns_and_stops_on_the_held_out_split(tiny_bert):
-    clf, pred = fit(tiny_bert, max_epochs=30, patience=3)
-    d = clf.fit_details()
+    result = fit(tiny_bert, max_epochs=30, patience=3)
+    pred, d = result.predictions, result.details
     assert len(pred) == 4 and set(pred) <= {"negative", "positive"}
     assert d["held_out"] == 2  # 10% of 20 examples, really held out
     assert 1 <= d["best_epoch"] <= d["epochs"] <= 30
@@ -75,19 +75,19 @@ def test_finetune_learns_and_stops_on_the_held_out_split(tiny_bert):
 
 
 def test_finetune_is_deterministic_per_seed(tiny_bert):
-    _, a = fit(tiny_bert, seed=3, max_epochs=4)
-    clf, b = fit(tiny_bert, seed=3, max_epochs=4)
-    assert a == b
-    _, c = fit(tiny_bert, seed=4, max_epochs=4)
-    assert clf.fit_details()["epochs"] == 4 and isinstance(c, list)
+    a = fit(tiny_bert, seed=3, max_epochs=4)
+    b = fit(tiny_bert, seed=3, max_epochs=4)
+    assert a.predictions == b.predictions and a.details["epochs"] == 4
+    c = fit(tiny_bert, seed=4, max_epochs=4)
+    assert c.details["epochs"] == 4 and isinstance(c.predictions, list)
 
 
 def test_pruned_vocabulary_changes_no_result(tiny_bert):
-    pruned, a = fit(tiny_bert, seed=2, max_epochs=5)
-    full, b = fit(tiny_bert, seed=2, max_epochs=5, prune_vocab=False)
-    assert a == b
+    pruned = fit(tiny_bert, seed=2, max_epochs=5)
+    full = fit(tiny_bert, seed=2, max_epochs=5, prune_vocab=False)
+    assert pruned.predictions == full.predictions
     keep = ("epochs", "best_epoch", "held_out_macro_f1")
-    assert {k: pruned.fit_details()[k] for k in keep} == {k: full.fit_details()[k] for k in keep}
+    assert {k: pruned.details[k] for k in keep} == {k: full.details[k] for k in keep}
 
 
 def test_max_length_cuts_long_inputs(tiny_bert):
@@ -96,7 +96,7 @@ def test_max_length_cuts_long_inputs(tiny_bert):
     long = " ".join(["nzuri"] * 600)  # beyond the tiny model's 160 positions: must be cut at max_length
     ctx = ClassifierContext(seed=0, cache=_Store(), options={"model": str(tiny_bert), "max_epochs": 1, "max_length": 128},
                             log=lambda m: None)
-    assert len(clf.fit_predict(train + [Example(long, "positive")], [long], ["negative", "positive"], ctx)) == 1
+    assert len(clf.fit_predict(train + [Example(long, "positive")], [long], ["negative", "positive"], ctx).predictions) == 1
 
 
 @pytest.mark.parametrize("opts, message", [
@@ -105,9 +105,16 @@ def test_max_length_cuts_long_inputs(tiny_bert):
     ({"holdout": 1.5}, "holdout must be a number in [0, 1)"),
     ({"model": 3}, "model must be"),
 ])
-def test_bad_options_are_one_clear_line(opts, message):
+def test_bad_options_are_one_clear_line(opts, message, tmp_path):
+    """Declared options, checked when the plan is built (a dry run fails on them)."""
+    from harness.config.suite import Suite
+    from harness.pipeline.plan import build_plan
+    from harness.registry.discovery import load_registry
+
+    suite = Suite(tasks=["sentiment"], languages=["sw"], strategies=["zero-shot"], classifiers=["finetune"],
+                  classifier_options={"finetune": opts})
     with pytest.raises(BenchError) as err:
-        settings(opts)
+        build_plan(suite, load_registry())
     assert message in str(err.value) and "\n" not in str(err.value)
 
 

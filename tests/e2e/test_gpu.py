@@ -35,5 +35,5 @@ def test_finetune_trains_on_cuda(tmp_path):
     train, test = toy_data()
     ctx = ClassifierContext(seed=0, cache=Store(), device="cuda", options={"model": str(model), "max_epochs": 2},
                             log=lambda m: None)
-    assert len(clf.fit_predict(train, test, ["negative", "positive"], ctx)) == len(test)
-    assert clf.fit_details()["device"] == "cuda"
+    result = clf.fit_predict(train, test, ["negative", "positive"], ctx)
+    assert len(result.predictions) == len(test) and result.details["device"] == "cuda"
