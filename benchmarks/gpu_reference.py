@@ -35,7 +35,7 @@ SAMPLING = {"temperature": 0.4, "top_p": 0.9, "repetition_penalty": 1.2}
 
 
 def write_requests(args) -> None:
-    from harness.api import GenerationContext, SamplingParams, digest, load_registry
+    from harness.api import SamplingParams, digest, load_registry, standalone_context
     from harness.kits.strategies import demos as demo_draws
     from harness.kits.strategies.summaries import label_summaries
 
@@ -44,17 +44,17 @@ def write_requests(args) -> None:
     language = task.languages()[LANGUAGE]
     spec, arg = reg.model("gemma-3-270m")
     engine = spec.load(arg, {"batch_size": 16})
+    options = {"summary_examples": 10, "demos_per_class": 10, "revision_max_new_tokens": 64}
     with tempfile.TemporaryDirectory() as tmp:
-        ctx = GenerationContext(task=task, language=language, engine=engine, per_class=args.per_class,
-                                seed=int(digest(["gpu-reference", args.seed])[:8], 16),
-                                sampling=SamplingParams(max_new_tokens=args.max_new_tokens, **SAMPLING),
-                                calls_per_class=args.rounds, samples_per_request=args.samples, workdir=Path(tmp),
-                                summary_examples=10, demos_per_class=10, revision_max_new_tokens=64,
-                                run_seed=args.seed)
-        summaries = label_summaries(ctx)
+        ctx = standalone_context(task, language, engine, tmp, per_class=args.per_class,
+                                 seed=int(digest(["gpu-reference", args.seed])[:8], 16),
+                                 sampling=SamplingParams(max_new_tokens=args.max_new_tokens, **SAMPLING),
+                                 calls_per_class=args.rounds, samples_per_request=args.samples, options=options,
+                                 run_seed=args.seed)
+        summaries = label_summaries(ctx, engine, ctx.sampling, options["summary_examples"])
     engine.close()
     # the strategy's own request builders, so the prompts, seeds and sampling are a run's
-    demos = demo_draws.draw(task, LANGUAGE, "target", ctx.demos_per_class, args.seed)
+    demos = demo_draws.draw(task, LANGUAGE, "target", options["demos_per_class"], args.seed)
     generation = [strategy._request(ctx, lab, demos[lab], summaries[lab], False, r, "")[0]
                   for r in range(args.rounds) for lab in task.labels]
     gold = task.load(LANGUAGE, "train")

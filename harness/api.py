@@ -15,6 +15,7 @@ from typing import Any
 from harness.config import datadir
 from harness.config.suite import COMMON_OPTIONS, REMOTE_DATA, Suite, load_suite
 from harness.contracts import (
+    Artifacts,
     Classifier,
     ClassifierContext,
     Completion,
@@ -26,6 +27,7 @@ from harness.contracts import (
     GenerationResult,
     Language,
     Message,
+    Models,
     ModelSpec,
     Option,
     SamplingParams,
@@ -49,6 +51,7 @@ from harness.kits.tasks.file_task import FileTask
 from harness.kits.tasks.files import gold_root, read_header, read_jsonl, read_rows, require_file
 from harness.kits.tasks.hub_task import HubSource, HubTask
 from harness.pipeline import run as pipeline
+from harness.pipeline.context import FixedModels, standalone_context
 from harness.pipeline.plan import slug
 from harness.pipeline.run import use_data_dir
 from harness.registry.discovery import Registry, load_registry
@@ -57,9 +60,11 @@ from harness.store.rundir import RunDir, read_json, write_json
 
 __all__ = [
     # contracts and hooks
-    "COMMON_OPTIONS", "Classifier", "ClassifierContext", "Completion", "Engine", "Example", "Fit", "GenerationContext",
-    "GenerationRequest", "GenerationResult", "Language", "Message", "ModelSpec", "Option", "SamplingParams", "Split",
-    "Strategy", "Task", "hookimpl",
+    "COMMON_OPTIONS", "Artifacts", "Classifier", "ClassifierContext", "Completion", "Engine", "Example", "Fit",
+    "GenerationContext", "GenerationRequest", "GenerationResult", "Language", "Message", "ModelSpec", "Models", "Option",
+    "SamplingParams", "Split", "Strategy", "Task", "hookimpl",
+    # a strategy driven outside a run (its own tests, scripts)
+    "FixedModels", "standalone_context",
     # the building blocks (harness/kits): tasks from files or hub datasets, recipes, the transformers engine
     "ComposedStrategy", "FileTask", "HubSource", "HubTask", "Recipe", "TransformersEngine",
     "gold_root", "read_header", "read_jsonl", "read_rows", "require_file",

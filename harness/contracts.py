@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 Split = Literal["train", "test"]
 
@@ -163,8 +163,9 @@ class Engine(ABC):
 
 @dataclass(frozen=True)
 class Option:
-    """One option an engine (or a classifier) reads from its `[models."<name>"]` table. Declared, so a mistyped name
-    or value fails when the plan is built (`--dry-run` included), not minutes later when the model loads."""
+    """One option an engine, a classifier or a strategy reads from its suite table (`[models."<name>"]`,
+    `[classifiers."<name>"]`, `[strategies."<name>"]`). Declared, so a mistyped name or value fails when
+    the plan is built (`--dry-run` included), not minutes later when the model loads."""
 
     kind: type | tuple[type, ...]
     what: str  # the valid values in words, for the error: "a positive integer"
@@ -173,6 +174,8 @@ class Option:
     maximum: float | None = None
     exclusive_maximum: bool = False  # the maximum itself is not allowed (a fraction below 1)
     nonempty: bool = False  # a string must not be empty
+    default: Any = None  # a strategy's value when neither its table nor the suite's [generation] gives one
+    model: bool = False  # the value names a registered model ("" for none): checked when the plan is built
 
     def problem(self, value: Any) -> str | None:
         """Why `value` is not valid for this option, or None."""
@@ -202,31 +205,49 @@ class ModelSpec:
     check: Callable[[str], None] | None = None
 
 
-@dataclass
+class Artifacts(Protocol):
+    """A strategy's files in the run directory, written by the run directory (atomically) so that a
+    killed run never leaves half a file: its own per cell (`save`/`load`: candidates, verdicts) and
+    those every cell of the run shares (`save_shared`/`load_shared`, kind "summaries" or "demos")."""
+
+    def save(self, name: str, data: Any) -> Path: ...
+
+    def load(self, name: str) -> Any | None: ...
+
+    def save_shared(self, kind: str, name: str, data: Any) -> Path: ...
+
+    def load_shared(self, kind: str, name: str) -> Any | None: ...
+
+
+class Models(Protocol):
+    """The other models of the registry a strategy may call beside its generator (a recipe's label
+    summarizer): each loaded on first use, released by the harness when the cell's model is."""
+
+    def engine(self, name: str) -> Any: ...
+
+    def sampling(self, name: str) -> SamplingParams: ...
+
+
+@dataclass(frozen=True)
 class GenerationContext:
-    """Everything a strategy needs for one generation cell."""
+    """What every strategy needs for one generation cell, and nothing shaped for one recipe: what
+    a strategy of its own wants to be told comes in `options`, from its `[strategies."<name>"]` table."""
 
     task: Task
     language: Language
     engine: Any  # harness.store.cache.CachedEngine: an Engine with a cache in front
     per_class: int
-    seed: int  # sampling seed of this cell: (run seed, task, language, strategy, model)
+    seed: int  # sampling seed of this cell: (run seed, task, language, strategy, model, replicate)
     sampling: SamplingParams
     calls_per_class: int  # budget of LLM requests per class, after which the shortfall is recorded
-    samples_per_request: int
-    workdir: Path  # where the strategy keeps artefacts (candidates, verdicts) for this cell
-    summary_examples: int  # English gold examples per label shown to the summarizer
-    demos_per_class: int
-    revision_max_new_tokens: int
-    faithful: bool = False
+    samples_per_request: int  # completions asked for in one request (`GenerationRequest.n`)
+    artifacts: Artifacts
+    models: Models
+    options: Mapping[str, Any] = field(default_factory=dict)  # the strategy's own, resolved (Strategy.options)
+    run_seed: int = 0  # the suite's generation seed: draws every cell of a run shares are seeded by it
+    replicate: int = 0  # which independent generation this is: shared draws are made per replicate
     log: Callable[[str], None] = print
     progress: Callable[[int, int], None] = lambda done, total: None  # accepted so far, target
-    summarizer: Any = None  # engine writing label summaries; None: `engine` itself
-    run_dir: Path | None = None  # where per-run artefacts shared by cells (label summaries) are stored
-    options: Mapping[str, Any] = field(default_factory=dict)
-    run_seed: int = 0  # the suite's generation seed: demonstrations are drawn from it, shared by every cell
-    summary_sampling: SamplingParams | None = None  # the summarizer's decoding; None: `sampling`
-    replicate: int = 0  # which independent generation this is: demonstrations are drawn per replicate
 
 
 @dataclass
@@ -236,8 +257,16 @@ class GenerationResult:
 
 
 class Strategy(ABC):
+    """A way to make labelled data with an LLM.
+
+    `options` declares what it reads from its `[strategies."<name>"]` suite table (checked when the
+    plan is built); a declared option the table does not set takes the suite's `[generation]` value of
+    the same name where there is one (`demos_per_class`, `summarizer`, ...), else its `default`. None:
+    nothing declared, the table is passed as written."""
+
     name: str
     description: str = ""
+    options: Mapping[str, Option] | None = None
 
     def unavailable(self, task: Task, language: Language) -> str | None:
         """Why this strategy cannot run for the pair, or None."""
@@ -258,9 +287,9 @@ class Strategy(ABC):
         return len(task.labels)
 
     def prepare(self, ctx: GenerationContext) -> None:
-        """Work shared by every cell of a task (label summaries), done once before any generator
-        is loaded, with `ctx.engine` and `ctx.summarizer` standing for the suite's summarizer. The
-        engine loads only if it is really used, so results kept in `ctx.run_dir` cost nothing."""
+        """Work shared by every cell of a task (label summaries), done once per task before any
+        generator is loaded, with the context of the task's first cell. Its `engine` and `models`
+        load only if really used, so work already kept in `ctx.artifacts` costs nothing."""
         return None
 
     @abstractmethod

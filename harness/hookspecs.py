@@ -47,7 +47,8 @@ def bench_register_strategies(register: Callable[[Any], None]) -> None:
 
     :param register: call `register(strategy)` with a `harness.api.Strategy`; the usual way is a
         `ComposedStrategy(name, Recipe(...))` made of the built-in ingredients (demonstrations,
-        label summaries, revision, language filter, extra filters).
+        label summaries, revision, language filter, extra filters). A `Strategy` of one's own declares
+        what it reads from `[strategies."<name>"]` in `options` and finds the values in `ctx.options`.
 
     Example::
 

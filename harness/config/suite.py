@@ -56,6 +56,7 @@ class Suite:
     model_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     model_sampling: dict[str, dict[str, Any]] = field(default_factory=dict)  # [models."X".sampling] overrides
     classifier_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    strategy_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # [strategies."X"] tables
     source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -84,6 +85,23 @@ class Suite:
         out["sampling"] = self.sampling.as_dict()
         if self.model_sampling:
             out["model_sampling"] = {m: dict(v) for m, v in sorted(self.model_sampling.items())}
+        return out  # model, classifier and strategy tables are in the ids of the cells they change
+
+    def options_for_strategy(self, name: str, declared: Mapping[str, Option] | None) -> dict[str, Any]:
+        """A strategy's options as it reads them: its `[strategies."X"]` table, then for what the table
+        leaves out the suite's `[generation]` value of the same name (the suite-wide default a recipe
+        option had before strategies had tables), then the option's declared default."""
+        table = dict(self.strategy_options.get(name, {}))
+        if declared is None:
+            return table
+        out = {}
+        for key, option in declared.items():
+            if key in table:
+                out[key] = table[key]
+            elif key in _SPEC["generation"] and key in SUITE_FIELDS:
+                out[key] = getattr(self, key)
+            else:
+                out[key] = option.default
         return out
 
     def budget(self) -> int:
@@ -93,7 +111,7 @@ class Suite:
         return max(4, -(-4 * self.per_class // max(1, self.samples_per_request * 5)))
 
 
-_TOP = {"suite", "grid", "generation", "sampling", "evaluation", "models", "classifiers"}
+_TOP = {"suite", "grid", "generation", "sampling", "evaluation", "models", "classifiers", "strategies"}
 _SPEC: dict[str, dict[str, type | tuple[type, ...]]] = {
     "suite": {"name": str, "description": str, "data_dir": str},
     "grid": {a: (list, str) for a in AXES},
@@ -146,7 +164,7 @@ def option_problem(section: str, key: str, val: Any, declared: Mapping[str, Opti
     """Why option `key = val` of `[section]` (a model's or classifier's table) is invalid, or None.
     `declared`: the engine's own options; without them only the common names are checked and any
     other is left to the plugin that reads it."""
-    option = (declared or {}).get(key) or COMMON_OPTIONS.get(key)
+    option = (declared or {}).get(key) or (COMMON_OPTIONS.get(key) if not section.startswith("strategies.") else None)
     if option is None:
         return None
     msg = option.problem(val)
@@ -154,17 +172,20 @@ def option_problem(section: str, key: str, val: Any, declared: Mapping[str, Opti
 
 
 def option_table_problems(section: str, declared: Mapping[str, Option] | None,
-                          options: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(key, message) for each option of the suite table `[section]` (a model's or a classifier's)
-    that its plugin does not declare or that has a wrong value; a plugin that declares nothing (None)
-    only gets the common checks."""
+                          options: Mapping[str, Any], scheduling: bool = True) -> list[tuple[str, str]]:
+    """(key, message) for each option of the suite table `[section]` (a model's, a classifier's or a
+    strategy's) that its plugin does not declare or that has a wrong value; a plugin that declares
+    nothing (None) only gets the common checks. `scheduling`: the table also takes the executors'
+    options (models and classifiers run somewhere; strategies run where their model does)."""
     out = []
+    extra = SCHEDULING_OPTIONS if scheduling else ()
     for key, val in options.items():
-        if declared is not None and key not in declared and key not in SCHEDULING_OPTIONS:
-            valid = sorted({*declared, *SCHEDULING_OPTIONS})
+        if declared is not None and key not in declared and key not in extra:
+            valid = sorted({*declared, *extra})
             hint = nearest(key, valid)
             out.append((key, f"[{section}] has no option {key!r}" + (f"; did you mean {hint!r}?" if hint
-                                                                     else f"; valid: {', '.join(valid)}")))
+                                                                     else f"; valid: {', '.join(valid)}" if valid
+                                                                     else "; it takes none")))
         elif msg := option_problem(section, key, val, declared):
             out.append((key, msg))
     return out
@@ -242,7 +263,7 @@ def load_suite(path: str | Path) -> Suite:
                       top if not isinstance(value, dict) else "", None if not isinstance(value, dict) else top)
         if not isinstance(value, dict):
             raise bad(f"{top!r} must be a [section]", top, None)
-        if top in ("models", "classifiers"):
+        if top in ("models", "classifiers", "strategies"):
             for name, opts in value.items():
                 if not isinstance(opts, dict):
                     raise bad(f"[{top}.{name!r}] must be a table of options for that {top[:-1]}", name, top)
@@ -257,10 +278,10 @@ def load_suite(path: str | Path) -> Suite:
                         if msg:
                             raise bad(msg.replace("[sampling]", f"[{section}]"), key, section)
                     suite.model_sampling[name] = own
-                for key, val in opts.items():
-                    if msg := option_problem(f'{top}."{name}"', key, val):
+                for key, val in opts.items():  # a strategy's table is checked against its declaration, in the plan
+                    if top != "strategies" and (msg := option_problem(f'{top}."{name}"', key, val)):
                         raise bad(msg, key, f'{top}."{name}"')
-                getattr(suite, "model_options" if top == "models" else "classifier_options")[name] = opts
+                getattr(suite, f"{top[:-1] if top != 'strategies' else 'strategy'}_options")[name] = opts
             continue
         for key, val in value.items():
             msg = _check_value(top, key, val)

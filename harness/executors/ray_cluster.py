@@ -289,13 +289,16 @@ class _Scheduler:
 
     def run(self) -> None:
         ray, suite = self.ray, self.suite
-        if suite.summarizer and self.gen_cells:  # label summaries first, with the summarizer's resources
+        helpers = self.runner.plan.helper_models
+        if self.gen_cells:  # work shared by a task's cells (label summaries) first, with its models' resources
+            res = [self.model_resources(m) for m in helpers] or [{"num_cpus": 1.0, "num_gpus": 0.0}]
+            need = {k: max(r[k] for r in res) for k in res[0]}
             try:
-                rows = ray.get(ray.remote(_prepare).options(**self.model_resources(suite.summarizer),
-                                                            max_retries=EVAL_MAX_RETRIES, retry_exceptions=False)
+                rows = ray.get(ray.remote(_prepare).options(**need, max_retries=EVAL_MAX_RETRIES, retry_exceptions=False)
                                .remote(self.plan_ref, self.job, self.gen_cells))
             except ray.exceptions.RayError as exc:
-                raise BenchError(f"label summaries by {suite.summarizer} failed on the Ray cluster: {_cause(exc)}") from None
+                raise BenchError(f"the strategies' shared work ({', '.join(helpers) or 'no model'}) failed on the Ray cluster: "
+                                 f"{_cause(exc)}") from None
             self.runner.store.merge(rows)
         actor_cls = ray.remote(ModelWorker)
         for model, cells in by_model(self.gen_cells).items():

@@ -66,6 +66,8 @@ class Plan:
     shard: tuple[int, int] | None = None  # (index, count) when this plan is one part of a larger one
     plan_hash: str = ""  # identity of the whole (unsharded) plan: the ids of all its cells
     provenance: dict[str, dict[str, str]] = field(default_factory=dict)  # {"data": {...}, "methods": {...}}
+    strategy_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # resolved, per strategy of the grid
+    helper_models: list[str] = field(default_factory=list)  # models the strategies' options name (summarizers)
 
     def __post_init__(self) -> None:
         if not self.plan_hash:
@@ -172,7 +174,7 @@ def _selection(suite: Suite, reg: Registry) -> tuple[list[str], list[str], list[
     strategies = _select("strategies", suite.strategies, list(reg.strategies))
     named_models = [m.name for m in reg.models.values() if not m.prefix]
     models = _select("models", suite.models, named_models, dynamic=True)
-    for m in [*models, *([suite.summarizer] if suite.summarizer else [])]:
+    for m in models:
         spec, arg = reg.model(m)  # unknown names fail here, with a suggestion
         if spec.check is not None:
             spec.check(arg)  # a malformed server address, before any model loads
@@ -183,6 +185,7 @@ def _selection(suite: Suite, reg: Registry) -> tuple[list[str], list[str], list[
             raise BenchError(f"{where(suite, '', f'models.{json.dumps(name)}')}[models.{json.dumps(name)}]: {exc}") from None
         for key, msg in option_table_problems(f'models."{name}"', spec.options, opts):
             raise BenchError(where(suite, key, f"models.{json.dumps(name)}") + msg)
+    _check_strategy_tables(suite, reg, strategies)
     classifiers = _select("classifiers", suite.classifiers, list(reg.classifiers))
     for name, opts in suite.classifier_options.items():
         if name not in reg.classifiers:
@@ -191,6 +194,33 @@ def _selection(suite: Suite, reg: Registry) -> tuple[list[str], list[str], list[
         for key, msg in option_table_problems(section, reg.classifiers[name].options, opts):
             raise BenchError(where(suite, key, section) + msg)
     return tasks, strategies, models, classifiers, _select_languages(suite.languages, reg, tasks)
+
+
+def _check_strategy_tables(suite: Suite, reg: Registry, strategies: list[str]) -> None:
+    """Each `[strategies."X"]` table against what X declares, and every option that names a model
+    (from the table or the suite's [generation]) against the registry, before anything loads."""
+    for name, opts in suite.strategy_options.items():
+        section = f"strategies.{json.dumps(name)}"
+        if name not in reg.strategies:
+            raise BenchError(f"{where(suite, '', section)}[{section}]: {unknown('strategy', name, list(reg.strategies))}")
+        for key, msg in option_table_problems(section, reg.strategies[name].options, opts, scheduling=False):
+            raise BenchError(where(suite, key, section) + msg)
+    for name in strategies:
+        declared = reg.strategies[name].options or {}
+        for key, value in suite.options_for_strategy(name, declared).items():
+            if declared[key].model and value:
+                spec, arg = reg.model(value)  # unknown names fail here, with a suggestion
+                if spec.check is not None:
+                    spec.check(arg)
+
+
+def helper_models(options: dict[str, dict[str, Any]], reg: Registry) -> list[str]:
+    """The models the strategies' options name (a recipe's summarizer), in a stable order."""
+    out = []
+    for name, opts in options.items():
+        declared = reg.strategies[name].options or {}
+        out += [v for k, v in opts.items() if k in declared and declared[k].model and v]
+    return list(dict.fromkeys(out))
 
 
 class _PlanBuilder:
@@ -264,6 +294,8 @@ class _PlanBuilder:
                "method": self.methods[s], "model": m,
                "model_options": output_options(suite.model_options.get(m, {})),
                **self.base, "sampling": suite.sampling_for(m).as_dict(), **rep}
+        if table := suite.strategy_options.get(s):  # only when given: other cell ids stay as they were
+            cfg["strategy_options"] = dict(sorted(table.items()))
         gid = f"{t}.{code}.{slug(s)}.{slug(m)}{tag}.{digest(cfg)[:10]}"
         calls = strategy.expected_calls(task, suite.per_class, suite.samples_per_request)
         self.gen_cells.append(GenCell(gid, t, code, s, m, cfg, calls, r))
@@ -280,10 +312,12 @@ class _PlanBuilder:
         # one engine load per model: generation cells grouped by model, in a stable order
         order = {m: i for i, m in enumerate(self.models)}
         self.gen_cells.sort(key=lambda c: order[c.model])
+        options = {s: self.suite.options_for_strategy(s, self.reg.strategies[s].options) for s in self.strategies}
         return Plan(self.suite, self.gen_cells, self.eval_cells, self.unavailable, self.languages, self.expected,
                     digest(self.settings)[:16],
                     provenance={"data": {provenance_key(*k): fp for k, fp in sorted(self.fps.items()) if fp},
-                                "methods": self.methods, **({"sources": self.sources} if self.sources else {})})
+                                "methods": self.methods, **({"sources": self.sources} if self.sources else {})},
+                    strategy_options=options, helper_models=helper_models(options, self.reg))
 
 
 def apply_filters(suite: Suite, filters: dict[str, str | None]) -> Suite:
@@ -348,4 +382,5 @@ def shard_plan(plan: Plan, index: int, count: int) -> Plan:
     keep = {id(c) for c in evals}
     evals = [c for c in plan.eval_cells if id(c) in keep]  # plan order
     return Plan(plan.suite, gens, evals, plan.unavailable, plan.languages, sum(c.expected_calls for c in gens),
-                plan.settings_hash, shard=(index, count), plan_hash=plan.plan_hash, provenance=plan.provenance)
+                plan.settings_hash, shard=(index, count), plan_hash=plan.plan_hash, provenance=plan.provenance,
+                strategy_options=plan.strategy_options, helper_models=plan.helper_models)

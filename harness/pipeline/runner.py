@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.contracts import ClassifierContext, Example, Fit, GenerationContext
+from harness.contracts import ClassifierContext, Example, Fit, GenerationContext, SamplingParams
 from harness.pipeline import seeds
 from harness.pipeline.plan import GOLD, EvalCell, GenCell, Plan
 from harness.pipeline.progress import Reporter
@@ -61,8 +61,8 @@ def random_gold_subset(train: Sequence[Example], labels: Sequence[str], per_clas
 
 
 class LazyEngine:
-    """Stands for a model until it is really used: the label summarizer is loaded only when a
-    summary is missing from the run directory, never beside a generator just in case."""
+    """Stands for a model until it is really used: a model a strategy calls beside its generator (a
+    summarizer) is loaded only when its work is missing from the run directory, never just in case."""
 
     def __init__(self, name: str, load: Callable[[str], Any]):
         self.name = name
@@ -80,26 +80,49 @@ class LazyEngine:
             self._engine = None
 
 
+class ModelPool:
+    """The `Models` a strategy may call (harness.contracts): the cell's own model as it is, any other
+    loaded on first use; `close` releases what was loaded."""
+
+    def __init__(self, runner: Runner, own: str = "", engine: Any = None):
+        self.runner = runner
+        self.engines: dict[str, Any] = {own: engine} if engine is not None else {}
+        self.lazy: list[LazyEngine] = []
+
+    def engine(self, name: str) -> Any:
+        if name not in self.engines:
+            self.runner.reg.model(name)  # an unknown name fails now, with a suggestion
+            lazy = LazyEngine(name, self.runner._load_engine)
+            self.lazy.append(lazy)
+            self.engines[name] = lazy
+        return self.engines[name]
+
+    def sampling(self, name: str) -> SamplingParams:
+        return self.runner.plan.suite.sampling_for(name)
+
+    def close(self) -> None:
+        for lazy in self.lazy:
+            lazy.close()
+
+
 class ModelSession:
-    """One model's engine, plus the summarizer for a summary `prepare` did not write (loaded only
-    then, never beside the generator just in case); `close` releases both."""
+    """One model's engine for any number of its cells, and the other models its strategies call,
+    each loaded only when used; `close` releases them all."""
 
     def __init__(self, runner: Runner, model: str):
-        suite = runner.plan.suite
         self.runner = runner
-        self.summarizer: LazyEngine | None = None
-        if suite.summarizer and suite.summarizer != model:
-            self.summarizer = LazyEngine(suite.summarizer, runner._load_engine)
         self.engine = runner._load_engine(model)
+        self.models = ModelPool(runner, model, self.engine)
 
     def generate(self, cell: GenCell) -> GenerationRecord:
         """The payload of one generation cell of this model (what `Runner.save_generation` writes)."""
-        return self.runner._generate_cell(cell, self.engine, self.summarizer or self.engine)
+        return self.runner._generate_cell(cell, self.engine, self.models)
 
     def close(self) -> None:
-        self.engine.engine.close()
-        if self.summarizer is not None:
-            self.summarizer.close()
+        try:
+            self.models.close()
+        finally:
+            self.engine.engine.close()
 
 
 class Runner:
@@ -150,18 +173,21 @@ class Runner:
 
     # -- generation ----------------------------------------------------------------------------
     def prepare(self, cells: list[GenCell]) -> None:
-        """Shared per-task work (label summaries by the suite's summarizer) before any generator
-        is loaded, so the summarizer never has to fit on a device beside one."""
-        suite = self.plan.suite
-        if not suite.summarizer or not cells:
+        """Each strategy's work shared by the cells of a task (a recipe's label summaries), before any
+        generator is loaded, with the context of the task's first cell; the models it calls are
+        released before generation starts, so a summarizer never has to fit beside a generator."""
+        if not cells:
             return
-        summarizer = LazyEngine(suite.summarizer, self._load_engine)
+        pool = ModelPool(self)
         try:
             firsts = {(c.task, c.strategy): c for c in reversed(cells)}
             for (_, strategy), cell in firsts.items():
-                self.reg.strategy(strategy).prepare(self._context(cell, summarizer, summarizer))
+                own = LazyEngine(cell.model, self._load_engine)
+                pool.lazy.append(own)
+                pool.engines.setdefault(cell.model, own)
+                self.reg.strategy(strategy).prepare(self._context(cell, pool.engines[cell.model], pool, shared_only=True))
         finally:
-            summarizer.close()
+            pool.close()
 
     def generation_payloads(self, model: str, cells: list[GenCell]) -> Iterator[tuple[GenCell, GenerationRecord]]:
         """Generate the cells of one model with one engine load, yielding each result when done."""
@@ -177,22 +203,26 @@ class Runner:
         at a time; each cell's output depends only on the cell, never on what the engine ran before)."""
         return ModelSession(self, model)
 
-    def _context(self, cell: GenCell, engine: Any, summarizer: Any) -> GenerationContext:
+    def _context(self, cell: GenCell, engine: Any, models: ModelPool, shared_only: bool = False) -> GenerationContext:
         suite = self.plan.suite
         return GenerationContext(
             task=self.reg.task(cell.task), language=self.plan.languages[(cell.task, cell.language)], engine=engine,
             per_class=suite.per_class, replicate=cell.replicate,
             seed=seeds.sampling_seed(suite.seed, cell.task, cell.language, cell.strategy, cell.model, cell.replicate),
             run_seed=suite.seed, sampling=suite.sampling_for(cell.model),
-            summary_sampling=suite.sampling_for(suite.summarizer or cell.model),
             calls_per_class=suite.budget(), samples_per_request=suite.samples_per_request,
-            workdir=self.run.artefacts(cell.id), summary_examples=suite.summary_examples,
-            demos_per_class=suite.demos_per_class, revision_max_new_tokens=suite.revision_max_new_tokens,
-            faithful=suite.faithful, log=self.rep.log, progress=self.rep.cell_progress,
-            summarizer=summarizer, run_dir=self.run.root, options=suite.model_options.get(cell.model, {}),
+            artifacts=self.run.artifacts(None if shared_only else cell.id), models=models,
+            options=self._strategy_options(cell.strategy), log=self.rep.log, progress=self.rep.cell_progress,
         )
 
-    def _generate_cell(self, cell: GenCell, engine: CachedEngine, summarizer: Any) -> GenerationRecord:
+    def _strategy_options(self, strategy: str) -> dict[str, Any]:
+        """The options the plan resolved for the strategy (a plan built before strategies had
+        options: resolved here from its suite)."""
+        if strategy in self.plan.strategy_options:
+            return self.plan.strategy_options[strategy]
+        return self.plan.suite.options_for_strategy(strategy, self.reg.strategy(strategy).options)
+
+    def _generate_cell(self, cell: GenCell, engine: CachedEngine, models: ModelPool) -> GenerationRecord:
         suite = self.plan.suite
         task = self.reg.task(cell.task)
         strategy = self.reg.strategy(cell.strategy)
@@ -214,7 +244,7 @@ class Runner:
         if hasattr(engine, "on_engine_batch"):
             engine.on_engine_batch = record
         try:
-            result = strategy.generate(self._context(cell, engine, summarizer))
+            result = strategy.generate(self._context(cell, engine, models))
         finally:
             if hasattr(engine, "on_engine_batch"):
                 engine.on_engine_batch = None

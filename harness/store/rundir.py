@@ -94,9 +94,66 @@ def _check_provenance(root: Path, old: dict[str, dict[str, str]], new: dict[str,
                              f"mix two versions. Use another --out, or delete that directory to start over")
 
 
+class CellArtifacts:
+    """The `Artifacts` handle a strategy gets (harness.contracts): its cell's files and the files
+    shared by the run, all written here, atomically. `cell_id` None: only the shared ones (the
+    work a strategy prepares for every cell of a task)."""
+
+    SHARED = ("summaries", "demos")
+
+    def __init__(self, run: RunDir, cell_id: str | None):
+        self.run = run
+        self.cell_id = cell_id
+
+    def _own(self, name: str) -> Path:
+        if self.cell_id is None:
+            raise ValueError(f"no cell to keep {name!r} for: work shared by a task's cells goes in save_shared")
+        return self.run.artefacts(self.cell_id) / _plain(name)
+
+    def _shared(self, kind: str, name: str) -> Path:
+        if kind not in self.SHARED:
+            raise ValueError(f"no shared artefact kind {kind!r}; valid: {', '.join(self.SHARED)}")
+        return (self.run.summary if kind == "summaries" else self.run.demos)(_plain(name))
+
+    def save(self, name: str, data: Any) -> Path:
+        path = self._own(name)
+        write_json(path, data)
+        return path
+
+    def load(self, name: str) -> Any | None:
+        return _read_or_none(self._own(name))
+
+    def save_shared(self, kind: str, name: str, data: Any) -> Path:
+        path = self._shared(kind, name)
+        write_json(path, data)
+        return path
+
+    def load_shared(self, kind: str, name: str) -> Any | None:
+        return _read_or_none(self._shared(kind, name))
+
+
+def _plain(name: str) -> str:
+    """A file name of the artefact folder itself: a strategy cannot write outside it."""
+    if not name or "/" in name or "\\" in name or name in (".", ".."):
+        raise ValueError(f"artefact name {name!r} must be a plain file name")
+    return name
+
+
+def _read_or_none(path: Path) -> Any | None:
+    """The file's JSON; None when it is missing or unreadable (then it is made again)."""
+    try:
+        return read_json(path)
+    except (OSError, ValueError):
+        return None
+
+
 class RunDir:
     def __init__(self, root: str | Path):
         self.root = Path(root)
+
+    def artifacts(self, cell_id: str | None) -> CellArtifacts:
+        """The handle a strategy writes its files through, for one cell (None: the run's shared files)."""
+        return CellArtifacts(self, cell_id)
 
     def generation(self, cell_id: str) -> Path:
         return self.root / "generations" / f"{cell_id}.json"

@@ -109,6 +109,7 @@ _SECTIONS = {"suite": ["name", "description", "data_dir"],
              'models."gemma-3-270m"': ["batch_size", "max_model_len", "gpus", "cpus", "timeout", "chat", "device"],
              'models."gemma-3-270m".sampling': ["temperature", "top_p", "max_new_tokens"],
              'classifiers."tfidf-logreg"': ["batch_size", "gpus", "my_option"],
+             'strategies."zero-shot"': ["demos_per_class", "summarizer", "faithful", "gpus"],
              "gird": ["tasks"], "Grid": ["tasks"], "models": ["gemma-3-270m"], "evaluation.x": ["y"]}
 _UNKNOWN_KEYS = ["per-class", "seeds", "Tasks", "x", "languages", "per_class"]
 

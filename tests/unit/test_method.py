@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fakes import FakeEngine
 
+from harness.api import SamplingParams, standalone_context
 from harness.config.suite import Suite, load_suite
-from harness.contracts import GenerationContext, SamplingParams
 from harness.kits.strategies import language_id, parsing, prompts
 from harness.pipeline.plan import build_plan
 from harness.pipeline.progress import Reporter
@@ -35,12 +35,12 @@ def reg():
 def ctx_for(reg, engine, tmp_path, *, strategy, model, faithful=False, task="massive10", lang="sw", per_class=2,
             run_dir=None):
     t = reg.task(task)
-    return GenerationContext(
-        task=t, language=t.languages()[lang], engine=CachedEngine(engine, Store(tmp_path / "c.sqlite"), model),
-        per_class=per_class, seed=sampling_seed(0, task, lang, strategy, model), run_seed=0,
+    return standalone_context(
+        t, t.languages()[lang], CachedEngine(engine, Store(tmp_path / "c.sqlite"), model), run_dir or tmp_path,
+        cell=f"{strategy}.{model}", per_class=per_class, seed=sampling_seed(0, task, lang, strategy, model), run_seed=0,
         sampling=SamplingParams(max_new_tokens=64), calls_per_class=1, samples_per_request=1,
-        workdir=tmp_path / f"{strategy}.{model}", summary_examples=3, demos_per_class=3, revision_max_new_tokens=16,
-        faithful=faithful, run_dir=run_dir or tmp_path, log=lambda m: None)
+        options={"summary_examples": 3, "demos_per_class": 3, "revision_max_new_tokens": 16, "faithful": faithful,
+                 "summarizer": ""})
 
 
 def shown_demos(req) -> str:
@@ -62,7 +62,7 @@ def test_every_strategy_and_model_sees_the_same_demos(reg, tmp_path):
     files = list((tmp_path / "demos").glob("*.json"))
     assert [f.name for f in files] == ["massive10.sw.target.k3.json"]  # recorded once for all eight cells
     record = json.loads(files[0].read_text())
-    stats = json.loads((tmp_path / "target-demos.gemma" / "candidates.json").read_text())["demos"]
+    stats = json.loads((tmp_path / "artefacts" / "target-demos.gemma" / "candidates.json").read_text())["demos"]
     assert stats["digest"] == record["digest"]
 
 
@@ -275,7 +275,7 @@ def test_lid_ingredient_rejects_off_language_candidates_and_every_cell_reports_t
     assert p.stats["off_language_rate"] == pytest.approx(1 / 3, abs=1e-4) and p.stats["off_language_accepted"] == 1
     assert f.stats["off_language_accepted"] == 0 and f.stats["language_filter"] is True
     assert [e.text for e in f.examples] == ["Kengele yangu imewekwa saa ngapi leo?", "Je, nina kengele kesho asubuhi mapema?"]
-    cands = json.loads((tmp_path / "zero-shot+lid.b" / "candidates.json").read_text())["candidates"]
+    cands = json.loads((tmp_path / "artefacts" / "zero-shot+lid.b" / "candidates.json").read_text())["candidates"]
     assert {c["status"] for c in cands if c["text"].startswith("What")} == {"not in Swahili (language identification)"}
 
 
@@ -291,6 +291,6 @@ def test_runner_gives_each_cell_its_factor_seed_and_the_models_sampling(reg, tmp
     plan = build_plan(suite, reg)
     runner = Runner(plan, reg, tmp_path / "run", Store(tmp_path / "c.sqlite"), reporter=Reporter(enabled=False))
     cell = next(c for c in plan.gen_cells if c.model == "gemma-3-270m" and c.strategy == "target-demos")
-    ctx = runner._context(cell, engine=None, summarizer=None)
+    ctx = runner._context(cell, engine=None, models=None)
     assert ctx.sampling.repetition_penalty == 1.0 and ctx.run_seed == suite.seed
     assert ctx.seed == sampling_seed(suite.seed, "massive10", cell.language, "target-demos", "gemma-3-270m")

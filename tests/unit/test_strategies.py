@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fakes import FakeEngine
 
-from harness.contracts import GenerationContext, SamplingParams
+from harness.api import SamplingParams, standalone_context
 from harness.registry.discovery import load_registry
 from harness.store.cache import CachedEngine, Store
 
@@ -28,13 +28,18 @@ def reg():
     return load_registry()
 
 
-def context(reg, engine, tmp_path, strategy_task="massive10", lang="de", per_class=3, budget=4, faithful=False):
+def context(reg, engine, tmp_path, strategy_task="massive10", lang="de", per_class=3, budget=4, faithful=False,
+            sampling=None):
     task = reg.task(strategy_task)
-    return GenerationContext(
-        task=task, language=task.languages()[lang], engine=CachedEngine(engine, Store(tmp_path / "c.sqlite"), "m"),
-        per_class=per_class, seed=7, sampling=SamplingParams(max_new_tokens=200), calls_per_class=budget,
-        samples_per_request=2, workdir=tmp_path / "cell", summary_examples=3, demos_per_class=2,
-        revision_max_new_tokens=16, faithful=faithful, run_dir=tmp_path, log=lambda m: None)
+    return standalone_context(
+        task, task.languages()[lang], CachedEngine(engine, Store(tmp_path / "c.sqlite"), "m"), tmp_path,
+        per_class=per_class, seed=7, sampling=sampling or SamplingParams(max_new_tokens=200), calls_per_class=budget,
+        samples_per_request=2, options={"summary_examples": 3, "demos_per_class": 2, "revision_max_new_tokens": 16,
+                                        "faithful": faithful, "summarizer": ""})
+
+
+def candidates(tmp_path):
+    return json.loads((tmp_path / "artefacts" / "cell" / "candidates.json").read_text())
 
 
 def label_of(req):
@@ -71,7 +76,7 @@ def test_batches_cover_all_classes_and_dedup_is_stable(reg, tmp_path):
     assert len(eng.requests) == 10  # one batched round served every class
     assert len(res.examples) == 20
     assert res.stats["duplicates"] >= 10
-    cands = json.loads((tmp_path / "cell" / "candidates.json").read_text())["candidates"]
+    cands = candidates(tmp_path)["candidates"]
     assert {c["status"] for c in cands} >= {"accepted", "duplicate"}
 
 
@@ -85,7 +90,7 @@ def test_revision_keeps_only_first_word_yes(reg, tmp_path):
     eng = Scripted(reply)
     res = reg.strategy("target-demos+revision").generate(context(reg, eng, tmp_path, per_class=2))
     assert len(res.examples) == 20 and all("gut" in e.text for e in res.examples)
-    cands = json.loads((tmp_path / "cell" / "candidates.json").read_text())["candidates"]
+    cands = candidates(tmp_path)["candidates"]
     rejected = [c for c in cands if c["status"] == "rejected by revision"]
     assert rejected and all(c["verdict"] == "unclear" and c["reason"].startswith("Not yes") for c in rejected)
 
@@ -93,7 +98,7 @@ def test_revision_keeps_only_first_word_yes(reg, tmp_path):
 def test_target_demos_come_from_the_target_language(reg, tmp_path):
     eng = Scripted(lambda r, i: "")
     reg.strategy("target-demos").generate(context(reg, eng, tmp_path, budget=1))
-    record = json.loads((tmp_path / "cell" / "candidates.json").read_text())["demos"]
+    record = candidates(tmp_path)["demos"]
     demos = json.loads((tmp_path / record["file"]).read_text())["demos"]
     german = {e.text for e in reg.task("massive10").load("de", "train")}
     assert all(d in german for ds in demos.values() for d in ds) and all(len(ds) == 2 for ds in demos.values())
@@ -134,12 +139,12 @@ def test_same_seed_same_data_with_a_real_tiny_model(reg, tiny_model, tmp_path, s
     engine = TransformersEngine(str(tiny_model), {"batch_size": 8})
     runs = []
     for k in range(2):
-        ctx = context(reg, engine, tmp_path / str(k), strategy_task="sentiment", lang="sw", per_class=2, budget=2)
-        ctx.sampling = SamplingParams(temperature=0.9, max_new_tokens=20)
+        ctx = context(reg, engine, tmp_path / str(k), strategy_task="sentiment", lang="sw", per_class=2, budget=2,
+                      sampling=SamplingParams(temperature=0.9, max_new_tokens=20))
         runs.append(reg.strategy(strategy).generate(ctx))
     assert runs[0].examples == runs[1].examples
     assert runs[0].stats["parsed"] == runs[1].stats["parsed"] > 0
-    assert Path(tmp_path / "0" / "cell" / "candidates.json").is_file()
+    assert Path(tmp_path / "0" / "artefacts" / "cell" / "candidates.json").is_file()
 
 
 def test_optional_near_duplicate_removal(reg, tmp_path):
@@ -187,7 +192,7 @@ def test_demos_dropped_from_the_end_until_the_prompt_fits(reg, tmp_path):
     res = reg.strategy("target-demos+revision").generate(ctx)
     generation = [r for r in eng.requests if "can have the label:" in r.messages[-1].content]
     shown = {label_of(r): demo_count(r) for r in generation}
-    record = json.loads((tmp_path / "cell" / "candidates.json").read_text())["demos"]
+    record = candidates(tmp_path)["demos"]
     demos = json.loads((tmp_path / record["file"]).read_text())["demos"]
     # the first demo is kept, the last dropped; the other labels keep both; one label is never asked
     alarm = next(r for r in generation if label_of(r) == "alarm_query").messages[-1].content
@@ -199,7 +204,7 @@ def test_demos_dropped_from_the_end_until_the_prompt_fits(reg, tmp_path):
     assert res.stats["shortfall"] == {"weather_query": 2} and res.stats["per_class"]["weather_query"]["calls"] == 0
     assert len(res.examples) == 18 and not any("LONG" in e.text for e in res.examples)
     # a revision prompt that does not fit rejects its candidate; the rest of the batch is judged
-    cands = json.loads((tmp_path / "cell" / "candidates.json").read_text())["candidates"]
+    cands = candidates(tmp_path)["candidates"]
     skipped = [c for c in cands if "LONG" in c["text"]]
     assert skipped and all(c["status"] == "not revised: revision too long" for c in skipped)
     assert all(not is_revision(r) or "LONG" not in revised_text(r) for r in eng.requests)
@@ -226,8 +231,8 @@ def test_tiny_context_on_a_real_model(reg, tiny_model, tiny_chat_model, tmp_path
     small = TransformersEngine(str(build_tiny_chat_model(tiny_model, tmp_path / "small", max_position_embeddings=limit)),
                      {"device": "cpu", "batch_size": 16})
     assert small.max_context == limit
-    ctx = context(reg, small, tmp_path / "run", per_class=1, budget=1)
-    ctx.sampling = SamplingParams(temperature=0.9, max_new_tokens=budget)
+    ctx = context(reg, small, tmp_path / "run", per_class=1, budget=1,
+                  sampling=SamplingParams(temperature=0.9, max_new_tokens=budget))
     res = strategy.generate(ctx)
     keep = {lab: max((k for k in range(3) if n[k] + budget <= limit), default=None) for lab, n in lengths.items()}
     assert res.stats["demos_dropped"] == {lab: 2 - (k or 0) for lab, k in keep.items() if k != 2}

@@ -16,6 +16,7 @@ from harness.contracts import (
     GenerationRequest,
     GenerationResult,
     Language,
+    Option,
     SamplingParams,
     Strategy,
     Task,
@@ -26,7 +27,6 @@ from harness.kits.strategies.demos import DemoSelector, random_demos
 from harness.kits.strategies.summaries import label_summaries
 from harness.pipeline import seeds
 from harness.store.cache import digest
-from harness.store.rundir import write_json
 
 __all__ = ["ComposedStrategy", "Recipe", "method_fingerprint"]
 
@@ -38,6 +38,21 @@ def method_fingerprint() -> str:
     another cell, never a finished one to resume."""
     here = Path(__file__).parent
     return digest([prompts.templates_digest()] + [(here / n).read_bytes().hex() for n in _METHOD_SOURCES])[:16]
+
+
+#: what a composed strategy reads from its `[strategies."X"]` table; a key the table leaves out takes
+#: the suite's [generation] value of the same name (every recipe of a suite shares it)
+OPTIONS: dict[str, Option] = {
+    "demos_per_class": Option(int, "a positive integer", 1, default=10),
+    "summary_examples": Option(int, "a positive integer", 1, default=10),  # English examples shown per label
+    "revision_max_new_tokens": Option(int, "a positive integer", 1, default=64),
+    "summarizer": Option(str, 'a model name, or "" for each generator itself', default="", model=True),
+    "faithful": Option(bool, "true or false", default=False),  # the reference code's parsing and checks
+}
+
+
+def _option(ctx: GenerationContext, key: str) -> Any:
+    return ctx.options.get(key, OPTIONS[key].default)
 
 
 @dataclass(frozen=True)
@@ -83,6 +98,8 @@ class _Generation:
 
 
 class ComposedStrategy(Strategy):
+    options = OPTIONS
+
     def __init__(self, name: str, recipe: Recipe, description: str = ""):
         self.name = name
         self.recipe = recipe
@@ -135,8 +152,16 @@ class ComposedStrategy(Strategy):
 
     # -- generation ----------------------------------------------------------------------------
     def prepare(self, ctx: GenerationContext) -> None:
-        if self.recipe.needs_summaries:
-            label_summaries(ctx)
+        """Label summaries by the summarizer model, before any generator loads (a summarizer and a
+        generator need not fit on one device together); without one, each generator writes its own."""
+        if self.recipe.needs_summaries and _option(ctx, "summarizer"):
+            self._summaries(ctx)
+
+    @staticmethod
+    def _summaries(ctx: GenerationContext) -> Mapping[str, str]:
+        name = _option(ctx, "summarizer")
+        engine, sampling = (ctx.models.engine(name), ctx.models.sampling(name)) if name else (ctx.engine, ctx.sampling)
+        return label_summaries(ctx, engine, sampling, _option(ctx, "summary_examples"))
 
     def generate(self, ctx: GenerationContext) -> GenerationResult:
         """Rounds of one batched request per label still short (each label at most `calls_per_class`
@@ -150,7 +175,7 @@ class ComposedStrategy(Strategy):
                 self._revise(ctx, fresh, state.summaries, state.chat, state.description)
             self._settle(ctx, state, fresh)
             state.round_no += 1
-        if ctx.faithful:
+        if _option(ctx, 'faithful'):
             self._faithful_dedup(state.accepted, state.counts)
         return self._result(ctx, state)
 
@@ -159,23 +184,23 @@ class ComposedStrategy(Strategy):
         many demonstrations each label's prompt can hold."""
         task, lang, r = ctx.task, ctx.language, self.recipe
         labels = list(task.labels)
-        k = r.k or ctx.demos_per_class
+        k = r.k or _option(ctx, 'demos_per_class')
         state = _Generation(labels=labels, chat=ctx.engine.is_chat, demos={lab: [] for lab in labels})
         if r.demos != "none":
             source = "target" if r.demos == "target" else "english"
             state.demos, demo_file, demo_digest = demo_draws.shared(task, lang.code, source, k, ctx.run_seed,
-                                                                    ctx.run_dir, r.select, ctx.replicate)
+                                                                    ctx.artifacts, r.select, ctx.replicate)
             state.demo_record = {"source": source, "k": k, "file": f"demos/{demo_file}", "digest": demo_digest}
-        state.summaries = label_summaries(ctx) if r.needs_summaries else {}
+        state.summaries = self._summaries(ctx) if r.needs_summaries else {}
         state.description = prompts.description_block(task.description, task.text_kind) if r.describe else ""
         gold_src = lang.code if not task.unavailable(lang.code, "train") else "en"
         state.gold_lengths = ([len(e.text) for e in task.load(gold_src, "train")]
                               if not task.unavailable(gold_src, "train") else [])
-        state.window = (10, 100) if ctx.faithful else parsing.length_window(state.gold_lengths)
+        state.window = (10, 100) if _option(ctx, 'faithful') else parsing.length_window(state.gold_lengths)
         state.lid_filter = r.language_filter and language_id.used_as_filter(lang.code)
         state.accepted = {lab: [] for lab in labels}
         # the reference keeps copies of its demos; the harness does not count them as new data
-        state.seen = set() if ctx.faithful else {parsing.normalise(d) for ds in state.demos.values() for d in ds}
+        state.seen = set() if _option(ctx, 'faithful') else {parsing.normalise(d) for ds in state.demos.values() for d in ds}
         state.calls = dict.fromkeys(labels, 0)
         state.grams = {lab: [] for lab in labels}
         for lab in labels:  # the demos each label's prompt keeps in the model's context (the same prompt every round)
@@ -212,7 +237,7 @@ class ComposedStrategy(Strategy):
             for comp in comps:
                 truncated = (comp.truncated if comp.truncated is not None
                              else comp.completion_tokens >= req.params.max_new_tokens)
-                lines = (parsing.faithful_lines(comp.text) if ctx.faithful
+                lines = (parsing.faithful_lines(comp.text) if _option(ctx, 'faithful')
                          else parsing.split_reply(comp.text, continuation=not state.chat, truncated=truncated))
                 for text in lines:
                     counts["parsed"] += 1
@@ -230,7 +255,7 @@ class ComposedStrategy(Strategy):
                         cand["status"] = reason
                         counts["duplicates" if reason == "duplicate" else "rejected"] += 1
                         continue
-                    if not ctx.faithful:
+                    if not _option(ctx, 'faithful'):
                         state.seen.add(parsing.normalise(text))
                     if self.recipe.near_duplicates > 0:
                         state.grams[lab].append(parsing.char_ngrams(parsing.normalise(text)))
@@ -256,10 +281,9 @@ class ComposedStrategy(Strategy):
 
     def _result(self, ctx: GenerationContext, state: _Generation) -> GenerationResult:
         lang, labels, r = ctx.language, state.labels, self.recipe
-        ctx.workdir.mkdir(parents=True, exist_ok=True)
-        write_json(ctx.workdir / "candidates.json", {"strategy": self.name, "window": list(state.window),
-                                                     "demos": state.demo_record, "summaries": dict(state.summaries),
-                                                     "candidates": state.candidates})
+        ctx.artifacts.save("candidates.json", {"strategy": self.name, "window": list(state.window),
+                                               "demos": state.demo_record, "summaries": dict(state.summaries),
+                                               "candidates": state.candidates})
         examples = [Example(c["text"], lab) for lab in labels for c in state.accepted[lab]]
         stats = self._stats(ctx, examples, state.counts, state.calls, state.gold_lengths, labels)
         stats["off_language_accepted"] = sum(1 for lab in labels for c in state.accepted[lab] if c.get("off_language"))
@@ -300,7 +324,7 @@ class ComposedStrategy(Strategy):
         if chat:
             messages = prompts.generation_chat(language=lang.name, label=label, count=ctx.per_class + 2,
                                                summary=summary, demos=demos, description=description,
-                                               faithful=ctx.faithful)
+                                               faithful=_option(ctx, 'faithful'))
             return (GenerationRequest(ctx.sampling, seed, n=ctx.samples_per_request, messages=messages),
                     "\n".join(m.content for m in messages))
         prompt = prompts.generation_base(language=lang.name, label=label, summary=summary, demos=demos,
@@ -326,12 +350,12 @@ class ComposedStrategy(Strategy):
     def _check(self, text: str, label: str, prompt_text: str, window: tuple[int, int], seen: set[str],
                ctx: GenerationContext, accepted_grams: list[set[str]] = ()) -> str | None:
         # the reference measures its 10-100 window before stripping spaces, inside its parser
-        if not ctx.faithful and not window[0] <= len(text) <= window[1]:
+        if not _option(ctx, 'faithful') and not window[0] <= len(text) <= window[1]:
             return f"length {len(text)} outside {window[0]}-{window[1]}"
         norm = parsing.normalise(text)
         if norm in seen:
             return "duplicate"
-        if not ctx.faithful and parsing.echoes(text, prompt_text):
+        if not _option(ctx, 'faithful') and parsing.echoes(text, prompt_text):
             return "echoes the prompt"
         if self.recipe.near_duplicates > 0:
             grams = parsing.char_ngrams(norm)
@@ -349,7 +373,7 @@ class ComposedStrategy(Strategy):
                           description: str) -> GenerationRequest:
         params = SamplingParams(temperature=ctx.sampling.temperature, top_p=ctx.sampling.top_p,
                                 repetition_penalty=ctx.sampling.repetition_penalty,
-                                max_new_tokens=ctx.revision_max_new_tokens)
+                                max_new_tokens=_option(ctx, 'revision_max_new_tokens'))
         p = prompts.revision(chat, language=ctx.language.name, label=label, summary=summary, text=text,
                              description=description)
         seed = seeds.revision_seed(ctx.seed, label, text)
@@ -370,7 +394,7 @@ class ComposedStrategy(Strategy):
             judged.append(c)
         for c, comps in zip(judged, ctx.engine.generate(reqs) if reqs else []):
             reply = comps[0].text.strip()
-            c["verdict"] = parsing.verdict(reply, ctx.faithful)
+            c["verdict"] = parsing.verdict(reply, _option(ctx, 'faithful'))
             c["reason"] = reply[:300]
 
     def _stats(self, ctx: GenerationContext, examples: list[Example], counts: dict[str, int], calls: dict[str, int],

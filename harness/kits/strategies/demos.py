@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-from harness.contracts import Task
+from harness.contracts import Artifacts, Task
 from harness.pipeline.seeds import demo_seed
 from harness.store.cache import digest
-from harness.store.rundir import RunDir, read_json, write_json
 
 DemoSelector = Callable[[Sequence[str], int, random.Random], list[str]]
 
@@ -44,9 +42,9 @@ def draw(task: Task, language: str, source: str, k: int, run_seed: int,
     return out
 
 
-def shared(task: Task, language: str, source: str, k: int, run_seed: int, run_dir: Path | None,
+def shared(task: Task, language: str, source: str, k: int, run_seed: int, artifacts: Artifacts | None,
            select: DemoSelector = random_demos, replicate: int = 0) -> tuple[dict[str, list[str]], str, str]:
-    """The draw for this run, recorded once under `run_dir/demos/`: (demos, file name, digest).
+    """The draw for this run, recorded once among the run's shared artefacts: (demos, file name, digest).
 
     The draw is a pure function of its arguments, so two cells computing it at once write the same
     bytes; the file is what a reader checks to see that two rows were shown the same examples."""
@@ -54,9 +52,10 @@ def shared(task: Task, language: str, source: str, k: int, run_seed: int, run_di
     dig = digest(demos)[:16]
     selector = "" if select is random_demos else f".{getattr(select, '__name__', 'custom')}"
     name = f"{task.name}.{language}.{source}.k{k}{selector}{f'.r{replicate}' if replicate else ''}.json"
-    if run_dir is not None:
-        path = RunDir(run_dir).demos(name)
-        if not (path.is_file() and read_json(path).get("digest") == dig):
-            write_json(path, {"task": task.name, "language": language, "source": source, "k": k,
-                              "run_seed": run_seed, "replicate": replicate, "digest": dig, "demos": demos})
+    if artifacts is not None:
+        kept = artifacts.load_shared("demos", name)
+        if not (isinstance(kept, dict) and kept.get("digest") == dig):
+            artifacts.save_shared("demos", name, {"task": task.name, "language": language, "source": source, "k": k,
+                                                  "run_seed": run_seed, "replicate": replicate, "digest": dig,
+                                                  "demos": demos})
     return demos, name, dig

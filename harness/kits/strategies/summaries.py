@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
+from typing import Any
 
 from harness.contracts import GenerationContext, GenerationRequest, SamplingParams
 from harness.kits.strategies import prompts
 from harness.pipeline import seeds
 from harness.pipeline.plan import slug
 from harness.store.cache import digest
-from harness.store.rundir import RunDir, read_json, write_json
 
 SUMMARY_TOKENS = 64  # as the reference's summarizer
 
@@ -32,29 +32,29 @@ def clean_summary(text: str, chat: bool) -> str:
     return out[:500]
 
 
-def label_summaries(ctx: GenerationContext) -> Mapping[str, str]:
+def label_summaries(ctx: GenerationContext, engine: Any, sampling: SamplingParams,
+                    examples_per_label: int) -> Mapping[str, str]:
+    """The task's label summaries by `engine` (the recipe's summarizer, or the generator itself),
+    kept among the run's shared artefacts: every cell and strategy of the task reads the same file."""
     task = ctx.task
     if task.label_summaries:
         return dict(task.label_summaries)
-    engine = ctx.summarizer or ctx.engine
-    path = None
-    if ctx.run_dir is not None:
-        # the digest keeps two summarizers with long, similar names apart
-        key = digest([engine.name, prompts.templates_digest(), ctx.summary_examples])[:8]
-        path = RunDir(ctx.run_dir).summary(f"{slug(task.name)}.{slug(engine.name)[:40]}.{key}.json")
-        if path.is_file():
-            return read_json(path)["summaries"]
+    # the digest keeps two summarizers with long, similar names apart
+    key = digest([engine.name, prompts.templates_digest(), examples_per_label])[:8]
+    name = f"{slug(task.name)}.{slug(engine.name)[:40]}.{key}.json"
+    kept = ctx.artifacts.load_shared("summaries", name)
+    if kept is not None:
+        return kept["summaries"]
     rng = random.Random(seeds.summary_examples_seed(task.name))
     english = task.load("en", "train")
     by_label: dict[str, list[str]] = {lab: [] for lab in task.labels}
     for ex in english:
         by_label[ex.label].append(ex.text)
-    sampling = ctx.summary_sampling or ctx.sampling
     params = SamplingParams(temperature=sampling.temperature, top_p=sampling.top_p,
                             repetition_penalty=sampling.repetition_penalty, max_new_tokens=SUMMARY_TOKENS)
     reqs, shown = [], {}
     for lab in task.labels:
-        examples = rng.sample(by_label[lab], min(ctx.summary_examples, len(by_label[lab])))
+        examples = rng.sample(by_label[lab], min(examples_per_label, len(by_label[lab])))
         shown[lab] = examples
         p = prompts.summary(engine.is_chat, label=lab, examples=examples)
         seed = seeds.summary_seed(task.name, lab)
@@ -72,7 +72,6 @@ def label_summaries(ctx: GenerationContext) -> Mapping[str, str]:
     else:
         replies, usage = engine.generate(reqs), None
     out = {lab: clean_summary(c[0].text, engine.is_chat) for lab, c in zip(task.labels, replies)}
-    if path is not None:
-        write_json(path, {"task": task.name, "model": engine.name, "summaries": out, "examples": shown,
-                          **({"usage": usage} if usage is not None else {})})
+    ctx.artifacts.save_shared("summaries", name, {"task": task.name, "model": engine.name, "summaries": out,
+                                                  "examples": shown, **({"usage": usage} if usage is not None else {})})
     return out
