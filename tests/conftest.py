@@ -21,9 +21,18 @@ def shared_data() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def data_dir() -> Path:
-    return shared_data()
+#: a miniature of the gold data (scripts/unit_gold.py): the unit tests read it, never ../shared
+UNIT_GOLD = ROOT / "tests" / "unit" / "data" / "gold"
+
+
+def _is_unit(request) -> bool:
+    return (ROOT / "tests" / "unit") in Path(str(request.node.path)).parents
+
+
+@pytest.fixture
+def data_dir(request) -> Path:
+    """The gold data a test reads: the miniature for unit tests, the real data for the others."""
+    return UNIT_GOLD if _is_unit(request) else shared_data()
 
 
 _MODELS: list[Path] = []
@@ -67,20 +76,25 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path, monkeypatch):
-    """Each test its own cache (sharing only the converted models); the gold data where it is (tests
-    that read it fail with where to put it; the others run without it)."""
+def isolated_env(request, tmp_path, monkeypatch):
+    """Each test its own cache (sharing only the converted models); the gold data: the miniature for
+    unit tests, the real data where it is for the others (a test that needs it and finds none fails
+    with where to put it)."""
     monkeypatch.setenv("BENCH_CACHE_DIR", str(fresh_cache(tmp_path / "cache")))
-    try:
-        monkeypatch.setenv("BENCH_DATA_DIR", str(shared_data()))
-    except RuntimeError:
-        pass
+    if _is_unit(request):
+        monkeypatch.setenv("BENCH_DATA_DIR", str(UNIT_GOLD))
+    else:
+        try:
+            monkeypatch.setenv("BENCH_DATA_DIR", str(shared_data()))
+        except RuntimeError:
+            pass
     monkeypatch.delenv("BENCH_STRICT_PLUGINS", raising=False)
     monkeypatch.setattr("harness.config.datadir._chosen", None)  # what an in-process run chose ends with its test
 
 
 def build_tiny_model(path: Path, head_dim: int | None = None) -> Path:
-    """A 2-layer Llama with random weights and a small BPE tokenizer trained here on real gold text.
+    """A 2-layer Llama with random weights and a small BPE tokenizer trained here on real gold text
+    (the unit tests' miniature of it, so building one needs no ../shared).
     Its heads are 8 wide unless `head_dim` says otherwise: vLLM's CPU attention needs at least 32."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -90,7 +104,7 @@ def build_tiny_model(path: Path, head_dim: int | None = None) -> Path:
         return path
     texts = []
     for name in ("sw-train_human_parsed.csv", "de-train_human_parsed.csv"):
-        texts += (shared_data() / "kinit" / "intent" / name).read_text(encoding="utf-8").splitlines()[:400]
+        texts += (UNIT_GOLD / "kinit" / "intent" / name).read_text(encoding="utf-8").splitlines()[:400]
     texts += [f"{i}. " for i in range(1, 30)] * 20
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import bench, shared_data, write_suite
+from conftest import bench, write_suite
 from harness.cli.run import parse_seeds as _parse_seeds
 from harness.config.suite import Suite, check, load_suite
 from harness.errors import BenchError, DataError
@@ -206,11 +206,11 @@ def test_a_bug_exits_3_with_its_traceback_never_1(monkeypatch, capsys, tmp_path)
     assert capsys.readouterr().err.count("\n") == 1
 
 
-def test_the_environment_overrides_the_suite_data_dir_and_the_flag_overrides_both(tmp_path):
+def test_the_environment_overrides_the_suite_data_dir_and_the_flag_overrides_both(tmp_path, data_dir):
     missing = tmp_path / "nowhere"
     # the default suite names ../shared/data; BENCH_DATA_DIR is the nearer word
     _one_line_error(bench("run", "--dry-run", env={"BENCH_DATA_DIR": str(missing)}), f"{missing} does not exist")
-    ok = bench("run", "--dry-run", "--data-dir", str(shared_data()), env={"BENCH_DATA_DIR": str(missing)})
+    ok = bench("run", "--dry-run", "--data-dir", str(data_dir), env={"BENCH_DATA_DIR": str(missing)})
     assert ok.returncode == 0, ok.stderr
 
 

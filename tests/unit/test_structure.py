@@ -118,6 +118,16 @@ def test_unit_tests_start_no_process():
     assert not offenders, offenders
 
 
+def test_unit_tests_read_the_miniature_gold_data_only():
+    """tests/unit reads tests/unit/data/gold (conftest pins BENCH_DATA_DIR there); the real data is
+    for tests/e2e and tests/plugins."""
+    offenders = [f"{p.relative_to(ROOT)}:{i}" for p in (ROOT / "tests" / "unit").rglob("*.py") if p.name != "test_structure.py"
+                 for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+                 if re.search(r"\bshared_data\b", line)]
+    assert not offenders, offenders
+    assert (ROOT / "tests" / "unit" / "data" / "gold" / "kinit" / "intent" / "sw-test.csv").is_file()
+
+
 #: the longest a function of harness/ or plugins/ may be without a reason written beside it
 MAX_LINES = 65
 
