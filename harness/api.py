@@ -52,11 +52,10 @@ from harness.kits.tasks.files import gold_root, read_header, read_jsonl, read_ro
 from harness.kits.tasks.hub_task import HubSource, HubTask
 from harness.pipeline import run as pipeline
 from harness.pipeline.context import FixedModels, standalone_context
-from harness.pipeline.plan import slug
 from harness.pipeline.run import use_data_dir
 from harness.registry.discovery import Registry, load_registry
 from harness.store.cache import default_cache_dir, digest, provision_once
-from harness.store.rundir import RunDir, read_json, write_json
+from harness.store.rundir import RunDir, read_json, slug, write_json
 
 __all__ = [
     # contracts and hooks

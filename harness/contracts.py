@@ -176,6 +176,7 @@ class Option:
     nonempty: bool = False  # a string must not be empty
     default: Any = None  # a strategy's value when neither its table nor the suite's [generation] gives one
     model: bool = False  # the value names a registered model ("" for none): checked when the plan is built
+    identity: bool = True  # the value can change an output: part of the identity of the cells it applies to
 
     def problem(self, value: Any) -> str | None:
         """Why `value` is not valid for this option, or None."""

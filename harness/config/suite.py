@@ -125,36 +125,25 @@ _SPEC: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 
 
-#: options the bundled engines and executors read, with their types and ranges: a wrong type would
-#: otherwise surface as a traceback from int()/float() when the model loads, after other work is done.
-#: Engines declare which of these (and their own) they read, on their ModelSpec.
+#: options the harness itself reads (scheduling, and the GPUs a tensor-parallel model takes on Ray)
+#: and those most engines share, with their types and ranges: a wrong type would otherwise surface as
+#: a traceback from int()/float() when the model loads, after other work is done. An engine declares
+#: which of these it reads, and its own (plugins/models/options.py: vLLM's and OpenAI's), on its ModelSpec.
 _POSITIVE = Option(int, "a positive integer", 1)
-_SECONDS = Option((int, float), "a number of seconds, more than 0", 0, exclusive=True)
 _TEXT = Option(str, "a string")
-_FLAG = Option(bool, "true or false")
 COMMON_OPTIONS: dict[str, Option] = {
     "batch_size": _POSITIVE,
     "max_model_len": _POSITIVE,
     "tensor_parallel_size": _POSITIVE,
-    "concurrency": _POSITIVE,
-    "max_num_seqs": _POSITIVE,
-    "replicas": _POSITIVE,
-    "max_retries": Option(int, "an integer, 0 or more", 0),
+    "replicas": Option(int, "a positive integer", 1, identity=False),
     "seed": Option(int, "an integer"),
-    "gpus": Option((int, float), "a number of GPUs, 0 or more", 0),
-    "cpus": Option((int, float), "a number of CPUs, 0 or more", 0),
-    "timeout": _SECONDS,
-    "connect_timeout": _SECONDS,
-    "gpu_memory_utilization": Option((int, float), "a fraction between 0 and 1", 0, exclusive=True, maximum=1),
-    "kv_cache_memory_bytes": _POSITIVE,
-    "enforce_eager": _FLAG,
-    "plain_prompts": _FLAG,
-    "chat": _FLAG,
+    "gpus": Option((int, float), "a number of GPUs, 0 or more", 0, identity=False),
+    "cpus": Option((int, float), "a number of CPUs, 0 or more", 0, identity=False),
+    "plain_prompts": Option(bool, "true or false"),
     "device": _TEXT,
     "dtype": _TEXT,
     "quantization": _TEXT,
     "revision": _TEXT,
-    "api_key_env": _TEXT,
 }
 #: options every model takes whatever its engine: where it runs, read by the executors
 SCHEDULING_OPTIONS = ("gpus", "cpus", "replicas")

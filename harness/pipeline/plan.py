@@ -10,23 +10,21 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness import __version__
-from harness.config.suite import AXES, Suite, option_table_problems, where
-from harness.contracts import Language
+from harness.config.suite import AXES, COMMON_OPTIONS, Suite, option_table_problems, where
+from harness.contracts import Language, Option
 from harness.errors import BenchError, unknown
 from harness.pipeline.provenance import key as provenance_key
 from harness.pipeline.provenance import split_fingerprint
 from harness.registry.discovery import Registry
 from harness.store.cache import digest
+from harness.store.rundir import slug
 
 GOLD = "gold"
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.+-]+", "_", text).strip("_")[:60] or "x"
 
 
 @dataclass(frozen=True)
@@ -135,14 +133,12 @@ def _select_languages(patterns: list[str], reg: Registry, tasks: list[str]) -> d
     return per_task
 
 
-#: Options that decide where and how fast work runs, never what it produces. They stay out of cell
-#: identity, so moving a run to more GPUs or another cluster keeps every finished cell.
-NON_OUTPUT_OPTIONS = frozenset({"gpus", "cpus", "replicas", "concurrency", "timeout", "api_key_env"})
-
-
-def output_options(options: dict[str, Any]) -> dict[str, Any]:
-    """The options that can change an output (everything but scheduling and connection settings)."""
-    return {k: v for k, v in options.items() if k not in NON_OUTPUT_OPTIONS}
+def output_options(options: Mapping[str, Any], declared: Mapping[str, Option] | None) -> dict[str, Any]:
+    """The options that can change an output: all but those declared `identity=False` (where and how
+    fast work runs, how a server is reached), which stay out of cell identity, so moving a run to more
+    GPUs or another cluster keeps every finished cell."""
+    spec = {**COMMON_OPTIONS, **(declared or {})}
+    return {k: v for k, v in options.items() if k not in spec or spec[k].identity}
 
 
 def _replicate(r: int) -> tuple[dict[str, int], str]:
@@ -151,10 +147,10 @@ def _replicate(r: int) -> tuple[dict[str, int], str]:
     return ({"replicate": r}, f".r{r}") if r else ({}, "")
 
 
-def _options(suite: Suite, classifier: str) -> dict[str, Any]:
+def _options(suite: Suite, reg: Registry, classifier: str) -> dict[str, Any]:
     """Classifier options change the numbers, so they are part of an evaluation cell's identity
     (absent when empty, so cells without options keep their ids)."""
-    opts = output_options(suite.classifier_options.get(classifier, {}))
+    opts = output_options(suite.classifier_options.get(classifier, {}), reg.classifiers[classifier].options)
     return {"classifier_options": opts} if opts else {}
 
 
@@ -280,7 +276,7 @@ class _PlanBuilder:
             for c in self.classifiers:
                 cfg = {"kind": "gold", "task": t, "data": fp, "language": code, "per_class": suite.per_class,
                        "classifier": self.reg.classifiers[c].fingerprint(), "seeds": suite.seeds,
-                       **_options(suite, c), **draw, **rep}
+                       **_options(suite, self.reg, c), **draw, **rep}
                 eid = f"{t}.{code}.gold.{slug(c)}{tag}.{digest(cfg)[:10]}"
                 self.eval_cells.append(EvalCell(eid, t, code, GOLD, "", c, GOLD, cfg, r))
 
@@ -292,7 +288,7 @@ class _PlanBuilder:
         cfg = {"kind": "generation", "task": t, "data": {**fp, "generation_reads": reads}, "language": code,
                "strategy": s,
                "method": self.methods[s], "model": m,
-               "model_options": output_options(suite.model_options.get(m, {})),
+               "model_options": output_options(suite.model_options.get(m, {}), self.reg.model(m)[0].options),
                **self.base, "sampling": suite.sampling_for(m).as_dict(), **rep}
         if table := suite.strategy_options.get(s):  # only when given: other cell ids stay as they were
             cfg["strategy_options"] = dict(sorted(table.items()))
@@ -302,7 +298,7 @@ class _PlanBuilder:
         self.expected += calls
         for c in self.classifiers:
             ecfg = {"kind": "evaluation", "source": gid, "classifier": self.reg.classifiers[c].fingerprint(),
-                    "seeds": suite.seeds, **_options(suite, c)}
+                    "seeds": suite.seeds, **_options(suite, self.reg, c)}
             if suite.match_gold_size:
                 ecfg["match_gold_size"] = True
             eid = f"{t}.{code}.{slug(s)}.{slug(m)}.{slug(c)}{tag}.{digest(ecfg)[:10]}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, TypedDict
@@ -42,6 +43,11 @@ class ScoresRecord(_ScoresBase, total=False):
 
     floor: dict[str, float]
     predictions: list[dict[str, Any]]  # with --log-samples; written beside the scores, not in them
+
+
+def slug(text: str) -> str:
+    """A name safe in a cell id and a file name of the run directory."""
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "_", text).strip("_")[:60] or "x"
 
 
 def _umask_mode() -> int:

@@ -3,20 +3,8 @@ OpenAI-compatible servers (`openai:<model>@<url>`)."""
 
 from __future__ import annotations
 
-from harness.api import COMMON_OPTIONS, ModelSpec, hookimpl
-
-
-def _declare(*names: str) -> dict:
-    return {n: COMMON_OPTIONS[n] for n in names}
-
-
-#: what each engine reads from its suite table (gpus, cpus and replicas are every model's)
-HF_OPTIONS = _declare("batch_size", "device", "dtype", "revision", "max_model_len", "plain_prompts")
-VLLM_OPTIONS = _declare("batch_size", "dtype", "seed", "max_model_len", "tensor_parallel_size", "enforce_eager",
-                        "revision", "gpu_memory_utilization", "quantization", "max_num_seqs", "kv_cache_memory_bytes",
-                        "plain_prompts")
-OPENAI_OPTIONS = _declare("chat", "batch_size", "concurrency", "timeout", "connect_timeout", "max_retries",
-                          "api_key_env", "revision", "dtype", "quantization")
+from harness.api import ModelSpec, hookimpl
+from plugins.models.options import HF_OPTIONS, OPENAI_OPTIONS, VLLM_OPTIONS
 
 
 def _gemma_weights(sha):

@@ -289,13 +289,13 @@ def test_workers_read_a_snapshot_and_the_driver_merges_what_they_add(tmp_path):
 
 
 def test_replicas_default_to_the_gpus_the_cluster_holds_and_are_checked(tmp_path):
+    from harness.api import COMMON_OPTIONS
     from harness.config.suite import load_suite
     from harness.executors.ray_cluster import default_replicas
-    from harness.pipeline.plan import NON_OUTPUT_OPTIONS
 
     assert default_replicas({}, 1, 8) == 8 and default_replicas({}, 2, 5) == 2 and default_replicas({}, 4, 2) == 1
     assert default_replicas({}, 0, 8) == 1 and default_replicas({"replicas": 3}, 1, 8) == 3
-    assert "replicas" in NON_OUTPUT_OPTIONS  # more replicas never change a cell
+    assert COMMON_OPTIONS["replicas"].identity is False  # more replicas never change a cell
     bad = write_suite(tmp_path / "s.toml", "gemma-3-270m", extra='\n[models."gemma-3-270m"]\nreplicas = 0\n')
     with pytest.raises(BenchError, match="replicas must be a positive integer"):
         load_suite(bad)

@@ -87,15 +87,24 @@ def test_a_suite_file_that_is_not_utf8_is_named(tmp_path):
     ("max_model_len", "4096.5", "max_model_len must be a positive integer"),
     ("gpus", '"one"', "gpus must be a number of GPUs"),
     ("cpus", "-1", "cpus must be a number of CPUs"),
-    ("timeout", "true", "timeout must be a number of seconds"),
-    ("connect_timeout", "0", "connect_timeout must be a number of seconds, more than 0"),
-    ("max_retries", "-1", "max_retries must be an integer, 0 or more"),
 ])
 def test_a_model_option_of_the_wrong_type_is_one_line(tmp_path, option, value, says):
     path = write_suite(tmp_path / "s.toml", "gemma-3-270m", extra=f'\n[models."gemma-3-270m"]\n{option} = {value}\n')
     line = path.read_text().splitlines().index(f"{option} = {value}") + 1
     with pytest.raises(BenchError, match=rf"s.toml:{line}: \[models.\"gemma-3-270m\"\] {says}"):
         load_suite(path)
+
+
+@pytest.mark.parametrize("option, value, says", [
+    ("timeout", "true", "timeout must be a number of seconds"),
+    ("connect_timeout", "0", "connect_timeout must be a number of seconds, more than 0"),
+    ("max_retries", "-1", "max_retries must be an integer, 0 or more"),
+])
+def test_an_engines_own_option_of_the_wrong_type_fails_the_dry_run(tmp_path, option, value, says):
+    model = "openai:m@http://localhost:8000/v1"  # declared by the engine (plugins/models/options.py), not the core
+    path = write_suite(tmp_path / "s.toml", model, extra=f'\n[models."{model}"]\n{option} = {value}\n')
+    line = path.read_text().splitlines().index(f"{option} = {value}") + 1
+    _one_line_error(bench("run", str(path), "--dry-run"), f's.toml:{line}: [models."{model}"] {option} {says[len(option) + 1:]}')
 
 
 def test_option_checks_apply_to_classifiers_and_to_suites_built_elsewhere(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fakes import FakeEngine
 
-from harness.api import SamplingParams, standalone_context
+from harness.api import GenerationResult, SamplingParams, Strategy, standalone_context
 from harness.config.suite import Suite, load_suite
 from harness.kits.strategies import language_id, parsing, prompts
 from harness.pipeline.plan import build_plan
@@ -286,11 +286,29 @@ def test_prompt_templates_enter_cell_identity(reg, monkeypatch):
     assert not {c.id for c in before.gen_cells} & {c.id for c in after.gen_cells}
 
 
+class _Recorder(Strategy):
+    """Generates nothing; reports the seeds and sampling the runner gave it."""
+
+    name = "recorder"
+
+    def generate(self, ctx):
+        return GenerationResult([], {"seed": ctx.seed, "run_seed": ctx.run_seed, "sampling": ctx.sampling.as_dict()})
+
+
 def test_runner_gives_each_cell_its_factor_seed_and_the_models_sampling(reg, tmp_path):
-    suite = _suite(model_sampling={"gemma-3-270m": {"repetition_penalty": 1.0}})
-    plan = build_plan(suite, reg)
-    runner = Runner(plan, reg, tmp_path / "run", Store(tmp_path / "c.sqlite"), reporter=Reporter(enabled=False))
-    cell = next(c for c in plan.gen_cells if c.model == "gemma-3-270m" and c.strategy == "target-demos")
-    ctx = runner._context(cell, engine=None, models=None)
-    assert ctx.sampling.repetition_penalty == 1.0 and ctx.run_seed == suite.seed
-    assert ctx.seed == sampling_seed(suite.seed, "massive10", cell.language, "target-demos", "gemma-3-270m")
+    suite = _suite(strategies=["recorder"], model_sampling={"gemma-3-270m": {"repetition_penalty": 1.0}})
+    reg.strategies["recorder"] = _Recorder()
+    try:
+        plan = build_plan(suite, reg)
+        store = Store(tmp_path / "c.sqlite")
+        runner = Runner(plan, reg, tmp_path / "run", store, reporter=Reporter(enabled=False),
+                        load_engine=lambda m: CachedEngine(Recorder(m), store, m))
+        stats = {(c.model, c.language): p["stats"] for model in ("gemma-3-270m", "hf:some/model")
+                 for c, p in runner.generation_payloads(model, [c for c in plan.gen_cells if c.model == model])}
+    finally:
+        del reg.strategies["recorder"]
+    for (model, language), got in stats.items():
+        assert got["seed"] == sampling_seed(suite.seed, "massive10", language, "recorder", model)
+        assert got["run_seed"] == suite.seed
+        assert got["sampling"]["repetition_penalty"] == (1.0 if model == "gemma-3-270m" else suite.sampling.repetition_penalty)
+    assert len({s["seed"] for s in stats.values()}) == len(stats) == 4

@@ -11,8 +11,8 @@ from typing import Any
 from harness.contracts import GenerationContext, GenerationRequest, SamplingParams
 from harness.kits.strategies import prompts
 from harness.pipeline import seeds
-from harness.pipeline.plan import slug
 from harness.store.cache import digest
+from harness.store.rundir import slug
 
 SUMMARY_TOKENS = 64  # as the reference's summarizer
 
