@@ -2,8 +2,8 @@
 
 Plugin authors import from here only (`from harness.api import hookimpl, Task, Language, ...`); the
 modules behind these names may move, this list stays. `run` is what `bench run` does, in-process,
-for notebooks, scripts and tests that want the leaderboard as a dict (lm-eval's `simple_evaluate`
-plays the same part there).
+for notebooks, scripts and tests that want the leaderboard as typed objects (`Leaderboard`, whose
+`to_json()` is the file; lm-eval's `simple_evaluate` plays the same part there).
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ from harness.pipeline import run as pipeline
 from harness.pipeline.context import FixedModels, standalone_context
 from harness.pipeline.run import use_data_dir
 from harness.registry.discovery import Registry, load_registry
+from harness.results.leaderboard import validate_file
+from harness.results.model import Comparison, GoldResult, Leaderboard, Result, Scores, SeedScore, Stat
 from harness.store.cache import default_cache_dir, digest, provision_once
 from harness.store.rundir import RunDir, read_json, slug, write_json
 
@@ -74,13 +76,15 @@ __all__ = [
     "provision_once", "read_json", "slug", "write_json",
     # running
     "Registry", "Suite", "load_registry", "load_suite", "run", "use_data_dir",
+    # the leaderboard, typed (harness/results/model.py): what `run` returns and `validate_file` reads
+    "Comparison", "GoldResult", "Leaderboard", "Result", "Scores", "SeedScore", "Stat", "validate_file",
 ]
 
 
 def run(suite: Suite | str | Path, *, out: str | Path | None = None, data_dir: str | Path | None = None,
         cache_dir: str | Path | None = None, registry: Registry | None = None, executor: str = "local",
         ray_address: str | None = None, shard: tuple[int, int] | None = None, progress: bool = False,
-        log_samples: bool = False, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        log_samples: bool = False, overrides: Mapping[str, Any] | None = None) -> Leaderboard:
     """Run a suite (a `Suite`, or the path of a suite file) and return its leaderboard, as `bench run`
     does (both are harness.pipeline.run).
 
@@ -89,12 +93,12 @@ def run(suite: Suite | str | Path, *, out: str | Path | None = None, data_dir: s
     an existing run directory with the same settings is resumed. Raises BenchError for bad input.
 
     >>> board = run("benchmarks/ci.toml", overrides={"per_class": 2, "seeds": [0]})  # doctest: +SKIP
-    >>> [(r["strategy"], r["gap"]["mean"]) for r in board["results"]]  # doctest: +SKIP
+    >>> [(r.strategy, r.gap_to_gold.points.mean) for r in board.results if r.gap_to_gold]  # doctest: +SKIP
     """
     prepared = pipeline.prepare(suite, overrides=overrides, data_dir=data_dir, registry=registry, shard=shard,
                                 executor=executor, ray_address=ray_address)
-    return read_json(pipeline.execute(prepared, out=out, cache_dir=cache_dir, progress=progress,
-                                      log_samples=log_samples))
+    return validate_file(pipeline.execute(prepared, out=out, cache_dir=cache_dir, progress=progress,
+                                          log_samples=log_samples))
 
 
 def gold_data_dir() -> str | None:

@@ -15,7 +15,7 @@ def cmd_validate(args) -> int:
     from harness.results.leaderboard import validate_file
 
     path = leaderboard_arg(args.file)
-    data = validate_file(path)
-    print(f"{path}: valid leaderboard (schema {data['schema_version']}, {len(data['results'])} results, "
-          f"{len(data['gold'])} gold baselines)")
+    board = validate_file(path)
+    print(f"{path}: valid leaderboard (schema {board.schema_version}, {len(board.results)} results, "
+          f"{len(board.gold)} gold baselines)")
     return 0

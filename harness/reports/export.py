@@ -23,6 +23,8 @@ from harness.store.rundir import MANIFEST, RunDir, read_json, write_text
 if TYPE_CHECKING:
     from datasets import Dataset
 
+    from harness.results.model import Gap, Leaderboard, Manifest, Replicate, Result, Stat
+
 FORMATS = ("jsonl", "csv", "parquet", "hf")
 #: file name per cell for the formats that write one file; `hf` writes a directory per cell
 SUFFIX = {"jsonl": ".jsonl", "csv": ".csv", "parquet": ".parquet"}
@@ -63,7 +65,8 @@ def model_terms(model: str, identity: Any = None) -> tuple[str | None, str]:
 
 @dataclass
 class CellExport:
-    """One generation cell as exported: its id, its rows and where they were written."""
+    """One generation cell as exported: its id, its rows and where they were written. `generation`
+    is the cell's generations/<cell>.json as read (a run file, not part of the leaderboard model)."""
 
     cell_id: str
     generation: dict[str, Any]
@@ -89,7 +92,7 @@ def finished_cells(run: RunDir, pattern: str | None = None) -> list[str]:
     return chosen
 
 
-def check_run(root: Path) -> tuple[RunDir, dict[str, Any]]:
+def check_run(root: Path) -> tuple[RunDir, Leaderboard]:
     """The run directory and its leaderboard. The card states scores, so a run without its
     leaderboard (still running, killed, or not a run at all) is refused rather than half described."""
     run = RunDir(root)
@@ -223,31 +226,26 @@ def push(exports: Sequence[CellExport], repo: str, card_path: Path) -> None:
 
 
 # -- the card ----------------------------------------------------------------------------------
-def _pct(stat: dict[str, Any] | None, missing: str = "-") -> str:
+def _pct(stat: Stat | None, missing: str = "-") -> str:
     """A macro-F1 summary in points with its interval, or what it lacks."""
-    if not stat:
+    if stat is None:
         return missing
-    text = f"{100 * stat['mean']:.1f}"
-    ci = stat.get("ci95")
-    return text + (f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if ci else f" (no interval: n={stat.get('n', 1)})")
+    text = f"{100 * stat.mean:.1f}"
+    ci = stat.ci95
+    return text + (f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if ci else f" (no interval: n={stat.n})")
 
 
-def _gap(block: dict[str, Any] | None) -> str:
-    if not block:
+def _gap(block: Gap | None) -> str:
+    if block is None:
         return "-"
-    pts = block["points"]
-    ci = pts.get("ci95")
-    return f"{pts['mean']:+.1f}" + (f" [{ci[0]:+.1f}, {ci[1]:+.1f}]" if ci else "")
+    pts = block.points
+    ci = pts.ci95
+    return f"{pts.mean:+.1f}" + (f" [{ci[0]:+.1f}, {ci[1]:+.1f}]" if ci else "")
 
 
-def _rows_of(board: dict[str, Any], cell_id: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+def _rows_of(board: Leaderboard, cell_id: str) -> list[tuple[Result, Replicate]]:
     """The leaderboard rows (one per classifier) that scored a cell, with the cell's replicate record."""
-    out = []
-    for r in board["results"]:
-        for rep in r.get("replicates", []):
-            if rep.get("cell_id") == cell_id:
-                out.append((r, rep))
-    return out
+    return [(r, rep) for r in board.results for rep in r.replicates if rep.cell_id == cell_id]
 
 
 def _identity(identity: Any) -> str:
@@ -267,10 +265,11 @@ STAT_KEYS = ("requested", "accepted", "rejected", "duplicates", "parsed", "accep
              "gold_mean_length", "llm_calls")
 
 
-def _cell_section(item: CellExport, board: dict[str, Any], reg: Any, fmt: str, all_candidates: bool) -> list[str]:
+def _cell_section(item: CellExport, board: Leaderboard, reg: Any, fmt: str, all_candidates: bool) -> list[str]:
     from harness.pipeline.seeds import sampling_seed
 
-    g = item.generation
+    g = item.generation  # the cell's own file: a dict, as read
+    m = board.manifest
     cfg, stats = g.get("cell", {}), g.get("stats", {})
     task, code, strategy, model = cfg.get("task", "?"), cfg.get("language", "?"), cfg.get("strategy", "?"), cfg.get("model", "?")
     replicate = int(cfg.get("replicate", 0))
@@ -278,12 +277,12 @@ def _cell_section(item: CellExport, board: dict[str, Any], reg: Any, fmt: str, a
     lang = None
     if task in reg.tasks:
         lang = reg.tasks[task].languages().get(code)
-    name = lang.name if lang else (rows[0][0].get("language_name", "?") if rows else "?")
-    iso = lang.iso if lang else (rows[0][0].get("language_iso", "?") if rows else "?")
+    name = lang.name if lang else (rows[0][0].language_name if rows else "?")
+    iso = lang.iso if lang else (rows[0][0].language_iso if rows else "?")
     task_desc = reg.tasks[task].description if task in reg.tasks else "(task not registered here)"
     strat_desc = reg.strategies[strategy].description if strategy in reg.strategies else "(strategy not registered here)"
-    identity = stats.get("model_identity") or board["manifest"].get("models", {}).get(model)
-    seed = cfg.get("seed", board["manifest"].get("generation_seed"))
+    identity = stats.get("model_identity") or (m.models or {}).get(model)
+    seed = cfg.get("seed", m.generation_seed)
     where = item.path.name if item.path else item.cell_id
     lines = [
         f"### {item.cell_id}",
@@ -314,31 +313,37 @@ def _cell_section(item: CellExport, board: dict[str, Any], reg: Any, fmt: str, a
         lines.append("- candidates: this strategy kept no candidates.json, so only the accepted examples are exported")
     lic = task_licence(task, code)[1]
     lines.append(f"- gold data licence: {lic}")
-    if rows:
-        lines += ["", "| classifier | macro-F1 of this data [95% CI] | gold baseline macro-F1 [95% CI] | "
-                      "gap to gold, points [95% CI] | this replicate's macro-F1 |", "|---|---|---|---|---|"]
-        for r, rep in rows:
-            mine = "-" if rep.get("macro_f1") is None else f"{100 * rep['macro_f1']:.1f}"
-            floor = (r.get("floor") or {}).get("macro_f1")
-            unscored = "not scored (fewer than two classes" + (
-                f"; majority-class floor {100 * floor:.1f})" if floor is not None else ")")
-            lines.append(f"| {r['classifier']} | {_pct((r.get('scores') or {}).get('macro_f1'), unscored)} | "
-                         f"{_pct((r.get('gold') or {}).get('macro_f1'), 'no gold baseline')} | {_gap(r.get('gap_to_gold'))} | {mine} |")
-        lines += ["", "Scores pool the row's generation replicates; the intervals cover "
-                      f"{'generation replicates' if board['manifest'].get('replicates', 1) >= 2 else 'classifier seeds only'}."]
-    else:
-        lines.append("- gold score: no leaderboard row scored this cell")
-    return lines + [""]
+    return lines + _score_table(rows, board.manifest) + [""]
 
 
-def card(board: dict[str, Any], exports: Sequence[CellExport], fmt: str, all_candidates: bool, reg: Any,
+def _score_table(rows: list[tuple[Result, Replicate]], m: Manifest) -> list[str]:
+    """How the leaderboard scored a cell: one line per classifier, or that it was not scored."""
+    if not rows:
+        return ["- gold score: no leaderboard row scored this cell"]
+    lines = ["", "| classifier | macro-F1 of this data [95% CI] | gold baseline macro-F1 [95% CI] | "
+                 "gap to gold, points [95% CI] | this replicate's macro-F1 |", "|---|---|---|---|---|"]
+    for r, rep in rows:
+        mine = "-" if rep.macro_f1 is None else f"{100 * rep.macro_f1:.1f}"
+        floor = r.floor.macro_f1 if r.floor else None
+        unscored = "not scored (fewer than two classes" + (
+            f"; majority-class floor {100 * floor:.1f})" if floor is not None else ")")
+        scores = r.scores.macro_f1 if r.scores else None
+        gold = r.gold.macro_f1 if r.gold else None
+        lines.append(f"| {r.classifier} | {_pct(scores, unscored)} | "
+                     f"{_pct(gold, 'no gold baseline')} | {_gap(r.gap_to_gold)} | {mine} |")
+    replicates = 1 if m.replicates is None else m.replicates
+    return lines + ["", "Scores pool the row's generation replicates; the intervals cover "
+                        f"{'generation replicates' if replicates >= 2 else 'classifier seeds only'}."]
+
+
+def card(board: Leaderboard, exports: Sequence[CellExport], fmt: str, all_candidates: bool, reg: Any,
          run_root: Path) -> str:
     """The dataset card: YAML header for the hub (licences, languages, task, one config per cell),
     then what a user of the data must know, shared facts first, then one section per cell."""
     # long: the card's text in reading order, a template with its values; split, it would be read in pieces
     import yaml
 
-    m = board["manifest"]
+    m = board.manifest
     licences: dict[str, str] = {}
     model_lines: dict[str, str] = {}
     languages: list[str] = []
@@ -358,7 +363,7 @@ def card(board: dict[str, Any], exports: Sequence[CellExport], fmt: str, all_can
         "language": languages,
         "task_categories": ["text-classification"],
         "tags": ["synthetic"],
-        "pretty_name": f"Synthetic data of the {m.get('suite', '?')} suite",
+        "pretty_name": f"Synthetic data of the {m.suite} suite",
     }
     if fmt in SUFFIX:
         header["configs"] = [{"config_name": i.cell_id, "data_files": [{"split": "train", "path": i.path.name}]}
@@ -370,13 +375,13 @@ def card(board: dict[str, Any], exports: Sequence[CellExport], fmt: str, all_can
               "csv": 'load_dataset("csv", data_files="<cell>.csv", keep_default_na=False)',
               "parquet": 'load_dataset("parquet", data_files="<cell>.parquet")',
               "hf": 'load_from_disk("<cell>")'}[fmt]
-    settings = m.get("settings", {})
+    settings = m.settings
     lines = [
         "---", yaml.safe_dump(header, sort_keys=False, allow_unicode=True).rstrip(), "---", "",
-        f"# Synthetic text-classification data: suite {m.get('suite', '?')}", "",
-        f"Generated by a language model with lowres-bench (harness {m.get('harness_version', '?')}, git commit "
-        f"{m.get('git_commit') or 'unknown'}), run created {m.get('created', '?')}, settings hash "
-        f"{m.get('settings_hash', '?')}. {len(exports)} generation cell(s), one dataset each, named by its cell id.",
+        f"# Synthetic text-classification data: suite {m.suite}", "",
+        f"Generated by a language model with lowres-bench (harness {m.harness_version}, git commit "
+        f"{m.git_commit or 'unknown'}), run created {m.created}, settings hash "
+        f"{m.settings_hash}. {len(exports)} generation cell(s), one dataset each, named by its cell id.",
         "",
         f"Columns: {columns}. Load a cell with `datasets.{loader}`.", "",
         "## Licences", "",
@@ -392,17 +397,18 @@ def card(board: dict[str, Any], exports: Sequence[CellExport], fmt: str, all_can
     lines += [f"- gold data, {w}" for w in gold_seen]
     lines += [f"- model {k}: {w}" for k, w in model_lines.items()]
     lines += ["", "## How it was made", "",
-              f"- generation seed {m.get('generation_seed')}; classifier seeds {m.get('seeds')}; replicates "
-              f"{m.get('replicates', 1)} (each with its own demonstrations and sampling seed); gold draw {m.get('gold_draw')}",
+              f"- generation seed {m.generation_seed}; classifier seeds {m.seeds}; replicates "
+              f"{1 if m.replicates is None else m.replicates} (each with its own demonstrations and sampling seed); "
+              f"gold draw {m.gold_draw}",
               f"- sampling: {', '.join(f'{k}={v}' for k, v in settings.get('sampling', {}).items())}"
               + (f"; per model: {settings['model_sampling']}" if settings.get("model_sampling") else ""),
               f"- per class requested {settings.get('per_class')}, demonstrations per class "
               f"{settings.get('demos_per_class')}, faithful reproduction of the reference quirks: {settings.get('faithful')}",
               "- models and the identity of the engine that generated with them: "
-              + ("; ".join(f"{k}: {_identity(v)}" for k, v in m.get("models", {}).items()) or "not recorded"),
+              + ("; ".join(f"{k}: {_identity(v)}" for k, v in (m.models or {}).items()) or "not recorded"),
               "- method fingerprints (strategy: digest of its prompts and code): "
-              + (", ".join(f"{k} {v}" for k, v in m.get("method_fingerprints", {}).items()) or "not recorded"),
-              f"- intervals: {m.get('intervals', 'over classifier seeds')}",
+              + (", ".join(f"{k} {v}" for k, v in (m.method_fingerprints or {}).items()) or "not recorded"),
+              f"- intervals: {'over classifier seeds' if m.intervals is None else m.intervals}",
               "- gold score: a classifier trained on a cell's accepted examples and one trained on the same number "
               "of real examples, both scored on the real test set (macro-F1, points)",
               "", "## Cells", ""]

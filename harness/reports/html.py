@@ -18,14 +18,17 @@ from harness.reports.markdown import (
     gold_by_language,
     groups,
     intervals_note,
+    logged_samples,
     pairing,
     quality_note,
     quality_table,
+    replicates,
     spread,
     strategy_table,
     tier_table,
 )
 from harness.reports.samples import PER_CLASS, CellSamples, cell_samples
+from harness.results.model import Leaderboard, Result
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -71,7 +74,7 @@ def _list(items: list[str]) -> str:
     return ", ".join(items)
 
 
-def _overview_caption(board: dict, bars: list[report_plots.GapBar], rows: list[dict]) -> str:
+def _overview_caption(board: Leaderboard, bars: list[report_plots.GapBar], rows: list[Result]) -> str:
     parts = ["Bars: mean gap to gold per language and strategy, in macro-F1 points (positive: the synthetic data "
              "is worse than the same amount of gold data). Whiskers: the 95% interval of the gap, "
              f"{pairing(board)}. What the intervals cover: {intervals_note(board)}."]
@@ -86,22 +89,22 @@ def _overview_caption(board: dict, bars: list[report_plots.GapBar], rows: list[d
         parts.append("Hatched, no interval: not scored (its data has fewer than two classes), counted at the "
                      f"majority-class floor: {_list(floored)}.")
     drawn = {(b.language, b.strategy) for b in bars}
-    missing = [r for r in rows if (r["language"], r["strategy"]) not in drawn]
-    no_gold = [f"{r['language']} {r['strategy']}" for r in missing if r["gold"] is None]
+    missing = [r for r in rows if (r.language, r.strategy) not in drawn]
+    no_gold = [f"{r.language} {r.strategy}" for r in missing if r.gold is None]
     if no_gold:
         parts.append(f"No bar (no gold baseline to compare with): {_list(no_gold)}.")
-    other = [f"{r['language']} {r['strategy']}" for r in missing if r["gold"] is not None]
+    other = [f"{r.language} {r.strategy}" for r in missing if r.gold is not None]
     if other:
         parts.append(f"No bar (not scored, and no floor recorded): {_list(other)}.")
     return " ".join(text(p) for p in parts)
 
 
-def _overview(board: dict) -> list[str]:
+def _overview(board: Leaderboard) -> list[str]:
     out = ['<section id="overview"><h2>Gap to gold by strategy and resource tier</h2>']
     for i, (key, rows) in enumerate(groups(board).items()):
         out.append(f"<h3>{text(_title(key))}</h3>")
         bars = report_plots.gap_bars(rows)
-        strategies = list(dict.fromkeys(r["strategy"] for r in rows))
+        strategies = list(dict.fromkeys(r.strategy for r in rows))
         plot = report_plots.gap_overview(bars, strategies, f"gap to gold: {key[0]}, {key[1]}, {key[2]}", f"g{i}")
         if plot:
             out.append(f"<figure>{plot}<figcaption>{_overview_caption(board, bars, rows)}</figcaption></figure>")
@@ -123,12 +126,12 @@ def _verdict_class(header: str, value: str) -> str | None:
     return value.split(" (")[0].replace(" ", "-")
 
 
-def _verdicts(board: dict) -> list[str]:
+def _verdicts(board: Leaderboard) -> list[str]:
     out = ['<section id="verdicts"><h2>Verdicts</h2>']
     comparisons = comparison_table(board)
     if comparisons:
-        covers = list(dict.fromkeys(c["difference_points"]["over"] for c in board["comparisons"]
-                                    if c["difference_points"].get("over")))
+        covers = list(dict.fromkeys(c.difference_points.over for c in board.comparisons
+                                    if c.difference_points.over))
         note = (f"a minus b in macro-F1 points, {pairing(board)}; better or worse when the 95% interval "
                 f"excludes zero, otherwise not distinguishable. What the intervals cover: {intervals_note(board)}.")
         if covers:
@@ -146,7 +149,7 @@ def _verdicts(board: dict) -> list[str]:
     return out
 
 
-def _tables(board: dict) -> list[str]:
+def _tables(board: Leaderboard) -> list[str]:
     out = ['<section id="tables"><h2>Scores per task</h2>',
            f'<p class="note">Macro-F1 in points, {text(spread(board))}; gap to gold in brackets; ★ best '
            "strategies per language.</p>"]
@@ -162,7 +165,7 @@ def _tables(board: dict) -> list[str]:
     return out
 
 
-def _quality(board: dict) -> list[str]:
+def _quality(board: Leaderboard) -> list[str]:
     quality = quality_table(board)
     if not quality:
         return []
@@ -181,10 +184,10 @@ def _candidate(c: dict, rejected: bool) -> str:
     return out + "</li>"
 
 
-def _cell_details(row: dict, samples: CellSamples | None, is_open: bool) -> str:
-    g = row["generation"]
-    head = (f"<b>{text(row['task'])}/{text(row['language'])}</b> {text(row['strategy'])} · {text(row['model'])}: "
-            f"{g['accepted']} of {g['requested']} accepted")
+def _cell_details(row: Result, samples: CellSamples | None, is_open: bool) -> str:
+    g = row.generation
+    head = (f"<b>{text(row.task)}/{text(row.language)}</b> {text(row.strategy)} · {text(row.model)}: "
+            f"{g.accepted} of {g.requested} accepted")
     if samples is None:
         return f"<details><summary>{head}</summary><p class='note'>This strategy kept no candidates.json.</p></details>"
     kinds = [(k, n) for k, n in sorted(samples.statuses.items(), key=lambda kv: (-kv[1], kv[0])) if k != "accepted"]
@@ -201,7 +204,7 @@ def _cell_details(row: dict, samples: CellSamples | None, is_open: bool) -> str:
     return f"<details{' open' if is_open else ''}><summary>{head}</summary>{body}</details>"
 
 
-def _browser(board: dict, run_dir: Path | None) -> list[str]:
+def _browser(board: Leaderboard, run_dir: Path | None) -> list[str]:
     out = ['<section id="samples"><h2>Samples</h2>']
     if run_dir is None:
         out.append('<p class="note">No run directory given (the report was made from a leaderboard file alone), so '
@@ -220,33 +223,34 @@ def _browser(board: dict, run_dir: Path | None) -> list[str]:
     return out + ["</section>"]
 
 
-def _predictions(board: dict) -> list[str]:
-    logged = [r for r in board["results"] + board["gold"] if r.get("samples")]
+def _predictions(board: Leaderboard) -> list[str]:
+    logged = logged_samples(board)
     if not logged:
         return []
-    items = "".join(f"<li>{text(r['task'])}/{text(r['language'])} {text(r.get('strategy', 'gold'))} "
-                    f"[{text(r['classifier'])}]: <code>{text(r['samples'])}</code></li>" for r in logged)
+    items = "".join(f"<li>{text(r.task)}/{text(r.language)} {text(r.strategy)} "
+                    f"[{text(r.classifier)}]: <code>{text(r.samples)}</code></li>" for r in logged)
     return ['<section id="predictions"><h2>Per-example predictions</h2><p class="note">Every test example\'s gold '
             "label and prediction per seed (<code>--log-samples</code>), relative to the run directory:</p>"
             f"<ul>{items}</ul></section>"]
 
 
-def html_page(board: dict, run_dir: Path | None = None) -> str:
+def html_page(board: Leaderboard, run_dir: Path | None = None) -> str:
     """The whole page. `run_dir` lets the sample browser read each cell's candidates; without it the
     page says why there are no examples."""
-    m = board["manifest"]
+    m = board.manifest
     sections = [("overview", "Gap to gold"), ("verdicts", "Verdicts"), ("tables", "Scores"),
                 ("quality", "Generation quality"), ("samples", "Samples")]
-    parts = [f"<h1>Leaderboard: {text(m['suite'])}</h1>",
+    parts = [f"<h1>Leaderboard: {text(m.suite)}</h1>",
              "<nav>" + "".join(f'<a href="#{a}">{text(t)}</a>' for a, t in sections) + "</nav>",
              f"<p class='note'>Macro-F1 in points; gap to gold in F1 points (positive: synthetic worse than gold); "
-             f"classifier seeds {text(m['seeds'])}, generation replicates {text(m.get('replicates', 1))}. harness {text(m['harness_version'])}, "
-             f"{text(m['device'])}, settings {text(m['settings_hash'])}, commit {text(m.get('git_commit') or '-')}.</p>"]
+             f"classifier seeds {text(m.seeds)}, generation replicates {text(replicates(board))}. harness "
+             f"{text(m.harness_version)}, {text(m.device)}, settings {text(m.settings_hash)}, commit "
+             f"{text(m.git_commit or '-')}.</p>"]
     parts += _overview(board) + _verdicts(board) + _tables(board) + _quality(board) + _browser(board, run_dir)
     parts += _predictions(board)
-    if board["unavailable"]:
-        items = "".join(f"<li>{text(u['task'])}/{text(u['language'])} {text(u['strategy'])} {text(u['model'])}: "
-                        f"{text(u['reason'])}</li>" for u in board["unavailable"])
+    if board.unavailable:
+        items = "".join(f"<li>{text(u.task)}/{text(u.language)} {text(u.strategy)} {text(u.model)}: "
+                        f"{text(u.reason)}</li>" for u in board.unavailable)
         parts.append(f'<section id="unavailable"><h2>Unavailable</h2><ul>{items}</ul></section>')
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Leaderboard: {text(m['suite'])}"
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Leaderboard: {text(m.suite)}"
             f"</title><style>{STYLE}</style></head><body>{''.join(parts)}</body></html>")

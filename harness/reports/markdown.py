@@ -4,68 +4,76 @@ rows of plain strings; each format only decides how to lay them out."""
 
 from __future__ import annotations
 
+from harness.results.model import Comparison, GoldResult, Leaderboard, Result, Revision, Stat
+
 GROUP = tuple[str, str, str]  # task, model, classifier
 Table = tuple[list[str], list[list[str]]]
 
 INTERVALS_DEFAULT = "over classifier seeds"
 
 
-def groups(board: dict) -> dict[GROUP, list[dict]]:
+def groups(board: Leaderboard) -> dict[GROUP, list[Result]]:
     """Result rows per (task, generator model, classifier), in leaderboard order."""
-    out: dict[GROUP, list[dict]] = {}
-    for r in board["results"]:
-        out.setdefault((r["task"], r["model"], r["classifier"]), []).append(r)
+    out: dict[GROUP, list[Result]] = {}
+    for r in board.results:
+        out.setdefault((r.task, r.model, r.classifier), []).append(r)
     return out
 
 
-def gold_by_language(board: dict, task: str, classifier: str) -> dict[str, dict]:
-    return {g["language"]: g for g in board["gold"] if g["task"] == task and g["classifier"] == classifier}
+def gold_by_language(board: Leaderboard, task: str, classifier: str) -> dict[str, GoldResult]:
+    return {g.language: g for g in board.gold if g.task == task and g.classifier == classifier}
 
 
-def intervals_note(board: dict) -> str:
+def intervals_note(board: Leaderboard) -> str:
     """Which variance the intervals cover, as the manifest states it."""
-    return board["manifest"].get("intervals", INTERVALS_DEFAULT)
+    note = board.manifest.intervals
+    return INTERVALS_DEFAULT if note is None else note
 
 
-def unit(stat: dict) -> str:
+def unit(stat: Stat) -> str:
     """What one value behind a stat is: a generation replicate or a classifier seed."""
-    return "replicate" if stat.get("over") == "generation replicates" else "seed"
+    return "replicate" if stat.over == "generation replicates" else "seed"
 
 
-def pairing(board: dict) -> str:
+def replicates(board: Leaderboard) -> int:
+    """Generation replicates per cell, as the manifest states it (1 where it does not)."""
+    return board.manifest.replicates or 1
+
+
+def pairing(board: Leaderboard) -> str:
     """What differences are paired by, for the captions."""
-    if board["manifest"].get("replicates", 1) >= 2:
+    if replicates(board) >= 2:
         return "paired by generation replicate (by classifier seed where only one replicate is finished)"
     return "paired by classifier seed"
 
 
-def spread(board: dict) -> str:
+def spread(board: Leaderboard) -> str:
     """What a row's ± is over, for the captions."""
-    m = board["manifest"]
-    if m.get("replicates", 1) >= 2:
-        return f"mean ± std over {m['replicates']} generation replicates (each the mean over classifier seeds {m['seeds']})"
-    return f"mean ± std over classifier seeds {m['seeds']}"
+    m = board.manifest
+    if replicates(board) >= 2:
+        return f"mean ± std over {m.replicates} generation replicates (each the mean over classifier seeds {m.seeds})"
+    return f"mean ± std over classifier seeds {m.seeds}"
 
 
-def interval(stat: dict, digits: int = 1) -> str:
+def interval(stat: Stat, digits: int = 1) -> str:
     """`[lo, hi]` of a stat in points, or why there is none."""
-    ci = stat.get("ci95")
+    ci = stat.ci95
     if ci is None:
-        return f"no interval: 1 {unit(stat)}" if stat.get("n", 1) == 1 else "no interval"
+        return f"no interval: 1 {unit(stat)}" if stat.n == 1 else "no interval"
     return f"[{ci[0]:+.{digits}f}, {ci[1]:+.{digits}f}]"
 
 
-def strategy_table(board: dict, key: GROUP, rows: list[dict]) -> Table:
+def strategy_table(board: Leaderboard, key: GROUP, rows: list[Result]) -> Table:
     """Header and cells: strategies as rows, languages as columns; the best strategy per language
     is marked with a star."""
     task, model, clf = key
-    langs = list(dict.fromkeys(r["language"] for r in rows))
-    strategies = list(dict.fromkeys(r["strategy"] for r in rows))
-    cell = {(r["strategy"], r["language"]): r for r in rows}
+    langs = list(dict.fromkeys(r.language for r in rows))
+    strategies = list(dict.fromkeys(r.strategy for r in rows))
+    cell = {(r.strategy, r.language): r for r in rows}
     best: dict[str, set[str]] = {}
-    for b in board["summaries"]["by_language"]:
-        if (b["task"], b["model"], b["classifier"]) == key:
-            best[b["language"]] = set(b["best_strategies"])
+    for b in board.summaries.by_language:
+        if (b.task, b.model, b.classifier) == key:
+            best[b.language] = set(b.best_strategies)
     header = ["strategy"] + langs
     body = []
     for s in strategies:
@@ -74,14 +82,14 @@ def strategy_table(board: dict, key: GROUP, rows: list[dict]) -> Table:
             r = cell.get((s, lang))
             if r is None:
                 line.append("-")
-            elif not r["scores"]:
-                floor = (r.get("floor") or {}).get("macro_f1")
+            elif not r.scores:
+                floor = r.floor.macro_f1 if r.floor else None
                 line.append("not scored" + (f" (floor {100 * floor:.1f})" if floor is not None else "")
                             + (" ★" if s in best.get(lang, set()) else ""))
             else:
-                text = mean_std(r["scores"]["macro_f1"])
-                if r["gap_to_gold"]:
-                    text += f" (gap {r['gap_to_gold']['points']['mean']:+.1f})"
+                text = mean_std(r.scores.macro_f1)
+                if r.gap_to_gold:
+                    text += f" (gap {r.gap_to_gold.points.mean:+.1f})"
                 if s in best.get(lang, set()):
                     text = "★ " + text
                 line.append(text)
@@ -90,80 +98,83 @@ def strategy_table(board: dict, key: GROUP, rows: list[dict]) -> Table:
     gold_line = ["gold"]
     for lang in langs:
         g = gold.get(lang)
-        gold_line.append(mean_std(g["scores"]["macro_f1"]) if g else "unavailable")
+        gold_line.append(mean_std(g.scores.macro_f1) if g else "unavailable")
     body.append(gold_line)
     return header, body
 
 
-def mean_std(stat: dict) -> str:
-    if stat["std"] is None:
-        return f"{100 * stat['mean']:.1f} (1 {unit(stat)})"
-    return f"{100 * stat['mean']:.1f} ± {100 * stat['std']:.1f}"
+def mean_std(stat: Stat) -> str:
+    if stat.std is None:
+        return f"{100 * stat.mean:.1f} (1 {unit(stat)})"
+    return f"{100 * stat.mean:.1f} ± {100 * stat.std:.1f}"
 
 
-def tier_table(board: dict, key: GROUP) -> Table | None:
+def tier_table(board: Leaderboard, key: GROUP) -> Table | None:
     """The leaderboard's own per-tier means (complete case) of one group: strategies as rows, tiers
     as columns. Means over languages, so no interval of their own."""
-    rows = [s for s in board["summaries"]["by_strategy"] if (s["task"], s["model"], s["classifier"]) == key]
+    rows = [s for s in board.summaries.by_strategy if (s.task, s.model, s.classifier) == key]
     if not rows:
         return None
-    tiers = [t for t in ("all", "high", "low") if any(s["tier"] == t for s in rows)]
+    tiers = [t for t in ("all", "high", "low") if any(s.tier == t for s in rows)]
     names = {"all": "all languages", "high": "mid/high-resource", "low": "low-resource"}
-    by = {(s["strategy"], s["tier"]): s for s in rows}
+    by = {(s.strategy, s.tier): s for s in rows}
     body = []
-    for strategy in dict.fromkeys(s["strategy"] for s in rows):
+    for strategy in dict.fromkeys(s.strategy for s in rows):
         line = [strategy]
         for t in tiers:
             s = by.get((strategy, t))
             if s is None:
                 line.append("-")
                 continue
-            gap = "no gold" if s["mean_gap_points"] is None else f"{s['mean_gap_points']:+.1f}"
-            extra = f"{s['languages']} lang."
-            if s["floored"]:
-                extra += f", {s['floored']} floored"
+            gap = "no gold" if s.mean_gap_points is None else f"{s.mean_gap_points:+.1f}"
+            extra = f"{s.languages} lang."
+            if s.floored:
+                extra += f", {s.floored} floored"
             line.append(f"{gap} ({extra})")
         body.append(line)
     return ["strategy"] + [names[t] for t in tiers], body
 
 
-def comparison_table(board: dict) -> Table | None:
-    rows = board.get("comparisons", [])
+def held_fixed(c: Comparison) -> str | None:
+    """The model a strategy comparison holds fixed, or the strategy a model comparison does."""
+    return c.model if c.compared == "strategy" else c.strategy
+
+
+def comparison_table(board: Leaderboard) -> Table | None:
+    rows = board.comparisons
     if not rows:
         return None
     header = ["task", "language", "classifier", "compared", "held fixed", "a", "b", "a - b (points)", "95% interval",
               "verdict"]
     body = []
     for c in rows:
-        held = c.get("model") if c["compared"] == "strategy" else c.get("strategy")
-        d = c["difference_points"]
-        verdict = c["verdict"] + (f" (floored: {', '.join(c['floored'])})" if c.get("floored") else "")
-        body.append([c["task"], c["language"], c["classifier"], c["compared"], str(held), c["a"], c["b"],
-                     f"{d['mean']:+.1f}", interval(d), verdict])
+        d = c.difference_points
+        verdict = c.verdict + (f" (floored: {', '.join(c.floored)})" if c.floored else "")
+        body.append([c.task, c.language, c.classifier, c.compared, str(held_fixed(c)), c.a, c.b,
+                     f"{d.mean:+.1f}", interval(d), verdict])
     return header, body
 
 
-def best_table(board: dict) -> Table | None:
-    rows = board["summaries"]["by_language"]
+def best_table(board: Leaderboard) -> Table | None:
+    rows = board.summaries.by_language
     if not rows:
         return None
     header = ["task", "language", "model", "classifier", "best strategies", "top macro-F1", "gold macro-F1",
               "gap (points)"]
     body = []
     for b in rows:
-        top = f"{100 * b['best_macro_f1']:.1f}" + (" (floor)" if b["floored"] else "")
-        gold = "-" if b["gold_macro_f1"] is None else f"{100 * b['gold_macro_f1']:.1f}"
-        gap = "-" if b["gap_points"] is None else f"{b['gap_points']:+.1f}"
-        body.append([b["task"], b["language"], b["model"], b["classifier"], ", ".join(b["best_strategies"]), top,
-                     gold, gap])
+        top = f"{100 * b.best_macro_f1:.1f}" + (" (floor)" if b.floored else "")
+        gold = "-" if b.gold_macro_f1 is None else f"{100 * b.gold_macro_f1:.1f}"
+        gap = "-" if b.gap_points is None else f"{b.gap_points:+.1f}"
+        body.append([b.task, b.language, b.model, b.classifier, ", ".join(b.best_strategies), top, gold, gap])
     return header, body
 
 
-def generation_cells(board: dict) -> list[dict]:
+def generation_cells(board: Leaderboard) -> list[Result]:
     """One result row per generation cell: cells scored by several classifiers share one generated set."""
-    seen: dict[str, dict] = {}
-    for r in board["results"]:
-        seen.setdefault(r["cell_id"], r)
+    seen: dict[str, Result] = {}
+    for r in board.results:
+        seen.setdefault(r.cell_id, r)
     return list(seen.values())
 
 
@@ -171,15 +182,15 @@ def _rate(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
-def quality_values(row: dict) -> dict[str, object]:
+def quality_values(row: Result) -> dict[str, object]:
     """The generation-quality figures of one cell, straight from its leaderboard row."""
-    g = row["generation"]
+    g = row.generation
     return {
-        "accepted": g["accepted"], "requested": g["requested"], "acceptance_rate": g.get("acceptance_rate"),
-        "rejected": g["rejected"], "revision": g.get("revision"), "duplicates": g["duplicates"],
-        "off_language_rate": g.get("off_language_rate"), "distinct_1": g.get("distinct_1"),
-        "distinct_2": g.get("distinct_2"), "mean_length": g.get("mean_length"),
-        "gold_mean_length": g.get("gold_mean_length"), "shortfall": g.get("shortfall") or {},
+        "accepted": g.accepted, "requested": g.requested, "acceptance_rate": g.acceptance_rate,
+        "rejected": g.rejected, "revision": g.revision, "duplicates": g.duplicates,
+        "off_language_rate": g.off_language_rate, "distinct_1": g.distinct_1,
+        "distinct_2": g.distinct_2, "mean_length": g.mean_length,
+        "gold_mean_length": g.gold_mean_length, "shortfall": g.shortfall or {},
     }
 
 
@@ -191,7 +202,7 @@ QUALITY_HEADER = ["task", "language", "strategy", "model", "accepted", "acceptan
 def quality_cells(v: dict[str, object]) -> list[str]:
     """The formatted cells (after the first four) of one cell's quality row."""
     rev = v["revision"]
-    revision = "-" if not rev or not rev["judged"] else f"{rev['rejected']} of {rev['judged']} judged"
+    revision = "-" if not isinstance(rev, Revision) or not rev.judged else f"{rev.rejected} of {rev.judged} judged"
 
     def num(x, fmt):
         return "n/a" if x is None else format(x, fmt)
@@ -203,21 +214,21 @@ def quality_cells(v: dict[str, object]) -> list[str]:
             f"{sum(short.values())} in {len(short)} classes" if short else "0"]
 
 
-def quality_table(board: dict) -> Table | None:
+def quality_table(board: Leaderboard) -> Table | None:
     """One row per generation cell; the model column only when the run has more than one model (the
     page names a single one above the table)."""
     cells = generation_cells(board)
     if not cells:
         return None
-    several = len({r["model"] for r in cells}) > 1
+    several = len({r.model for r in cells}) > 1
     header = [h for h in QUALITY_HEADER if several or h != "model"]
-    return header, [[r["task"], r["language"], r["strategy"], *([r["model"]] if several else []),
+    return header, [[r.task, r.language, r.strategy, *([r.model] if several else []),
                      *quality_cells(quality_values(r))] for r in cells]
 
 
-def quality_note(board: dict) -> str:
+def quality_note(board: Leaderboard) -> str:
     """What the quality table's columns mean, and the generator when there is only one."""
-    models = list(dict.fromkeys(r["model"] for r in board["results"]))
+    models = list(dict.fromkeys(r.model for r in board.results))
     return (f"Generator: {models[0]}. " if len(models) == 1 else "") + _QUALITY_NOTE
 
 
@@ -235,13 +246,18 @@ def _md_table(table: Table) -> list[str]:
         ["| " + " | ".join(c.replace("|", "\\|") for c in line) + " |" for line in body]
 
 
-def markdown(board: dict) -> str:
-    m = board["manifest"]
-    out = [f"# Leaderboard: {m['suite']}", "",
+def logged_samples(board: Leaderboard) -> list[Result | GoldResult]:
+    """The result and gold rows scored with --log-samples (their `samples` file), results first."""
+    return [r for r in [*board.results, *board.gold] if r.samples]
+
+
+def markdown(board: Leaderboard) -> str:
+    m = board.manifest
+    out = [f"# Leaderboard: {m.suite}", "",
            f"Macro-F1 ({spread(board)}, in points); gap to gold in F1 points (positive: synthetic "
            f"data is worse than the same amount of gold data); ★ best strategies per language: the top mean and every "
            f"strategy it is not better than at 95%.", "", f"Intervals: {intervals_note(board)}.", "",
-           f"harness {m['harness_version']}, {m['device']}, settings {m['settings_hash']}, commit {m['git_commit'] or '-'}", ""]
+           f"harness {m.harness_version}, {m.device}, settings {m.settings_hash}, commit {m.git_commit or '-'}", ""]
     for key, rows in groups(board).items():
         out += [f"## {key[0]} — generator {key[1]}, classifier {key[2]}", ""]
         out += _md_table(strategy_table(board, key, rows))
@@ -253,15 +269,14 @@ def markdown(board: dict) -> str:
     quality = quality_table(board)
     if quality:
         out += ["## Generation quality", "", quality_note(board), ""] + _md_table(quality) + [""]
-    logged = [(r.get("strategy", "gold"), r) for r in board["results"] + board["gold"] if r.get("samples")]
+    logged = logged_samples(board)
     if logged:
         out += ["## Per-example predictions", "", "Every test example's gold label and prediction per seed "
                 "(`--log-samples`), relative to the run directory:", ""]
-        out += [f"- {r['task']}/{r['language']} {name} [{r['classifier']}]: [{r['samples']}]({r['samples']})"
-                for name, r in logged]
+        out += [f"- {r.task}/{r.language} {r.strategy} [{r.classifier}]: [{r.samples}]({r.samples})" for r in logged]
         out.append("")
-    if board["unavailable"]:
+    if board.unavailable:
         out += ["## Unavailable", ""]
-        out += [f"- {u['task']}/{u['language']} {u['strategy']} {u['model']}: {u['reason']}" for u in board["unavailable"]]
+        out += [f"- {u.task}/{u.language} {u.strategy} {u.model}: {u.reason}" for u in board.unavailable]
         out.append("")
     return "\n".join(out)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from harness.results.model import GoldResult, Result
+
 TIERS = {"high": "mid/high resource", "low": "low resource"}
 #: the SVG group id prefix of the whiskers: one path per bar that has an interval
 WHISKERS = "gap-whiskers"
@@ -47,23 +49,22 @@ class GapBar:
     covers: str | None = None  # what the interval covers, where the leaderboard says so per stat
 
 
-def gap_bars(rows: list[dict]) -> list[GapBar]:
+def gap_bars(rows: list[Result]) -> list[GapBar]:
     """A bar for every row with a gap to gold: its paired gap and interval, or, for a cell that could
     not be scored, the gap of its majority-class floor (no interval: nothing was trained). Rows
     without a gold baseline get no bar."""
     out = []
     for r in rows:
-        block = r["gap_to_gold"]
+        block = r.gap_to_gold
         if block:
-            stat = block["points"]
-            ci = stat.get("ci95")
-            why = None if ci else ("1 value" if stat.get("n", 1) == 1 else "none given")
-            covers = stat.get("over")
-            out.append(GapBar(r["language"], r["tier"], r["strategy"], stat["mean"],
-                              tuple(ci) if ci else None, why, covers))
-        elif not r["scores"] and r["gold"] and r.get("floor"):
-            mean = 100.0 * (r["gold"]["macro_f1"]["mean"] - r["floor"]["macro_f1"])
-            out.append(GapBar(r["language"], r["tier"], r["strategy"], mean, None, "floored"))
+            stat = block.points
+            ci = stat.ci95
+            why = None if ci else ("1 value" if stat.n == 1 else "none given")
+            out.append(GapBar(r.language, r.tier, r.strategy, stat.mean, (ci[0], ci[1]) if ci else None, why,
+                              stat.over))
+        elif not r.scores and r.gold and r.floor:
+            mean = 100.0 * (r.gold.macro_f1.mean - r.floor.macro_f1)
+            out.append(GapBar(r.language, r.tier, r.strategy, mean, None, "floored"))
     return out
 
 
@@ -108,17 +109,17 @@ def gap_overview(bars: list[GapBar], strategies: list[str], title: str, fig_id: 
     return svg(fig)
 
 
-def heatmap(title: str, rows: list[dict]) -> str | None:
+def heatmap(title: str, rows: list[Result]) -> str | None:
     """Mean gap to gold per strategy (rows) and language (columns)."""
     import numpy as np
 
     plt = _pyplot()
-    langs = list(dict.fromkeys(r["language"] for r in rows))
-    strategies = list(dict.fromkeys(r["strategy"] for r in rows))
+    langs = list(dict.fromkeys(r.language for r in rows))
+    strategies = list(dict.fromkeys(r.strategy for r in rows))
     grid = np.full((len(strategies), len(langs)), np.nan)
     for r in rows:
-        if r["gap_to_gold"]:
-            grid[strategies.index(r["strategy"]), langs.index(r["language"])] = r["gap_to_gold"]["points"]["mean"]
+        if r.gap_to_gold:
+            grid[strategies.index(r.strategy), langs.index(r.language)] = r.gap_to_gold.points.mean
     if np.isnan(grid).all():
         return None
     fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(langs), 1.0 + 0.45 * len(strategies)))
@@ -135,15 +136,15 @@ def heatmap(title: str, rows: list[dict]) -> str | None:
     return svg(fig)
 
 
-def gold_vs_best(title: str, rows: list[dict], gold: dict[str, dict]) -> str | None:
+def gold_vs_best(title: str, rows: list[Result], gold: dict[str, GoldResult]) -> str | None:
     """Per language, the gold macro-F1 beside the best synthetic one."""
     plt = _pyplot()
-    langs = list(dict.fromkeys(r["language"] for r in rows))
+    langs = list(dict.fromkeys(r.language for r in rows))
     best, gold_v = [], []
     for lang in langs:
-        scored = [r["scores"]["macro_f1"]["mean"] for r in rows if r["language"] == lang and r["scores"]]
+        scored = [r.scores.macro_f1.mean for r in rows if r.language == lang and r.scores]
         best.append(100 * max(scored) if scored else 0.0)
-        gold_v.append(100 * gold[lang]["scores"]["macro_f1"]["mean"] if lang in gold else 0.0)
+        gold_v.append(100 * gold[lang].scores.macro_f1.mean if lang in gold else 0.0)
     if not any(best) and not any(gold_v):
         return None
     fig, ax = plt.subplots(figsize=(1.5 + 0.8 * len(langs), 2.6))

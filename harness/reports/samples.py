@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.results.model import Result
 from harness.store.rundir import RunDir, read_json
 
 PER_CLASS = 3
@@ -54,13 +55,13 @@ def pick(candidates: list[dict], labels: list[str], per_class: int = PER_CLASS) 
     return list(out.values())
 
 
-def cell_samples(run_dir: Path, row: dict, per_class: int = PER_CLASS) -> CellSamples | None:
+def cell_samples(run_dir: Path, row: Result, per_class: int = PER_CLASS) -> CellSamples | None:
     """The browser's view of a result row's generation cell, or None when the strategy kept no
     candidates.json (strategies other than the composed ones may not)."""
-    path = RunDir(run_dir).candidates(row["cell_id"])
+    path = RunDir(run_dir).candidates(row.cell_id)
     if not path.is_file():
         return None
     candidates = read_json(path).get("candidates", [])
-    labels = list(row["generation"].get("per_class", {}))
+    labels = list(row.generation.per_class)
     statuses = Counter(status_kind(c.get("status", "unknown")) for c in candidates)
-    return CellSamples(row["cell_id"], len(candidates), statuses, pick(candidates, labels, per_class))
+    return CellSamples(row.cell_id, len(candidates), statuses, pick(candidates, labels, per_class))

@@ -13,48 +13,48 @@ import re
 from typing import Any
 
 from harness.errors import BenchError
+from harness.results.model import Leaderboard
 from harness.results.validation import Key
-from harness.results.validation import result_key as _key
 
 
-def _index(board: dict) -> dict[Key, dict[str, float | None]]:
+def _index(board: Leaderboard) -> dict[Key, dict[str, float | None]]:
     out: dict[Key, dict[str, float | None]] = {}
     seen: set[Key] = set()
-    for r in board["results"] + board["gold"]:
-        if _key(r) in seen:  # a second row could mask a regressed first one
-            raise BenchError(f"the leaderboard has {', '.join(_key(r))} twice; each result may appear once")
-        seen.add(_key(r))
-    for r in board["results"]:
-        out[_key(r)] = {
-            "macro_f1": 100 * r["scores"]["macro_f1"]["mean"] if r["scores"] else None,
-            "gap": r["gap_to_gold"]["points"]["mean"] if r["gap_to_gold"] else None,
+    for r in [*board.results, *board.gold]:
+        if r.key in seen:  # a second row could mask a regressed first one
+            raise BenchError(f"the leaderboard has {', '.join(r.key)} twice; each result may appear once")
+        seen.add(r.key)
+    for r in board.results:
+        out[r.key] = {
+            "macro_f1": 100 * r.scores.macro_f1.mean if r.scores else None,
+            "gap": r.gap_to_gold.points.mean if r.gap_to_gold else None,
         }
-    for g in board["gold"]:
-        out[_key(g)] = {"macro_f1": 100 * g["scores"]["macro_f1"]["mean"], "gap": None}
+    for g in board.gold:
+        out[g.key] = {"macro_f1": 100 * g.scores.macro_f1.mean, "gap": None}
     return out
 
 
-def machine(board: dict) -> str:
+def machine(board: Leaderboard) -> str:
     """The CPU a leaderboard was made on, as recorded: model name, vendor and instruction sets."""
-    c = board["manifest"].get("cpu")
+    c = board.manifest.cpu
     if not c:
         return cpu_model(board)
     isa = ", ".join(c.get("isa") or [])
     return f"{c.get('model')} ({c.get('vendor') or 'unknown vendor'}{'; ' + isa if isa else ''})"
 
 
-def cpu_model(board: dict) -> str:
+def cpu_model(board: Leaderboard) -> str:
     """The CPU's model name; leaderboards from before the manifest had `cpu` give it in `device`."""
-    m = board["manifest"]
-    if m.get("cpu"):
-        return str(m["cpu"].get("model"))
-    return re.sub(r"\s*\(\d+ cores\)$", "", str(m.get("device", "unknown"))).removeprefix("cpu: ")
+    m = board.manifest
+    if m.cpu:
+        return str(m.cpu.get("model"))
+    return re.sub(r"\s*\(\d+ cores\)$", "", str(m.device or "unknown")).removeprefix("cpu: ")
 
 
-def cpu_note(new: dict, baseline: dict) -> str | None:
+def cpu_note(new: Leaderboard, baseline: Leaderboard) -> str | None:
     """A line for when the two were made on different CPUs (only the model name when one side does
     not record more), else None."""
-    both = new["manifest"].get("cpu") and baseline["manifest"].get("cpu")
+    both = new.manifest.cpu and baseline.manifest.cpu
     if (machine(new) == machine(baseline)) if both else (cpu_model(new) == cpu_model(baseline)):
         return None
     return (f"the baseline was made on {machine(baseline)}, this run on {machine(new)}: scores computed with "
@@ -75,19 +75,19 @@ def _show(value: Any) -> str:
     return "(absent)" if value is _ABSENT else repr(value)
 
 
-def settings_differences(new: dict, baseline: dict) -> list[str]:
+def settings_differences(new: Leaderboard, baseline: Leaderboard) -> list[str]:
     """The settings (manifest `settings`) that differ between two runs, as `name: baseline -> new`;
     empty when their settings hashes agree."""
-    a, b = new["manifest"], baseline["manifest"]
-    if a["settings_hash"] == b["settings_hash"]:
+    a, b = new.manifest, baseline.manifest
+    if a.settings_hash == b.settings_hash:
         return []
-    sa, sb = a["settings"], b["settings"]
+    sa, sb = a.settings, b.settings
     out = [f"{k}: {_show(sb.get(k, _ABSENT))} -> {_show(sa.get(k, _ABSENT))}"
            for k in sorted(set(sa) | set(sb)) if sa.get(k, _ABSENT) != sb.get(k, _ABSENT)]
-    return out or [f"settings_hash: {b['settings_hash']} -> {a['settings_hash']}"]
+    return out or [f"settings_hash: {b.settings_hash} -> {a.settings_hash}"]
 
 
-def compare(new: dict, baseline: dict, tolerance: float, allow_different_settings: bool = False) -> dict[str, Any]:
+def compare(new: Leaderboard, baseline: Leaderboard, tolerance: float, allow_different_settings: bool = False) -> dict[str, Any]:
     """Raises BenchError for a tolerance that is not a finite number >= 0, and for two runs made with
     different settings unless `allow_different_settings` (then the result lists them)."""
     check_tolerance(tolerance)

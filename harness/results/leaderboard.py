@@ -18,10 +18,32 @@ from harness.errors import BenchError
 from harness.pipeline.plan import GOLD, Plan
 from harness.registry.discovery import Registry
 from harness.results.metrics import gap, paired_difference, paired_units, summary, units
+from harness.results.model import (
+    SCHEMA_VERSION,
+    Comparison,
+    Floor,
+    Gap,
+    Generation,
+    GoldRef,
+    GoldReplicate,
+    GoldResult,
+    LanguageSummary,
+    Leaderboard,
+    Manifest,
+    ModelSummary,
+    Plugin,
+    Replicate,
+    Result,
+    Revision,
+    Scores,
+    SeedScore,
+    Stat,
+    StrategySummary,
+    Summaries,
+    Unavailable,
+)
 from harness.results.validation import json_path, problems
 from harness.store.rundir import RunDir, read_json, write_json
-
-SCHEMA_VERSION = "1.2"
 
 
 def intervals(replicates: int, gold: str) -> str:
@@ -43,6 +65,7 @@ def intervals(replicates: int, gold: str) -> str:
 
 @cache
 def schema() -> dict:
+    """The committed schema (generated from harness/results/model.py; a test keeps them the same)."""
     return json.loads(files("harness.results").joinpath("schema/leaderboard.schema.json").read_text(encoding="utf-8"))
 
 
@@ -57,7 +80,9 @@ def validation_error(data: Any) -> str | None:
     return f"{path}: {err.message}"
 
 
-def validate_file(path: str | Path) -> dict:
+def validate_file(path: str | Path) -> Leaderboard:
+    """A leaderboard file, read and checked (schema, then what the schema cannot say), or a one-line
+    error that says what is wrong."""
     path = Path(path)
     if not path.is_file():
         raise BenchError(f"{path} does not exist; pass a leaderboard.json (or a run directory holding one)")
@@ -76,51 +101,57 @@ def validate_file(path: str | Path) -> dict:
     if found:
         more = f" (and {len(found) - 1} more problem{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
         raise BenchError(f"{path} is not a valid leaderboard: {found[0]}{more}")
-    return data
+    return Leaderboard.from_json(data)
 
 
-def write_leaderboard(path: Path, data: dict) -> None:
+def write_leaderboard(path: Path, board: Leaderboard) -> None:
+    data = board.to_json()
     problem = validation_error(data) or next(iter(problems(data)), None)
     if problem:  # a bug in the harness or a plugin (a NaN score, say), never written to disk
         raise RuntimeError(f"refusing to write an invalid leaderboard: {problem}")
     write_json(path, data)
 
 
-def manifest(plan: Plan, reg: Registry) -> dict[str, Any]:
-    out = {
-        "harness_version": __version__,
-        "plugins": [{"name": p.name, "distribution": p.distribution, "version": p.version} for p in reg.plugins
-                    if not p.error],
-        "libraries": library_versions(),
-        "device": device(),
-        "cpu": cpu(),
-        "python": platform.python_version(),
-        "suite": plan.suite.name,
-        "settings": plan.suite.settings(),
-        "settings_hash": plan.settings_hash,
-        "seeds": plan.suite.seeds,
-        "generation_seed": plan.suite.seed,
-        "git_commit": git_commit(),
-        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+def manifest(plan: Plan, reg: Registry) -> Manifest:
+    return Manifest(
+        harness_version=__version__,
+        plugins=[Plugin(name=p.name, distribution=p.distribution, version=p.version) for p in reg.plugins
+                 if not p.error],
+        libraries=library_versions(),
+        device=device(),
+        cpu=cpu(),
+        python=platform.python_version(),
+        suite=plan.suite.name,
+        settings=plan.suite.settings(),
+        settings_hash=plan.settings_hash,
+        seeds=plan.suite.seeds,
+        generation_seed=plan.suite.seed,
+        git_commit=git_commit(),
+        created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         # what the results were made from, as MTEB records a dataset revision
-        "data_fingerprints": plan.provenance.get("data", {}),
-        "method_fingerprints": plan.provenance.get("methods", {}),
-        "replicates": plan.suite.replicates,
-        "gold_draw": plan.suite.gold,
-        "intervals": intervals(plan.suite.replicates, plan.suite.gold),
-    }
-    if plan.provenance.get("sources"):  # hub datasets and the commits they were read at
-        out["data_sources"] = plan.provenance["sources"]
-    return out
+        data_fingerprints=plan.provenance.get("data", {}),
+        method_fingerprints=plan.provenance.get("methods", {}),
+        replicates=plan.suite.replicates,
+        gold_draw=plan.suite.gold,
+        intervals=intervals(plan.suite.replicates, plan.suite.gold),
+        # hub datasets and the commits they were read at
+        data_sources=plan.provenance.get("sources") or None,
+    )
 
 
-def _stat(per_seed: list[dict], key: str) -> dict:
+def _stat(per_seed: list[SeedScore], key: str) -> Stat:
     values, over = units(per_seed, key)
-    return {**summary(list(values.values())), "over": over}
+    return Stat(**summary(list(values.values())), over=over)
 
 
-def _scores_block(per_seed: list[dict]) -> dict:
-    return {"per_seed": per_seed, "macro_f1": _stat(per_seed, "macro_f1"), "accuracy": _stat(per_seed, "accuracy")}
+def scores_block(per_seed: list[SeedScore]) -> Scores:
+    """Per-seed scores with their aggregates (over replicates, or seeds with one replicate)."""
+    return Scores(per_seed=per_seed, macro_f1=_stat(per_seed, "macro_f1"), accuracy=_stat(per_seed, "accuracy"))
+
+
+def _seed_scores(replicate: int, per_seed: list[dict]) -> list[SeedScore]:
+    return [SeedScore(replicate=replicate, seed=r["seed"], macro_f1=r["macro_f1"], accuracy=r["accuracy"],
+                      fit=r.get("fit")) for r in per_seed]
 
 
 def _samples(run: RunDir, cell_id: str) -> str | None:
@@ -136,9 +167,21 @@ _RATES = ("acceptance_rate", "duplicate_rate", "distinct_1", "distinct_2", "mean
           "off_language_rate")
 
 
-def _pool_generation(stats: list[dict]) -> dict:
-    """One row's generation statistics over its replicates: counts summed (per class too), rates and
-    lengths averaged; the demonstrations are replicate 0's (each replicate lists its own)."""
+def _summed(stats: list[dict], key: str) -> dict[str, int] | None:
+    """A per-label count summed over replicates (None when no replicate has it)."""
+    if not any(key in st for st in stats):
+        return None
+    out: dict[str, int] = {}
+    for st in stats:
+        for lab, n in st.get(key, {}).items():
+            out[lab] = out.get(lab, 0) + n
+    return out
+
+
+def pool_generation(stats: list[dict]) -> Generation:
+    """One row's generation statistics over its replicates (each a cell's `stats`): counts summed
+    (per class too), rates and lengths averaged; the demonstrations are replicate 0's (each replicate
+    lists its own); prompts cut to the model's context summed over replicates."""
     first = stats[0]
     out: dict[str, Any] = {}
     for k in _COUNTS:
@@ -152,35 +195,25 @@ def _pool_generation(stats: list[dict]) -> dict:
     out["per_class"] = {lab: {f: sum(st["per_class"].get(lab, {}).get(f, 0) for st in stats) for f in v}
                         for lab, v in first["per_class"].items()}
     if "shortfall" in first:
-        short: dict[str, int] = {}
-        for st in stats:
-            for lab, n in st["shortfall"].items():
-                short[lab] = short.get(lab, 0) + n
-        out["shortfall"] = short
+        out["shortfall"] = _summed(stats, "shortfall")
     for k in ("language_filter", "demos", "model_identity"):
-        if k in first:
-            out[k] = first[k]
-    dropped: dict[str, int] = {}
+        out[k] = first.get(k)
+    out["demos_dropped"] = _summed(stats, "demos_dropped") or None
     too_long: dict[str, str] = {}
-    for st in stats:  # prompts cut to the model's context, summed over replicates
-        for lab, n in st.get("demos_dropped", {}).items():
-            dropped[lab] = dropped.get(lab, 0) + n
+    for st in stats:
         for lab, why in st.get("context_rejected", {}).items():
             too_long.setdefault(lab, why)
-    if dropped:
-        out["demos_dropped"] = dropped
-    if too_long:
-        out["context_rejected"] = too_long
-    return out
+    out["context_rejected"] = too_long or None
+    return Generation(**out)
 
 
-def _floor_entries(floor: dict, replicate: int, seeds: list[int]) -> list[dict]:
+def _floor_entries(floor: dict, replicate: int, seeds: list[int]) -> list[SeedScore]:
     """An unscored replicate counts at its majority-class floor for every seed, flagged."""
-    return [{"replicate": replicate, "seed": s, "macro_f1": floor["macro_f1"], "accuracy": floor["accuracy"],
-             "floor": True} for s in seeds]
+    return [SeedScore(replicate=replicate, seed=s, macro_f1=floor["macro_f1"], accuracy=floor["accuracy"], floor=True)
+            for s in seeds]
 
 
-def _revision_counts(run: RunDir, cell_ids: list[str]) -> dict[str, int] | None:
+def revision_counts(run: RunDir, cell_ids: list[str]) -> Revision | None:
     """How many candidates the reviser judged and how many it turned down, over a row's replicates:
     the generation stats fold those into `rejected`, and the report shows what revision itself does.
     Only strategies that keep their candidates (the composed ones) can say."""
@@ -188,37 +221,30 @@ def _revision_counts(run: RunDir, cell_ids: list[str]) -> dict[str, int] | None:
     if not paths:
         return None
     judged = [c for p in paths for c in read_json(p).get("candidates", []) if "verdict" in c]
-    return {"judged": len(judged), "rejected": sum(c.get("status") == "rejected by revision" for c in judged)}
+    return Revision(judged=len(judged), rejected=sum(c.get("status") == "rejected by revision" for c in judged))
 
 
 #: one finished evaluation cell: the cell, its scores file, its generation's statistics (None for gold)
 Finished = tuple[Any, dict, "dict | None"]
 
 
-def build(plan: Plan, reg: Registry, run: RunDir) -> dict[str, Any]:
+def build(plan: Plan, reg: Registry, run: RunDir) -> Leaderboard:
     """Assemble the leaderboard from the files of finished cells (missing ones are simply absent).
 
     A row pools the replicates of one (task, language, strategy, model, classifier): its mean is over
     replicates x seeds and its interval over replicate means (over seeds with one replicate)."""
     finished = _finished(plan, run)
     gold_rows = [_gold_row(plan, run, key, parts) for key, parts in finished.items() if key[2] == GOLD]
-    gold_index = {(r["task"], r["language"], r["classifier"]): r for r in gold_rows}
+    gold_index = {(r.task, r.language, r.classifier): r for r in gold_rows}
     results = [_result_row(plan, run, key, parts, gold_index.get((key[0], key[1], key[4])))
                for key, parts in finished.items() if key[2] != GOLD]
     head = manifest(plan, reg)
-    if identities := _model_identities(finished):
-        head["models"] = identities
-    if shared := shared_work(run):
-        head["shared_work"] = shared
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "manifest": head,
-        "results": results,
-        "gold": gold_rows,
-        "unavailable": plan.unavailable,
-        "summaries": summaries(results),
-        "comparisons": comparisons(results),
-    }
+    head.models = _model_identities(finished) or None
+    head.shared_work = shared_work(run) or None
+    return Leaderboard(
+        schema_version=SCHEMA_VERSION, manifest=head, results=results, gold=gold_rows,
+        unavailable=[Unavailable(**u) for u in plan.unavailable],
+        summaries=summaries(results), comparisons=comparisons(results))
 
 
 def _finished(plan: Plan, run: RunDir) -> dict[tuple, list[Finished]]:
@@ -236,27 +262,23 @@ def _finished(plan: Plan, run: RunDir) -> dict[tuple, list[Finished]]:
     return finished
 
 
-def _replicate_record(run: RunDir, cell: Any, data: dict, gen: dict | None) -> dict:
-    rec: dict[str, Any] = {"replicate": cell.replicate, "eval_id": cell.id, "train_size": data["train_size"]}
-    if gen is not None:
-        rec.update(cell_id=cell.source, accepted=gen["accepted"])
-        if "demos" in gen:
-            rec["demos"] = gen["demos"]
-    rec["macro_f1"] = (sum(r["macro_f1"] for r in data["per_seed"]) / len(data["per_seed"]) if data["per_seed"]
-                       else None)
-    if (samples := _samples(run, cell.id)) is not None:
-        rec["samples"] = samples
-    return rec
+def _replicate_record(run: RunDir, cell: Any, data: dict, gen: dict | None) -> Replicate | GoldReplicate:
+    mean = sum(r["macro_f1"] for r in data["per_seed"]) / len(data["per_seed"]) if data["per_seed"] else None
+    common = {"replicate": cell.replicate, "eval_id": cell.id, "train_size": data["train_size"], "macro_f1": mean,
+              "samples": _samples(run, cell.id)}
+    if gen is None:
+        return GoldReplicate(**common)
+    return Replicate(**common, cell_id=cell.source, accepted=gen["accepted"], demos=gen.get("demos"))
 
 
-def _pooled(parts: list[Finished], seeds: list[int]) -> tuple[dict | None, list[int], dict | None]:
+def _pooled(parts: list[Finished], seeds: list[int]) -> tuple[Scores | None, list[int], dict | None]:
     """The row's scores over its replicates; the replicates that could not be scored, and their floor."""
-    per_seed: list[dict] = []
+    per_seed: list[SeedScore] = []
     floored: list[int] = []
     floor = None
     for cell, data, _ in parts:
         if data["per_seed"]:
-            per_seed += [{"replicate": cell.replicate, **r} for r in data["per_seed"]]
+            per_seed += _seed_scores(cell.replicate, data["per_seed"])
         else:
             floored.append(cell.replicate)
             floor = floor or data.get("floor")
@@ -264,56 +286,44 @@ def _pooled(parts: list[Finished], seeds: list[int]) -> tuple[dict | None, list[
         for cell, data, _ in parts:
             if not data["per_seed"] and data.get("floor"):
                 per_seed += _floor_entries(data["floor"], cell.replicate, seeds)
-    return (_scores_block(per_seed) if per_seed else None), floored, floor
+    return (scores_block(per_seed) if per_seed else None), floored, floor
 
 
-def _gold_row(plan: Plan, run: RunDir, key: tuple, parts: list[Finished]) -> dict:
+def _gold_row(plan: Plan, run: RunDir, key: tuple, parts: list[Finished]) -> GoldResult:
     task, language, _, _, clf = key
     cell, data, _ = parts[0]
-    lang = plan.languages[(task, language)]
-    row = {"task": task, "language": language, "language_iso": lang.iso, "classifier": clf,
-           "eval_id": cell.id, "train_size": data["train_size"], "per_class": data["per_class"],
-           "scores": _scores_block([{"replicate": c.replicate, **r} for c, d, _ in parts for r in d["per_seed"]]),
-           "replicates": [_replicate_record(run, *p) for p in parts]}
-    if samples := row["replicates"][0].get("samples"):
-        row["samples"] = samples
-    return row
+    replicates = [_replicate_record(run, *p) for p in parts]
+    return GoldResult(
+        task=task, language=language, language_iso=plan.languages[(task, language)].iso, classifier=clf,
+        eval_id=cell.id, train_size=data["train_size"], per_class=data["per_class"],
+        scores=scores_block([s for c, d, _ in parts for s in _seed_scores(c.replicate, d["per_seed"])]),
+        samples=replicates[0].samples, replicates=replicates)
 
 
-def _result_row(plan: Plan, run: RunDir, key: tuple, parts: list[Finished], gold: dict | None) -> dict:
+def _result_row(plan: Plan, run: RunDir, key: tuple, parts: list[Finished], gold: GoldResult | None) -> Result:
     task, language, strategy, model, clf = key
     cell, data, _ = parts[0]
     lang = plan.languages[(task, language)]
     scores, floored, floor = _pooled(parts, plan.suite.seeds)
     gap_block = None
-    if gold and scores:
-        g_units, s_units, over = paired_units(gold["scores"]["per_seed"], scores["per_seed"])
-        gap_block = gap(g_units, s_units, over)
-    gen = _pool_generation([g for _, _, g in parts])
-    row = {
-        "task": task, "language": language, "language_iso": lang.iso, "language_name": lang.name,
-        "tier": lang.tier, "strategy": strategy, "model": model, "classifier": clf,
-        "cell_id": cell.source, "eval_id": cell.id, "train_size": data["train_size"],
-        "train_per_class": data["per_class"], "scores": scores, "generation": gen,
-        "gold": None if gold is None else {"macro_f1": gold["scores"]["macro_f1"], "accuracy": gold["scores"]["accuracy"],
-                                           "train_size": gold["train_size"], "per_class": gold["per_class"]},
-        "gap_to_gold": gap_block,
-        "replicates": [_replicate_record(run, *p) for p in parts],
-    }
-    if floored:
-        row["floored_replicates"] = floored
-    if floor and not scores:
-        row["floor"] = floor
-    if samples := row["replicates"][0].get("samples"):
-        row["samples"] = samples
-    if (revision := _revision_counts(run, [c.source for c, _, _ in parts])) is not None:
-        gen["revision"] = revision
+    if gold and scores and (diff := gap(*paired_units(gold.scores.per_seed, scores.per_seed))):
+        gap_block = Gap(points=Stat(**diff["points"]), relative=diff["relative"], paired_over=diff["paired_over"],
+                        paired=diff["paired"])
+    gen = pool_generation([g for _, _, g in parts])
+    gen.revision = revision_counts(run, [c.source for c, _, _ in parts])
+    replicates = [_replicate_record(run, *p) for p in parts]
     notes = list(dict.fromkeys(d["note"] for _, d, _ in parts if d.get("note")))
-    if notes:
-        row["note"] = "; ".join(notes)
-    elif gold is None:
-        row["note"] = "no gold baseline for this language (see unavailable)"
-    return row
+    note = "; ".join(notes) if notes else None
+    if not notes and gold is None:
+        note = "no gold baseline for this language (see unavailable)"
+    return Result(
+        task=task, language=language, language_iso=lang.iso, language_name=lang.name, tier=lang.tier,
+        strategy=strategy, model=model, classifier=clf, cell_id=cell.source, eval_id=cell.id,
+        train_size=data["train_size"], train_per_class=data["per_class"], scores=scores, generation=gen,
+        gold=None if gold is None else GoldRef(macro_f1=gold.scores.macro_f1, accuracy=gold.scores.accuracy,
+                                               train_size=gold.train_size, per_class=gold.per_class),
+        gap_to_gold=gap_block, replicates=replicates, floored_replicates=floored or None,
+        floor=Floor(**floor) if floor and not scores else None, samples=replicates[0].samples, note=note)
 
 
 def _model_identities(finished: dict[tuple, list[Finished]]) -> dict[str, Any]:
@@ -342,31 +352,33 @@ def shared_work(run: RunDir) -> list[dict]:
     return out
 
 
-def _f1(r: dict) -> float:
+def _f1(r: Result) -> float:
     """A row's mean macro-F1; a cell that could not be scored counts at its majority-class floor."""
-    return r["scores"]["macro_f1"]["mean"] if r["scores"] else (r.get("floor") or {}).get("macro_f1", 0.0)
+    return r.scores.macro_f1.mean if r.scores else (r.floor.macro_f1 if r.floor else 0.0)
 
 
-def _per_seed(r: dict, like: dict) -> list[dict]:
+def _per_seed(r: Result, like: Result) -> list[SeedScore]:
     """A row's per-seed values; an unscored row stands at its floor for the seeds `like` has."""
-    if r["scores"]:
-        return r["scores"]["per_seed"]
-    if not like["scores"]:
+    if r.scores:
+        return r.scores.per_seed
+    if not like.scores:
         return []
-    floor = {"macro_f1": _f1(r), "accuracy": (r.get("floor") or {}).get("accuracy", 0.0)}
-    return [{**x, **floor, "floor": True} for x in like["scores"]["per_seed"]]
+    accuracy = r.floor.accuracy if r.floor else 0.0
+    return [SeedScore(replicate=x.replicate, seed=x.seed, macro_f1=_f1(r), accuracy=accuracy, floor=True)
+            for x in like.scores.per_seed]
 
 
-def _compare(a: dict, b: dict) -> dict | None:
+def _compare(a: Result, b: Result) -> dict | None:
     ua, ub, over = paired_units(_per_seed(a, b), _per_seed(b, a))
     return paired_difference(ua, ub, over)
 
 
-def _gap_points(r: dict) -> float | None:
-    if r["gap_to_gold"]:
-        return r["gap_to_gold"]["points"]["mean"]
-    if not r["scores"] and r["gold"]:
-        return 100.0 * (r["gold"]["macro_f1"]["mean"] - _f1(r))
+def gap_points(r: Result) -> float | None:
+    """A row's gap to gold in points; an unscored row's from its floor."""
+    if r.gap_to_gold:
+        return r.gap_to_gold.points.mean
+    if not r.scores and r.gold:
+        return 100.0 * (r.gold.macro_f1.mean - _f1(r))
     return None
 
 
@@ -374,72 +386,84 @@ def _mean(xs: list[float]) -> float | None:
     return sum(xs) / len(xs) if xs else None
 
 
-def comparisons(results: list[dict]) -> list[dict]:
+def comparisons(results: list[Result]) -> list[Comparison]:
     """Every pair of strategies (same task, language, model, classifier) and of models (same task,
     language, strategy, classifier): the paired difference (over replicates, or seeds with one
     replicate) and a verdict."""
     out = []
     for kind, fixed in (("strategy", "model"), ("model", "strategy")):
-        groups: dict[tuple, list[dict]] = {}
+        groups: dict[tuple, list[Result]] = {}
         for r in results:
-            groups.setdefault((r["task"], r["language"], r[fixed], r["classifier"]), []).append(r)
+            groups.setdefault((r.task, r.language, getattr(r, fixed), r.classifier), []).append(r)
         for (task, language, held, clf), rows in groups.items():
             for i, a in enumerate(rows):
                 for b in rows[i + 1:]:
                     diff = _compare(a, b)
                     if diff is None:
                         continue
-                    out.append({"task": task, "language": language, "classifier": clf, "compared": kind,
-                                fixed: held, "a": a[kind], "b": b[kind], "difference_points": diff["points"],
-                                "verdict": diff["verdict"],
-                                "floored": [x[kind] for x in (a, b) if not x["scores"]]})
+                    out.append(Comparison(task=task, language=language, classifier=clf, compared=kind,
+                                          **{fixed: held}, a=getattr(a, kind), b=getattr(b, kind),
+                                          difference_points=Stat(**diff["points"]), verdict=diff["verdict"],
+                                          floored=[getattr(x, kind) for x in (a, b) if not x.scores]))
     return out
 
 
-def summaries(results: list[dict]) -> dict[str, list]:
-    by_lang: dict[tuple, list[dict]] = {}
-    by_group: dict[tuple, list[dict]] = {}
-    by_model: dict[tuple, list[dict]] = {}
-    for r in results:
-        by_lang.setdefault((r["task"], r["language"], r["model"], r["classifier"]), []).append(r)
-        by_group.setdefault((r["task"], r["model"], r["classifier"]), []).append(r)
-        by_model.setdefault((r["model"], r["classifier"]), []).append(r)
+def summaries(results: list[Result]) -> Summaries:
+    return Summaries(by_language=_by_language(results), by_strategy=_by_strategy(results),
+                     by_model=_by_model(results))
 
-    lang_rows = []
-    for (task, language, model, clf), rows in by_lang.items():
-        top = max(rows, key=lambda r: (_f1(r), r["strategy"]))
+
+def _by_language(results: list[Result]) -> list[LanguageSummary]:
+    groups: dict[tuple, list[Result]] = {}
+    for r in results:
+        groups.setdefault((r.task, r.language, r.model, r.classifier), []).append(r)
+    out = []
+    for (task, language, model, clf), rows in groups.items():
+        top = max(rows, key=lambda r: (_f1(r), r.strategy))
         # the best is a set: every strategy the top one is not distinguishably better than
-        best = sorted(r["strategy"] for r in rows
+        best = sorted(r.strategy for r in rows
                       if r is top or ((_compare(top, r) or {}).get("verdict") != "better"))
-        lang_rows.append({
-            "task": task, "language": language, "model": model, "classifier": clf, "best_strategy": top["strategy"],
-            "best_strategies": best, "best_macro_f1": _f1(top),
-            "gold_macro_f1": top["gold"]["macro_f1"]["mean"] if top["gold"] else None,
-            "gap_points": _gap_points(top), "floored": not top["scores"],
-        })
-    strat_rows = []
-    for (task, model, clf), rows in by_group.items():
-        strategies = list(dict.fromkeys(r["strategy"] for r in rows))
-        langs = {s: {r["language"] for r in rows if r["strategy"] == s} for s in strategies}
+        out.append(LanguageSummary(
+            task=task, language=language, model=model, classifier=clf, best_strategy=top.strategy,
+            best_strategies=best, best_macro_f1=_f1(top),
+            gold_macro_f1=top.gold.macro_f1.mean if top.gold else None,
+            gap_points=gap_points(top), floored=not top.scores))
+    return out
+
+
+def _by_strategy(results: list[Result]) -> list[StrategySummary]:
+    groups: dict[tuple, list[Result]] = {}
+    for r in results:
+        groups.setdefault((r.task, r.model, r.classifier), []).append(r)
+    out = []
+    for (task, model, clf), rows in groups.items():
+        strategies = list(dict.fromkeys(r.strategy for r in rows))
+        langs = {s: {r.language for r in rows if r.strategy == s} for s in strategies}
         common = set.intersection(*langs.values())  # complete case: languages every strategy covers
-        tiers = {r["language"]: r["tier"] for r in rows}
+        tiers = {r.language: r.tier for r in rows}
         for tier in ("all", "high", "low"):
             chosen = {lang for lang in common if tier == "all" or tiers[lang] == tier}
             if not chosen:
                 continue
             for s in strategies:
-                sel = [r for r in rows if r["strategy"] == s and r["language"] in chosen]
-                gaps = [g for g in (_gap_points(r) for r in sel) if g is not None]
-                strat_rows.append({
-                    "task": task, "strategy": s, "model": model, "classifier": clf, "tier": tier,
-                    "mean_macro_f1": _mean([_f1(r) for r in sel]), "mean_gap_points": _mean(gaps),
-                    "languages": len(sel), "floored": sum(1 for r in sel if not r["scores"]),
-                    "left_out": sorted(langs[s] - common),
-                })
-    model_rows = []
-    for (model, clf), rows in by_model.items():
-        gaps = [g for g in (_gap_points(r) for r in rows) if g is not None]
-        model_rows.append({"model": model, "classifier": clf, "mean_macro_f1": _mean([_f1(r) for r in rows]),
-                           "mean_gap_points": _mean(gaps), "cells": len(rows),
-                           "floored": sum(1 for r in rows if not r["scores"])})
-    return {"by_language": lang_rows, "by_strategy": strat_rows, "by_model": model_rows}
+                sel = [r for r in rows if r.strategy == s and r.language in chosen]
+                gaps = [g for g in (gap_points(r) for r in sel) if g is not None]
+                out.append(StrategySummary(
+                    task=task, strategy=s, model=model, classifier=clf, tier=tier,
+                    mean_macro_f1=_mean([_f1(r) for r in sel]), mean_gap_points=_mean(gaps),
+                    languages=len(sel), floored=sum(1 for r in sel if not r.scores),
+                    left_out=sorted(langs[s] - common)))
+    return out
+
+
+def _by_model(results: list[Result]) -> list[ModelSummary]:
+    groups: dict[tuple, list[Result]] = {}
+    for r in results:
+        groups.setdefault((r.model, r.classifier), []).append(r)
+    out = []
+    for (model, clf), rows in groups.items():
+        gaps = [g for g in (gap_points(r) for r in rows) if g is not None]
+        out.append(ModelSummary(model=model, classifier=clf, mean_macro_f1=_mean([_f1(r) for r in rows]),
+                                mean_gap_points=_mean(gaps), cells=len(rows),
+                                floored=sum(1 for r in rows if not r.scores)))
+    return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from statistics import fmean
+from typing import Any
 
 from scipy import stats
 from sklearn.metrics import accuracy_score, f1_score
@@ -41,11 +42,16 @@ SEEDS = "classifier seeds"
 REPLICATES = "generation replicates"
 
 
-def _replicate(row: Mapping) -> int:
-    return int(row.get("replicate", 0))
+def _value(row: Any, key: str) -> Any:
+    """A per-seed value: rows are the dicts of a scores file or the leaderboard's SeedScore."""
+    return row.get(key) if isinstance(row, Mapping) else getattr(row, key)
 
 
-def units(per_seed: Sequence[Mapping], key: str = "macro_f1",
+def _replicate(row: Any) -> int:
+    return int(_value(row, "replicate") or 0)
+
+
+def units(per_seed: Sequence[Any], key: str = "macro_f1",
           replicates: Iterable[int] | None = None) -> tuple[dict[int, float], str]:
     """The independent values an interval is computed over, and what they are.
 
@@ -58,11 +64,11 @@ def units(per_seed: Sequence[Mapping], key: str = "macro_f1",
     rows = [r for r in per_seed if keep is None or _replicate(r) in keep]
     reps = sorted({_replicate(r) for r in rows})
     if len(reps) >= 2:
-        return {rep: fmean(r[key] for r in rows if _replicate(r) == rep) for rep in reps}, REPLICATES
-    return {int(r["seed"]): r[key] for r in rows}, SEEDS
+        return {rep: fmean(_value(r, key) for r in rows if _replicate(r) == rep) for rep in reps}, REPLICATES
+    return {int(_value(r, "seed")): _value(r, key) for r in rows}, SEEDS
 
 
-def paired_units(a: Sequence[Mapping], b: Sequence[Mapping],
+def paired_units(a: Sequence[Any], b: Sequence[Any],
                  key: str = "macro_f1") -> tuple[dict[int, float], dict[int, float], str]:
     """The values of two results to pair: replicate means over the replicates both have when there
     are two or more, otherwise the seeds of their one shared replicate (seeds share the classifier's

@@ -31,9 +31,11 @@ def _without_timing(board: dict) -> list[dict]:
 def test_run_in_process_equals_the_command_line_run(tiny_run, tmp_path):
     suite = tiny_run.parent / "s.toml"
     board = api.run(suite, out=tmp_path / "run", cache_dir=tiny_run.parent / "cache", data_dir=shared_data())
+    assert isinstance(board, api.Leaderboard)
+    assert all(r.generation.engine_calls == 0 for r in board.results)  # the same cache answered
     cli = json.loads((tiny_run / "leaderboard.json").read_text())
-    assert _without_timing(board) == _without_timing(cli) and board["gold"] == cli["gold"]
-    assert all(r["generation"]["engine_calls"] == 0 for r in board["results"])  # the same cache answered
+    written = board.to_json()
+    assert _without_timing(written) == _without_timing(cli) and written["gold"] == cli["gold"]
 
 
 def test_run_checks_its_overrides_as_the_command_line_does(tiny_run, tmp_path):

@@ -1,4 +1,5 @@
 import copy
+import dataclasses
 import html
 import json
 import re
@@ -8,6 +9,8 @@ import subprocess
 import pytest
 
 from conftest import bench
+from harness.results.leaderboard import validate_file, write_leaderboard
+from harness.results.model import Gap, Leaderboard, Revision, Stat
 
 
 def whisker_count(svg_text: str) -> int:
@@ -18,8 +21,8 @@ def whisker_count(svg_text: str) -> int:
 
 
 @pytest.fixture
-def board(tiny_run):
-    return json.loads((tiny_run / "leaderboard.json").read_text())
+def board(tiny_run) -> Leaderboard:
+    return validate_file(tiny_run / "leaderboard.json")
 
 
 def test_markdown_tables_languages_as_columns(tiny_run):
@@ -71,9 +74,9 @@ def test_html_renders_in_headless_chromium(tiny_run, tmp_path):
     assert count.get((31, 119, 180), 0) > 200  # the overview's bars of the first strategy (tab:blue) are on screen
 
 
-def _write(tmp_path, name, data):
+def _write(tmp_path, name, board: Leaderboard):
     p = tmp_path / name
-    p.write_text(json.dumps(data))
+    write_leaderboard(p, board)
     return str(p)
 
 
@@ -83,24 +86,28 @@ def test_compare_identical_is_ok(board, tmp_path):
     assert "0 regressed, 0 missing" in out.stdout
 
 
-def _lowered(board: dict, by: float) -> dict:
+def _lowered(board: Leaderboard, by: float) -> Leaderboard:
     """The board with its first gold baseline's per-seed macro-F1 lowered and every aggregate that
     depends on it (its scores, the gold block and gap to gold of its results) recomputed as a run
     would: `bench compare` refuses aggregates that disagree with their per-seed values."""
-    from harness.results.leaderboard import _scores_block
+    from harness.results.leaderboard import scores_block
     from harness.results.metrics import gap, paired_units
 
     worse = copy.deepcopy(board)
-    gold = worse["gold"][0]
-    assert gold["scores"]["macro_f1"]["mean"] > by
-    gold["scores"] = _scores_block([{**x, "macro_f1": max(0.0, x["macro_f1"] - by)} for x in gold["scores"]["per_seed"]])
-    for row in worse["results"]:
-        if (row["task"], row["language"], row["classifier"]) != (gold["task"], gold["language"], gold["classifier"]):
+    gold = worse.gold[0]
+    assert gold.scores.macro_f1.mean > by
+    gold.scores = scores_block([dataclasses.replace(x, macro_f1=max(0.0, x.macro_f1 - by))
+                                for x in gold.scores.per_seed])
+    for row in worse.results:
+        if (row.task, row.language, row.classifier) != (gold.task, gold.language, gold.classifier):
             continue
-        if row["gold"]:
-            row["gold"].update(macro_f1=gold["scores"]["macro_f1"], accuracy=gold["scores"]["accuracy"])
-        if row["gap_to_gold"]:
-            row["gap_to_gold"] = gap(*paired_units(gold["scores"]["per_seed"], row["scores"]["per_seed"]))
+        if row.gold:
+            row.gold.macro_f1, row.gold.accuracy = gold.scores.macro_f1, gold.scores.accuracy
+        if row.gap_to_gold and row.scores:
+            diff = gap(*paired_units(gold.scores.per_seed, row.scores.per_seed))
+            assert diff is not None
+            row.gap_to_gold = Gap(points=Stat(**diff["points"]), relative=diff["relative"],
+                                  paired_over=diff["paired_over"], paired=diff["paired"])
     return worse
 
 
@@ -116,15 +123,17 @@ def test_compare_flags_a_drop_beyond_tolerance(board, tmp_path):
 
 def test_compare_flags_missing_results(board, tmp_path):
     fewer = copy.deepcopy(board)
-    fewer["results"] = fewer["results"][1:]
+    fewer.results = fewer.results[1:]
     out = bench("compare", _write(tmp_path, "new.json", fewer), _write(tmp_path, "base.json", board))
     assert out.returncode == 1 and "1 missing" in out.stdout
 
 
 def test_report_and_compare_reject_invalid_leaderboards(board, tmp_path):
-    bad = copy.deepcopy(board)
+    bad = board.to_json()
     del bad["schema_version"]
-    path = _write(tmp_path, "bad.json", bad)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    path = str(path)
     for args in (["report", path], ["compare", path, path]):
         out = bench(*args)
         assert out.returncode == 2 and "'schema_version' is a required property" in out.stderr
@@ -141,13 +150,13 @@ def test_overview_draws_a_whisker_on_every_bar_with_an_interval(board):
     for i, rows in enumerate(groups(board).values()):
         bars = gap_bars(rows)
         for bar in bars:
-            row = next(r for r in rows if (r["language"], r["strategy"]) == (bar.language, bar.strategy))
-            if row["gap_to_gold"]:  # the row's own paired gap and its 95% interval, nothing recomputed
-                assert bar.mean == row["gap_to_gold"]["points"]["mean"]
-                assert bar.interval == tuple(row["gap_to_gold"]["points"]["ci95"])
+            row = next(r for r in rows if (r.language, r.strategy) == (bar.language, bar.strategy))
+            if row.gap_to_gold:  # the row's own paired gap and its 95% interval, nothing recomputed
+                assert bar.mean == row.gap_to_gold.points.mean
+                assert bar.interval == tuple(row.gap_to_gold.points.ci95)
             else:  # not scored: its floor, hatched, never a whisker
                 assert bar.why_no_interval == "floored" and bar.interval is None
-        plot = gap_overview(bars, list(dict.fromkeys(r["strategy"] for r in rows)), "t", f"g{i}")
+        plot = gap_overview(bars, list(dict.fromkeys(r.strategy for r in rows)), "t", f"g{i}")
         if plot:
             assert whisker_count(plot) == sum(1 for b in bars if b.interval)
             drawn += whisker_count(plot)
@@ -161,14 +170,14 @@ def test_overview_says_what_the_intervals_cover_and_where_there_is_none(board):
     overview = page.split('id="verdicts"')[0]
     assert "Gap to gold by strategy and resource tier" in overview and "mid/high-resource" in overview
     assert "low-resource" in overview  # the leaderboard's own per-tier means, in a table under the chart
-    assert html.escape(board["manifest"]["intervals"]) in overview
+    assert html.escape(board.manifest.intervals) in overview
     one_seed = copy.deepcopy(board)
-    row = next(r for r in one_seed["results"] if r["gap_to_gold"])
-    row["gap_to_gold"]["points"].update(std=None, ci95=None, n=1)
-    other = next(r for r in one_seed["results"] if r["gap_to_gold"] and r is not row)
-    other["gap_to_gold"]["points"]["over"] = "generation replicates"
+    row = next(r for r in one_seed.results if r.gap_to_gold)
+    row.gap_to_gold.points = dataclasses.replace(row.gap_to_gold.points, std=None, ci95=None, n=1)
+    other = next(r for r in one_seed.results if r.gap_to_gold and r is not row)
+    other.gap_to_gold.points.over = "generation replicates"
     changed = html_page(one_seed)
-    assert f"(a single seed or replicate): {row['language']} {row['strategy']}" in changed
+    assert f"(a single seed or replicate): {row.language} {row.strategy}" in changed
     # each chart states its own intervals' units; together they name both kinds present
     stated = {u for part in changed.split("Stated per interval: ")[1:] for u in part.split(".")[0].split("; ")}
     assert stated == {"classifier seeds", "generation replicates"}
@@ -179,20 +188,20 @@ def test_verdict_table_and_best_strategy_sets(board):
     from harness.reports.html import html_page
 
     varied = copy.deepcopy(board)
-    varied["comparisons"][0]["verdict"] = "better"
+    varied.comparisons[0].verdict = "better"
     page = html_page(varied)
     verdicts = page.split('id="verdicts"')[1].split("</section>")[0]
-    for c in varied["comparisons"]:
-        d = c["difference_points"]
-        ci = "no interval: 1 seed" if d["ci95"] is None else f"[{d['ci95'][0]:+.1f}, {d['ci95'][1]:+.1f}]"
-        assert (f"<td>{c['a']}</td><td>{c['b']}</td><td>{d['mean']:+.1f}</td><td>{ci}</td>"
-                f'<td class="{c["verdict"].replace(" ", "-")}">{c["verdict"]}') in verdicts
+    for c in varied.comparisons:
+        d = c.difference_points
+        ci = "no interval: 1 seed" if d.ci95 is None else f"[{d.ci95[0]:+.1f}, {d.ci95[1]:+.1f}]"
+        assert (f"<td>{c.a}</td><td>{c.b}</td><td>{d.mean:+.1f}</td><td>{ci}</td>"
+                f'<td class="{c.verdict.replace(" ", "-")}">{c.verdict}') in verdicts
     for verdict in ("better", "worse", "not distinguishable"):  # coloured by verdict
         assert verdicts.count(f'<td class="{verdict.replace(" ", "-")}">') == sum(
-            c["verdict"] == verdict for c in varied["comparisons"])
+            c.verdict == verdict for c in varied.comparisons)
     assert "Best strategies per language" in verdicts
-    for b in varied["summaries"]["by_language"]:
-        assert f"<td>{html.escape(', '.join(b['best_strategies']))}</td>" in verdicts
+    for b in varied.summaries.by_language:
+        assert f"<td>{html.escape(', '.join(b.best_strategies))}</td>" in verdicts
 
 
 def test_quality_table_shows_the_leaderboards_generation_stats(board):
@@ -201,28 +210,28 @@ def test_quality_table_shows_the_leaderboards_generation_stats(board):
 
     header, body = quality_table(board)
     cells = generation_cells(board)
-    assert len(body) == len(cells) == len({r["cell_id"] for r in board["results"]})
+    assert len(body) == len(cells) == len({r.cell_id for r in board.results})
     for r, line in zip(cells, body):
-        g, v = r["generation"], quality_values(r)
-        assert v["revision"] == {"judged": 0, "rejected": 0}  # counted from candidates.json; these have no revision
+        g, v = r.generation, quality_values(r)
+        assert v["revision"] == Revision(judged=0, rejected=0)  # counted from candidates.json; these have no revision
         for key in ("accepted", "requested", "acceptance_rate", "rejected", "duplicates", "off_language_rate",
                     "distinct_1", "distinct_2", "mean_length", "gold_mean_length"):
-            assert v[key] == g[key]
+            assert v[key] == getattr(g, key)
         cell = dict(zip(header, line))
-        assert cell["accepted"] == f"{g['accepted']} / {g['requested']}"
-        assert cell["acceptance rate"] == f"{100 * g['acceptance_rate']:.1f}%"
-        assert cell["duplicates"] == str(g["duplicates"]) and cell["rejected"] == str(g["rejected"])
-        assert cell["distinct-2"] == f"{g['distinct_2']:.2f}"
-        assert cell["mean length (gold)"] == f"{g['mean_length']:.1f} ({g['gold_mean_length']:.1f})"
-        assert cell["shortfall"] == (f"{sum(g['shortfall'].values())} in {len(g['shortfall'])} classes"
-                                     if g["shortfall"] else "0")
+        assert cell["accepted"] == f"{g.accepted} / {g.requested}"
+        assert cell["acceptance rate"] == f"{100 * g.acceptance_rate:.1f}%"
+        assert cell["duplicates"] == str(g.duplicates) and cell["rejected"] == str(g.rejected)
+        assert cell["distinct-2"] == f"{g.distinct_2:.2f}"
+        assert cell["mean length (gold)"] == f"{g.mean_length:.1f} ({g.gold_mean_length:.1f})"
+        assert cell["shortfall"] == (f"{sum(g.shortfall.values())} in {len(g.shortfall)} classes"
+                                     if g.shortfall else "0")
     page = html_page(board).split('id="quality"')[1]
     for line in body:
         assert "".join(f"<td>{html.escape(c)}</td>" for c in line) in page
 
 
 def test_revision_verdicts_are_counted_from_the_candidates(tmp_path):
-    from harness.results.leaderboard import _revision_counts
+    from harness.results.leaderboard import revision_counts
     from harness.store.rundir import RunDir, write_json
 
     run = RunDir(tmp_path)
@@ -232,9 +241,9 @@ def test_revision_verdicts_are_counted_from_the_candidates(tmp_path):
         {"label": "a", "text": "z", "verdict": "no", "reason": "No.", "status": "rejected by revision"}]})
     write_json(run.candidates("c1.r1"), {"candidates": [
         {"label": "a", "text": "w", "verdict": "no", "reason": "No.", "status": "rejected by revision"}]})
-    assert _revision_counts(run, ["c1"]) == {"judged": 2, "rejected": 1}
-    assert _revision_counts(run, ["c1", "c1.r1"]) == {"judged": 3, "rejected": 2}  # summed over replicates
-    assert _revision_counts(run, ["absent"]) is None  # a strategy that keeps no candidates: nothing claimed
+    assert revision_counts(run, ["c1"]) == Revision(judged=2, rejected=1)
+    assert revision_counts(run, ["c1", "c1.r1"]) == Revision(judged=3, rejected=2)  # summed over replicates
+    assert revision_counts(run, ["absent"]) is None  # a strategy that keeps no candidates: nothing claimed
 
 
 def _rejected_per_class(path):
@@ -250,10 +259,10 @@ def test_sample_browser_shows_real_rejections_with_their_reasons(tiny_run, board
 
     page = html_page(board, tiny_run)
     browser = page.split('id="samples"')[1].split("</section>")[0]
-    assert browser.count("<details") == len({r["cell_id"] for r in board["results"]})
+    assert browser.count("<details") == len({r.cell_id for r in board.results})
     shown = 0
-    for r in board["results"]:
-        path = tiny_run / "artefacts" / r["cell_id"] / "candidates.json"
+    for r in board.results:
+        path = tiny_run / "artefacts" / r.cell_id / "candidates.json"
         for rejected in _rejected_per_class(path).values():
             for c in rejected[:3]:  # the first three per class, in generation order
                 assert f"<q>{text(c['text'])}</q>" in browser
@@ -270,10 +279,10 @@ def test_sample_browser_escapes_generated_text_and_shows_the_revisers_reply(tiny
 
     run = tmp_path / "run"
     shutil.copytree(tiny_run, run, ignore=shutil.ignore_patterns("samples", "scores", "generations"))
-    row = board["results"][0]
-    path = run / "artefacts" / row["cell_id"] / "candidates.json"
+    row = board.results[0]
+    path = run / "artefacts" / row.cell_id / "candidates.json"
     data = json.loads(path.read_text())
-    label = next(iter(row["generation"]["per_class"]))
+    label = next(iter(row.generation.per_class))
     data["candidates"][:0] = [
         {"label": label, "text": "<script>alert('x')</script>", "verdict": "no",
          "reason": "No: <b>not</b> about this & that", "status": "rejected by revision"},

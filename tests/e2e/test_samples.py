@@ -11,6 +11,7 @@ from harness.pipeline.plan import build_plan
 from harness.pipeline.progress import Reporter
 from harness.pipeline.runner import Runner
 from harness.registry.discovery import load_registry
+from harness.results.leaderboard import validate_file
 from harness.results.metrics import scores
 from harness.store.cache import Store
 
@@ -19,17 +20,17 @@ def test_log_samples_writes_every_prediction_and_the_scores_follow_from_them(tmp
     suite = write_suite(tmp_path / "s.toml", f"hf:{tiny_model}", per_class=2, seeds=2)
     out = bench("run", str(suite), "--out", str(tmp_path / "run"), "--no-progress", "--log-samples")
     assert out.returncode == 0, out.stderr
-    board = json.loads((tmp_path / "run" / "leaderboard.json").read_text())
-    rows = [r for r in board["results"] + board["gold"] if r.get("scores")]
-    assert rows and all(r.get("samples") for r in rows)
+    board = validate_file(tmp_path / "run" / "leaderboard.json")
+    rows = [r for r in [*board.results, *board.gold] if r.scores]
+    assert rows and all(r.samples for r in rows)
     test_size = len(load_registry().task("sentiment").load("sw", "test"))
     for r in rows:
-        lines = [json.loads(x) for x in (tmp_path / "run" / r["samples"]).read_text().splitlines()]
+        lines = [json.loads(x) for x in (tmp_path / "run" / r.samples).read_text().splitlines()]
         assert len(lines) == 2 * test_size and set(lines[0]) == {"seed", "index", "text", "gold", "prediction"}
-        for seed_row in r["scores"]["per_seed"]:  # significance can be recomputed from the file
-            mine = [x for x in lines if x["seed"] == seed_row["seed"]]
+        for seed_row in r.scores.per_seed:  # significance can be recomputed from the file
+            mine = [x for x in lines if x["seed"] == seed_row.seed]
             again = scores([x["gold"] for x in mine], [x["prediction"] for x in mine], ["positive", "negative"])
-            assert again["macro_f1"] == seed_row["macro_f1"]
+            assert again["macro_f1"] == seed_row.macro_f1
     md = bench("report", str(tmp_path / "run"), "--format", "md").stdout
     assert "## Per-example predictions" in md and "samples/" in md
     score_file = json.loads(next((tmp_path / "run" / "scores").glob("*.json")).read_text())

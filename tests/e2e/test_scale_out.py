@@ -250,8 +250,8 @@ def test_ray_workers_use_the_registry_the_caller_passed(suite, tmp_path, ray_clu
     board = api.run(suite, out=tmp_path / "r", registry=reg, executor="ray", ray_address=ray_cluster,
                     overrides={"tasks": ["sentiment"], "languages": ["sw"], "strategies": ["only-in-this-registry"],
                                "seeds": [0]})
-    assert [r["strategy"] for r in board["results"]] == ["only-in-this-registry"]
-    assert board["results"][0]["generation"]["llm_calls"] > 0  # generated on the workers, with that strategy
+    assert [r.strategy for r in board.results] == ["only-in-this-registry"]
+    assert board.results[0].generation.llm_calls > 0  # generated on the workers, with that strategy
 
 
 @pytest.mark.slow

@@ -146,7 +146,7 @@ def test_a_hub_dataset_gives_a_builtin_task_a_language(hub_dir):
     assert plan.gen_cells[0].config["data"]["source"] == plan.provenance["sources"]["sentiment/xx"]
     from harness.results.leaderboard import manifest
 
-    assert manifest(plan, reg)["data_sources"] == plan.provenance["sources"]
+    assert manifest(plan, reg).data_sources == plan.provenance["sources"]
 
 
 @pytest.mark.slow

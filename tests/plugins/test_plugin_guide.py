@@ -84,10 +84,10 @@ def test_the_guide_is_a_plugin_that_registers_one_item_per_hook(plugin):
 def test_the_guides_plugin_runs_end_to_end(plugin, tmp_path):
     reg = api.load_registry(extra=[("mine", plugin)])
     board = api.run(suite(), out=tmp_path / "run", registry=reg)
-    rows = {(r["task"], r["language"], r["strategy"]) for r in board["results"]}
+    rows = {(r.task, r.language, r.strategy) for r in board.results}
     assert {("massive10", "gsw", "zero-shot"), ("yo-topics", "yo", "target-demos+short"),
             ("de-reviews", "de", "zero-shot"), ("de-reviews", "de", "one-line")} <= rows
     asked = (tmp_path / "run" / "artefacts").glob("de-reviews.de.one-line.*/replies.json")
     assert next(asked).is_file()  # the strategy's file, through its artefacts handle
-    assert {g["task"] for g in board["gold"]} == {"massive10", "yo-topics", "de-reviews"}
-    assert all(r["classifier"] == "tfidf-centroid" and r["model"] == "my-gemma" for r in board["results"])
+    assert {g.task for g in board.gold} == {"massive10", "yo-topics", "de-reviews"}
+    assert all(r.classifier == "tfidf-centroid" and r.model == "my-gemma" for r in board.results)

@@ -1,11 +1,13 @@
 """The leaderboard names the CPU it was made on, and `bench compare` says when two differ."""
 
+from boards import leaderboard
+
 from harness.environment import cpu
 from harness.results.compare import cpu_note, machine
 
 
 def board(**manifest):
-    return {"manifest": {"device": "cpu: AMD EPYC (2 cores)", **manifest}}
+    return leaderboard(manifest)
 
 
 AMD = {"model": "AMD EPYC", "vendor": "AuthenticAMD", "isa": ["avx2", "fma"], "blas": ["openblas 0.3.30 Haswell"]}

@@ -12,6 +12,8 @@ from conftest import bench
 from harness.errors import BenchError
 from harness.results.leaderboard import SCHEMA_VERSION, comparisons, summaries, validation_error
 from harness.results.metrics import gap, paired_units, summary, units
+from harness.results.model import Leaderboard, Result
+from harness.results.typed import from_json, to_json
 from harness.results.validation import problems
 from harness.store.cache import digest
 
@@ -38,15 +40,16 @@ def _result_row(task: str, language: str, strategy: str, values: list[float], go
     scores = _scores(values)
     g, s, over = paired_units(gold["scores"]["per_seed"], scores["per_seed"])
     gen = {"requested": 6, "accepted": 6, "rejected": 0, "duplicates": 0, "llm_calls": 2, "engine_calls": 1,
-           "prompt_tokens": 10, "completion_tokens": 10, "seconds": 1.0, "per_class": {}}
+           "prompt_tokens": 10, "completion_tokens": 10, "seconds": 1.0, "off_language_rate": None, "per_class": {},
+           "demos": None}
     return {"task": task, "language": language, "language_iso": "swh_Latn", "language_name": "Swahili", "tier": "low",
             "strategy": strategy, "model": "m", "classifier": "c", "cell_id": f"x-{strategy}", "eval_id": f"e-{strategy}",
             "train_size": 6, "scores": scores, "generation": gen,
             "gold": {"macro_f1": gold["scores"]["macro_f1"], "accuracy": gold["scores"]["accuracy"], "train_size": 6,
                      "per_class": {"a": 3, "b": 3}},
             "gap_to_gold": gap(g, s, over),
-            "replicates": [{"replicate": 0, "eval_id": f"e-{strategy}", "train_size": 6,
-                            "macro_f1": sum(values) / len(values)}]}
+            "replicates": [{"replicate": 0, "eval_id": f"e-{strategy}", "train_size": 6, "cell_id": f"x-{strategy}",
+                            "accepted": 6, "demos": None, "macro_f1": sum(values) / len(values)}]}
 
 
 def make_board(settings: dict | None = None, zero_shot=(0.5, 0.6, 0.55)) -> dict:
@@ -58,8 +61,9 @@ def make_board(settings: dict | None = None, zero_shot=(0.5, 0.6, 0.55)) -> dict
              "manifest": {"harness_version": "0", "plugins": [], "libraries": {}, "device": "cpu: test", "python": "3",
                           "suite": "test", "settings": settings, "settings_hash": digest(settings)[:16],
                           "seeds": [0, 1, 2], "generation_seed": 0, "git_commit": None, "created": "now"},
-             "results": results, "gold": [gold], "unavailable": [], "summaries": summaries(results),
-             "comparisons": comparisons(results)}
+             "results": results, "gold": [gold], "unavailable": [],
+             "summaries": to_json(summaries(from_json(list[Result], results))),
+             "comparisons": to_json(comparisons(from_json(list[Result], results)))}
     assert validation_error(board) is None and problems(board) == []
     return board
 
@@ -130,9 +134,9 @@ def test_compare_itself_refuses_duplicates_and_bad_tolerances():
     dup = copy.deepcopy(board)
     dup["results"].append(dup["results"][0])
     with pytest.raises(BenchError, match="twice"):
-        compare(dup, board, 0.0)
+        compare(Leaderboard.from_json(dup), Leaderboard.from_json(board), 0.0)
     with pytest.raises(BenchError, match="finite"):
-        compare(board, board, float("nan"))
+        compare(Leaderboard.from_json(board), Leaderboard.from_json(board), float("nan"))
 
 
 @pytest.mark.parametrize("where", ["mean", "std", "ci95", "n", "per_seed"])
@@ -189,7 +193,7 @@ def test_the_harness_never_writes_a_leaderboard_that_would_be_refused(tmp_path):
     board["results"][0]["scores"]["macro_f1"]["mean"] = float("nan")  # a bug upstream, not user input
     target = tmp_path / "leaderboard.json"
     with pytest.raises(RuntimeError, match="refusing to write an invalid leaderboard"):
-        write_leaderboard(target, board)
+        write_leaderboard(target, Leaderboard.from_json(board))
     assert not target.exists()
-    write_leaderboard(target, make_board())
+    write_leaderboard(target, Leaderboard.from_json(make_board()))
     assert target.is_file()

@@ -11,6 +11,7 @@ from scipy import stats
 from harness.errors import BenchError
 from harness.results.leaderboard import comparisons, summaries, validate_file
 from harness.results.metrics import paired_difference, summary
+from harness.results.model import Floor, Gap, Generation, GoldRef, Replicate, Result, Scores, SeedScore, Stat
 
 
 def test_paired_difference_matches_scipy_paired_t():
@@ -29,22 +30,33 @@ def test_single_seed_has_no_interval_and_decides_nothing():
     assert paired_difference({0: 0.9}, {0: 0.1})["verdict"] == "not distinguishable"
 
 
-def row(strategy, language, f1s, *, tier="high", model="m", gold=0.9, floor=None):
-    per_seed = [{"seed": i, "macro_f1": v, "accuracy": v} for i, v in enumerate(f1s)]
-    scores = {"per_seed": per_seed, "macro_f1": summary(f1s), "accuracy": summary(f1s)} if f1s else None
-    out = {"task": "t", "language": language, "tier": tier, "strategy": strategy, "model": model, "classifier": "c",
-           "scores": scores, "gold": {"macro_f1": summary([gold] * 3)},
-           "gap_to_gold": {"points": summary([100 * (gold - v) for v in f1s])} if f1s else None}
-    if floor is not None:
-        out["floor"] = {"macro_f1": floor, "accuracy": floor}
-    return out
+def _stat(values):
+    return Stat(**summary(values))
+
+
+def row(strategy, language, f1s, *, tier="high", model="m", gold=0.9, floor=None) -> Result:
+    """A result with the fields the summaries read; the generation statistics are those of an empty cell."""
+    per_seed = [SeedScore(replicate=0, seed=i, macro_f1=v, accuracy=v) for i, v in enumerate(f1s)]
+    return Result(
+        task="t", language=language, language_iso="swh_Latn", language_name=language, tier=tier, strategy=strategy,
+        model=model, classifier="c", cell_id=f"g-{strategy}-{language}", eval_id=f"e-{strategy}-{language}",
+        train_size=len(f1s),
+        scores=Scores(per_seed=per_seed, macro_f1=_stat(f1s), accuracy=_stat(f1s)) if f1s else None,
+        generation=Generation(requested=0, accepted=0, rejected=0, duplicates=0, llm_calls=0, engine_calls=0,
+                              prompt_tokens=0, completion_tokens=0, seconds=0.0, per_class={}),
+        gold=GoldRef(macro_f1=_stat([gold] * 3), accuracy=_stat([gold] * 3), train_size=3),
+        gap_to_gold=Gap(points=_stat([100 * (gold - v) for v in f1s]), relative=None, paired_over="classifier seeds",
+                        paired=list(range(len(f1s)))) if f1s else None,
+        replicates=[Replicate(replicate=0, eval_id=f"e-{strategy}-{language}", train_size=len(f1s),
+                              macro_f1=sum(f1s) / len(f1s) if f1s else None)],
+        floor=Floor(macro_f1=floor, accuracy=floor) if floor is not None else None)
 
 
 def test_best_strategy_is_a_set_when_the_top_ones_tie():
     rows = [row("a", "sw", [0.70, 0.72, 0.71]), row("b", "sw", [0.71, 0.70, 0.72]), row("c", "sw", [0.40, 0.41, 0.42])]
-    (lang,) = summaries(rows)["by_language"]
-    assert lang["best_strategies"] == ["a", "b"] and lang["best_strategy"] in {"a", "b"}
-    verdicts = {(c["a"], c["b"]): c["verdict"] for c in comparisons(rows)}
+    (lang,) = summaries(rows).by_language
+    assert lang.best_strategies == ["a", "b"] and lang.best_strategy in {"a", "b"}
+    verdicts = {(c.a, c.b): c.verdict for c in comparisons(rows)}
     assert verdicts[("a", "c")] == "better" and verdicts[("b", "c")] == "better"
     assert verdicts[("a", "b")] == "not distinguishable"
 
@@ -53,11 +65,11 @@ def test_by_strategy_is_complete_case_per_tier_and_counts_floors():
     rows = [row("a", "sw", [0.6, 0.6, 0.6]), row("a", "cy", [0.5, 0.5, 0.5], tier="low"),
             row("a", "de", [0.9, 0.9, 0.9]),  # only "a" covers German: left out of the comparison
             row("b", "sw", [0.7, 0.7, 0.7]), row("b", "cy", [], tier="low", floor=0.1)]
-    out = {(r["strategy"], r["tier"]): r for r in summaries(rows)["by_strategy"]}
-    assert out[("a", "all")]["mean_macro_f1"] == pytest.approx(0.55) and out[("a", "all")]["left_out"] == ["de"]
-    assert out[("b", "all")]["mean_macro_f1"] == pytest.approx(0.4) and out[("b", "all")]["floored"] == 1
-    assert out[("b", "low")]["languages"] == 1 and out[("b", "low")]["mean_gap_points"] == pytest.approx(80.0)
-    assert out[("a", "high")]["mean_macro_f1"] == pytest.approx(0.6)
+    out = {(r.strategy, r.tier): r for r in summaries(rows).by_strategy}
+    assert out[("a", "all")].mean_macro_f1 == pytest.approx(0.55) and out[("a", "all")].left_out == ["de"]
+    assert out[("b", "all")].mean_macro_f1 == pytest.approx(0.4) and out[("b", "all")].floored == 1
+    assert out[("b", "low")].languages == 1 and out[("b", "low")].mean_gap_points == pytest.approx(80.0)
+    assert out[("a", "high")].mean_macro_f1 == pytest.approx(0.6)
 
 
 def test_an_older_leaderboard_is_refused_with_a_clear_message(tmp_path):

@@ -243,8 +243,10 @@ def test_tiny_context_on_a_real_model(reg, tiny_model, tiny_chat_model, tmp_path
 
 
 def test_leaderboard_rows_keep_the_context_cuts_of_every_replicate():
-    from harness.results.leaderboard import _pool_generation
+    from harness.results.leaderboard import pool_generation
 
-    pooled = _pool_generation([{"per_class": {}, "demos_dropped": {"a": 1}, "context_rejected": {"b": "too long"}},
-                               {"per_class": {}, "demos_dropped": {"a": 2, "c": 1}}])
-    assert pooled["demos_dropped"] == {"a": 3, "c": 1} and pooled["context_rejected"] == {"b": "too long"}
+    counts = dict.fromkeys(("requested", "accepted", "rejected", "duplicates", "llm_calls", "engine_calls",
+                            "prompt_tokens", "completion_tokens", "seconds"), 0)
+    pooled = pool_generation([{**counts, "per_class": {}, "demos_dropped": {"a": 1}, "context_rejected": {"b": "too long"}},
+                              {**counts, "per_class": {}, "demos_dropped": {"a": 2, "c": 1}}])
+    assert pooled.demos_dropped == {"a": 3, "c": 1} and pooled.context_rejected == {"b": "too long"}
