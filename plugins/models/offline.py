@@ -37,7 +37,7 @@ def gemma_270m_dir(cache_dir: Path | None = None) -> tuple[Path, str]:
     sha = pkg.EXPECTED_SHA256
     target = (cache_dir or default_cache_dir()) / "models" / f"gemma-3-270m-{sha[:12]}"
     provision_once(target, lambda t: _convert(pkg, t))
-    _check_converted(target)
+    check_converted(target)
     return target, sha
 
 
@@ -63,7 +63,7 @@ def repaired_tokenizer(tok):
     return tok
 
 
-def _check_converted(path: Path) -> None:
+def check_converted(path: Path) -> None:
     """A folder converted before the check existed may hold a wrong tokenizer: it is read and
     checked once, then marked like a folder converted now."""
     if (path / CHECKED).is_file():
@@ -74,10 +74,10 @@ def _check_converted(path: Path) -> None:
     if why:
         raise BenchError(f"the converted gemma-3-270m in {path} has a wrong tokenizer ({why}); "
                          "delete that folder and run again to convert it anew")
-    _mark_checked(path)
+    mark_checked(path)
 
 
-def _mark_checked(path: Path) -> None:
+def mark_checked(path: Path) -> None:
     import transformers
 
     write_json(path / CHECKED, {"probe": PROBE, "ids": PROBE_IDS, "transformers": transformers.__version__})
@@ -127,7 +127,7 @@ def convert_gguf(gguf_path: Path, out: Path) -> Path:
     why = tokenizer_problem(AutoTokenizer.from_pretrained(str(out)))
     if why:  # what was saved must read back as what was checked
         raise BenchError(f"the tokenizer of gemma-3-270m did not survive saving: {why}")
-    _mark_checked(out)
+    mark_checked(out)
     return out
 
 

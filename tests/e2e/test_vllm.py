@@ -22,9 +22,10 @@ def engine(tmp_path_factory):
     import os
 
     os.environ.setdefault("BENCH_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    from plugins.models import _load_vllm
+    from harness.api import load_registry
 
-    eng = _load_vllm("gemma-3-270m", OPTIONS)
+    spec, arg = load_registry().model("vllm:gemma-3-270m")  # the engine as a suite names it
+    eng = spec.load(arg, OPTIONS)
     yield eng
     eng.close()
 

@@ -38,7 +38,7 @@ def test_other_ids_are_refused_with_the_version_to_install():
 def test_a_converted_folder_with_a_wrong_tokenizer_is_named_with_the_fix(tiny_model):
     with pytest.raises(BenchError, match=rf"the converted gemma-3-270m in {tiny_model} has a wrong tokenizer .*"
                                          "delete that folder and run again"):
-        offline._check_converted(tiny_model)
+        offline.check_converted(tiny_model)
     assert not (tiny_model / offline.CHECKED).exists()
 
 
@@ -47,5 +47,5 @@ def test_a_folder_marked_by_its_conversion_is_not_read_again(tiny_model, tmp_pat
     import shutil
 
     marked = shutil.copytree(tiny_model, tmp_path / "marked")
-    offline._mark_checked(marked)
-    offline._check_converted(marked)  # the tiny tokenizer would fail the probe: it is not read
+    offline.mark_checked(marked)
+    offline.check_converted(marked)  # the tiny tokenizer would fail the probe: it is not read

@@ -222,7 +222,7 @@ def test_tiny_context_on_a_real_model(reg, tiny_model, tiny_chat_model, tmp_path
     probe = TransformersEngine(str(tiny_chat_model), {"device": "cpu"})
     ctx = context(reg, probe, tmp_path / "probe", per_class=1, budget=1)
     draw, _, _ = demo_draws.shared(ctx.task, "de", "target", 2, ctx.run_seed, None)
-    lengths = {lab: [len(probe.prompt_ids(strategy._request(ctx, lab, ds[:k], None, True, 0, "")[0])) for k in range(3)]
+    lengths = {lab: [len(probe.prompt_ids(strategy.request(ctx, lab, ds[:k], None, True, 0, "")[0])) for k in range(3)]
                for lab, ds in draw.items()}
     probe.close()
     # a context that holds every label's prompt with one demonstration but the longest without none

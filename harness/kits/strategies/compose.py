@@ -221,7 +221,7 @@ class ComposedStrategy(Strategy):
             need = ctx.per_class - len(state.accepted[lab])
             if need <= 0 or state.calls[lab] >= ctx.calls_per_class or lab in state.too_long:
                 continue
-            req, prompt_text = self._request(ctx, lab, state.demos[lab][:state.kept[lab]], self._summary_of(state, lab),
+            req, prompt_text = self.request(ctx, lab, state.demos[lab][:state.kept[lab]], self._summary_of(state, lab),
                                              state.chat, state.round_no, state.description)
             batch.append((lab, req, prompt_text))
             state.calls[lab] += 1
@@ -317,8 +317,10 @@ class ComposedStrategy(Strategy):
                     kept.append(c)
             accepted[lab] = kept
 
-    def _request(self, ctx: GenerationContext, label: str, demos: list[str], summary: str | None, chat: bool,
-                 round_no: int, description: str) -> tuple[GenerationRequest, str]:
+    def request(self, ctx: GenerationContext, label: str, demos: list[str], summary: str | None, chat: bool,
+                round_no: int, description: str) -> tuple[GenerationRequest, str]:
+        """The request `generate` sends for one label and round with these demonstrations, and its
+        text: what a prompt costs in tokens can be measured before a model is asked."""
         lang = ctx.language
         seed = seeds.request_seed(ctx.seed, label, round_no)
         if chat:
@@ -341,7 +343,7 @@ class ComposedStrategy(Strategy):
             return len(demos), None
         why = None
         for keep in range(len(demos), -1, -1):
-            req, _ = self._request(ctx, label, demos[:keep], summary, chat, 0, description)
+            req, _ = self.request(ctx, label, demos[:keep], summary, chat, 0, description)
             why = check(req)
             if why is None:
                 return keep, None
