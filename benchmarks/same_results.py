@@ -33,9 +33,20 @@ def _cells(run: Path, folder: str) -> dict[tuple, dict]:
         else:
             source = rec["id"].split(".")[2] if ".gold." in rec["id"] else c["source"].split(".")[2]
             key = (rec["id"].split(".")[0], rec["id"].split(".")[1], source, c["classifier"].split("@")[0].split("+")[0],
-                   c.get("replicate", 0))
+                   _replicate(rec))
+        if key in out:  # two cells read as one would compare only the last
+            raise SystemExit(f"{run}: {out[key]['id']} and {rec['id']} both read as {key}")
         out[key] = rec
     return out
+
+
+def _replicate(rec: dict) -> int:
+    """The replicate of an evaluation cell: in its config for gold cells, in its id (`.r<N>.`) for the
+    evaluation of a generation replicate."""
+    if "replicate" in rec["cell"]:
+        return int(rec["cell"]["replicate"])
+    found = re.search(r"\.r(\d+)\.[0-9a-f]{10}$", rec["id"])
+    return int(found.group(1)) if found else 0
 
 
 def _generation(rec: dict) -> dict:
