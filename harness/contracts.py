@@ -322,11 +322,16 @@ class Classifier(ABC):
 
     `options` declares what it reads from its `[classifiers."<name>"]` suite table, as engines do
     (`ModelSpec.options`): an undeclared or mistyped option fails when the plan is built. `cpus`,
-    `gpus` and `replicas` are every classifier's (scheduling)."""
+    `gpus` and `replicas` are every classifier's (scheduling).
+
+    `deterministic = True` says the fit does not depend on `ctx.seed` (a nearest centroid over
+    frozen embeddings, say): it is fitted once per training set and that fit stands for every seed,
+    whose identical scores then carry no interval and decide no verdict."""
 
     name: str
     description: str = ""
     options: Mapping[str, Option] = {}
+    deterministic: bool = False
 
     @abstractmethod
     def fit_predict(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.contracts import ClassifierContext, Example, Fit, GenerationContext, SamplingParams
+from harness.contracts import Classifier, ClassifierContext, Example, Fit, GenerationContext, SamplingParams
 from harness.pipeline import seeds
 from harness.pipeline.plan import GOLD, EvalCell, GenCell, Plan
 from harness.pipeline.progress import Reporter
@@ -297,6 +297,35 @@ class Runner:
         self.rep.advance()
 
     # -- evaluation ----------------------------------------------------------------------------
+    def _fit_seeds(self, cell: EvalCell, clf: Classifier, train: list[Example], test: list[Example],
+                   labels: list[str]) -> tuple[list[dict], list[dict]]:
+        """One fit per seed (one in all for a deterministic classifier), each scored on the test set,
+        and the predictions when they are logged."""
+        suite = self.plan.suite
+        texts = [e.text for e in test]
+        options = suite.classifier_options.get(cell.classifier, {})
+        per_seed: list[dict] = []
+        predictions: list[dict] = []
+        fit = None
+        for i, seed in enumerate(suite.seeds):
+            if fit is None or not clf.deterministic:
+                ctx = ClassifierContext(seed=seeds.classifier_seed(seed, cell.task, cell.language, cell.replicate),
+                                        cache=self.store, device=self.device, options=options, log=self.rep.log)
+                fit = clf.fit_predict(train, texts, labels, ctx)
+                fit = fit if isinstance(fit, Fit) else Fit(list(fit))
+                if clf.deterministic:  # the one fit stands for every seed; each seed's row says so
+                    fit = Fit(fit.predictions, {**fit.details, "fitted_once": "deterministic classifier"})
+            pred = fit.predictions
+            row = {"seed": seed, **scores([e.label for e in test], pred, labels)}
+            if self.log_samples:
+                predictions += [{"seed": seed, "index": j, "text": e.text, "gold": e.label, "prediction": p}
+                                for j, (e, p) in enumerate(zip(test, pred))]
+            if fit.details:
+                row["fit"] = dict(fit.details)
+            per_seed.append(row)
+            self.rep.cell_progress(i + 1, len(suite.seeds))
+        return per_seed, predictions
+
     def evaluation_payload(self, cell: EvalCell, generation: GenerationRecord | None = None) -> ScoresRecord:
         """Train and score one evaluation cell over all seeds. `generation` is the source cell's
         result when the caller has it in memory; otherwise it is read from the run directory."""
@@ -338,23 +367,7 @@ class Runner:
             constant = train[0].label if train else task.labels[0]
             floor = scores([e.label for e in test], [constant] * len(test), task.labels)
         else:
-            texts = [e.text for e in test]
-            options = suite.classifier_options.get(cell.classifier, {})
-            for i, seed in enumerate(suite.seeds):
-                ctx = ClassifierContext(seed=seeds.classifier_seed(seed, cell.task, cell.language, cell.replicate),
-                                        cache=self.store,
-                                        device=self.device, options=options, log=self.rep.log)
-                fit = clf.fit_predict(train, texts, task.labels, ctx)
-                fit = fit if isinstance(fit, Fit) else Fit(list(fit))
-                pred = fit.predictions
-                row = {"seed": seed, **scores([e.label for e in test], pred, task.labels)}
-                if self.log_samples:
-                    predictions += [{"seed": seed, "index": j, "text": e.text, "gold": e.label, "prediction": p}
-                                    for j, (e, p) in enumerate(zip(test, pred))]
-                if fit.details:
-                    row["fit"] = dict(fit.details)
-                per_seed.append(row)
-                self.rep.cell_progress(i + 1, len(suite.seeds))
+            per_seed, predictions = self._fit_seeds(cell, clf, train, test, task.labels)
         out: ScoresRecord = {"complete": True, "cell": cell.config, "id": cell.id, "train_size": len(train),
                "per_class": per_class, "per_seed": per_seed, "note": note}
         if floor is not None:

@@ -232,7 +232,7 @@ def _pct(stat: Stat | None, missing: str = "-") -> str:
         return missing
     text = f"{100 * stat.mean:.1f}"
     ci = stat.ci95
-    return text + (f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if ci else f" (no interval: n={stat.n})")
+    return text + (f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if ci else f" (no interval: {stat.no_interval or f'n={stat.n}'})")
 
 
 def _gap(block: Gap | None) -> str:

@@ -81,9 +81,13 @@ def _overview_caption(board: Leaderboard, bars: list[report_plots.GapBar], rows:
     covers = list(dict.fromkeys(b.covers for b in bars if b.covers))
     if covers:
         parts.append("Stated per interval: " + "; ".join(covers) + ".")
-    one_seed = [f"{b.language} {b.strategy}" for b in bars if b.why_no_interval and b.why_no_interval != "floored"]
+    one_seed = [f"{b.language} {b.strategy}" for b in bars if b.why_no_interval in ("1 value", "none given")]
     if one_seed:
         parts.append(f"No whisker where there is no interval (a single seed or replicate): {_list(one_seed)}.")
+    same = [f"{b.language} {b.strategy}" for b in bars if b.why_no_interval == "identical values"]
+    if same:
+        parts.append("No whisker where every paired difference was the same (no variance was measured, so no "
+                     f"interval and no verdict): {_list(same)}.")
     floored = [f"{b.language} {b.strategy}" for b in bars if b.why_no_interval == "floored"]
     if floored:
         parts.append("Hatched, no interval: not scored (its data has fewer than two classes), counted at the "

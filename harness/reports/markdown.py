@@ -59,7 +59,7 @@ def interval(stat: Stat, digits: int = 1) -> str:
     """`[lo, hi]` of a stat in points, or why there is none."""
     ci = stat.ci95
     if ci is None:
-        return f"no interval: 1 {unit(stat)}" if stat.n == 1 else "no interval"
+        return f"no interval: 1 {unit(stat)}" if stat.n == 1 else f"no interval: {stat.no_interval or 'none given'}"
     return f"[{ci[0]:+.{digits}f}, {ci[1]:+.{digits}f}]"
 
 
@@ -106,6 +106,8 @@ def strategy_table(board: Leaderboard, key: GROUP, rows: list[Result]) -> Table:
 def mean_std(stat: Stat) -> str:
     if stat.std is None:
         return f"{100 * stat.mean:.1f} (1 {unit(stat)})"
+    if stat.no_interval:  # n identical values: a ± 0.0 would read as certainty
+        return f"{100 * stat.mean:.1f} (all {stat.n} the same)"
     return f"{100 * stat.mean:.1f} ± {100 * stat.std:.1f}"
 
 

@@ -45,7 +45,7 @@ class GapBar:
     strategy: str
     mean: float
     interval: tuple[float, float] | None  # the 95% interval; None draws no whisker
-    why_no_interval: str | None = None  # "1 seed", "floored": said in the caption instead
+    why_no_interval: str | None = None  # "1 value", "identical values", "floored": said in the caption instead
     covers: str | None = None  # what the interval covers, where the leaderboard says so per stat
 
 
@@ -59,7 +59,7 @@ def gap_bars(rows: list[Result]) -> list[GapBar]:
         if block:
             stat = block.points
             ci = stat.ci95
-            why = None if ci else ("1 value" if stat.n == 1 else "none given")
+            why = None if ci else ("1 value" if stat.n == 1 else "identical values" if stat.no_interval else "none given")
             out.append(GapBar(r.language, r.tier, r.strategy, stat.mean, (ci[0], ci[1]) if ci else None, why,
                               stat.over))
         elif not r.scores and r.gold and r.floor:

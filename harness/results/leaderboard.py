@@ -17,7 +17,7 @@ from harness.environment import cpu, device, git_commit, library_versions
 from harness.errors import BenchError
 from harness.pipeline.plan import GOLD, Plan
 from harness.registry.discovery import Registry
-from harness.results.metrics import gap, paired_difference, paired_units, summary, units
+from harness.results.metrics import SEEDS, gap, paired_difference, paired_units, summary, units
 from harness.results.model import (
     SCHEMA_VERSION,
     Comparison,
@@ -141,7 +141,10 @@ def manifest(plan: Plan, reg: Registry) -> Manifest:
 
 def _stat(per_seed: list[SeedScore], key: str) -> Stat:
     values, over = units(per_seed, key)
-    return Stat(**summary(list(values.values())), over=over)
+    stat = Stat(**summary(list(values.values()), f"scores over {over}"), over=over)
+    if stat.no_interval and over == SEEDS:
+        stat.no_interval += " (the classifier gives the same fit whatever its seed)"
+    return stat
 
 
 def scores_block(per_seed: list[SeedScore]) -> Scores:

@@ -23,17 +23,27 @@ def scores(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> d
     }
 
 
-def summary(values: Sequence[float]) -> dict[str, float | list[float] | int | None]:
+def summary(values: Sequence[float], what: str = "values") -> dict[str, Any]:
     """Mean, sample standard deviation and a Student-t 95% interval. One value has no spread to
-    estimate: its std and interval are null, never a zero-width interval that claims certainty."""
+    estimate: its std and interval are null, never a zero-width interval that claims certainty.
+    Identical values are the same case: n equal numbers are one measurement (a classifier that
+    ignores its seed scores every seed the same), so the interval is null and `no_interval` says
+    why, naming the values as `what`."""
     n = len(values)
     if n == 0:
         raise ValueError("no values")
     mean = sum(values) / n
     if n == 1:
         return {"mean": mean, "std": None, "ci95": None, "n": 1}
+    if all(v == values[0] for v in values):
+        return {"mean": float(values[0]), "std": 0.0, "ci95": None, "n": n,
+                "no_interval": f"all {n} {what} are identical: no variance was measured"}
     std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
     half = float(stats.t.ppf(0.975, n - 1)) * std / math.sqrt(n)
+    if not mean - half < mean + half:  # values apart by less than the arithmetic resolves
+        return {"mean": mean, "std": std, "ci95": None, "n": n,
+                "no_interval": f"all {n} {what} are identical to the precision of the arithmetic: no variance was "
+                               "measured"}
     return {"mean": mean, "std": std, "ci95": [mean - half, mean + half], "n": n}
 
 
@@ -83,11 +93,13 @@ def paired_units(a: Sequence[Any], b: Sequence[Any],
 def paired_difference(a_by_unit: dict[int, float], b_by_unit: dict[int, float], over: str = SEEDS) -> dict | None:
     """a minus b in F1 points (0-100), paired over the units both have (`over`: classifier seeds or
     generation replicates), with a verdict: `better` or `worse` when the 95% interval excludes zero,
-    otherwise `not distinguishable` (also with fewer than two units)."""
+    otherwise `not distinguishable` (also with fewer than two units, and when every paired
+    difference is the same: no variance was measured, so there is no interval to exclude zero)."""
     paired = sorted(set(a_by_unit) & set(b_by_unit))
     if not paired:
         return None
-    out = {**summary([100.0 * (a_by_unit[u] - b_by_unit[u]) for u in paired]), "over": over}
+    out = {**summary([100.0 * (a_by_unit[u] - b_by_unit[u]) for u in paired], f"paired differences over {over}"),
+           "over": over}
     ci = out["ci95"]
     if ci is not None and ci[0] > 0:
         verdict = "better"

@@ -31,9 +31,12 @@ class Stat:
     mean: float = required()
     std: float | None = required(minimum=0)
     ci95: list[float] | None = required(minItems=2, maxItems=2,
-                                        description="null for a single value: no spread can be estimated")
+                                        description="null for a single value, or for n identical values (no_interval): no spread was "
+                                                    "measured")
     n: int = required(minimum=1, description="how many values the interval is over")
     over: Over | None = optional(description="what the n values are: the variance the interval covers")
+    no_interval: str | None = optional(
+        description="why ci95 is null although n > 1: every value was the same, so no variance was measured")
 
 
 @dataclass(kw_only=True)

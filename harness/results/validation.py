@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from harness.results.metrics import gap, paired_units, summary, units
-from harness.results.model import GoldResult, Leaderboard, Result, Scores, Stat
+from harness.results.model import Comparison, GoldResult, Leaderboard, Result, Scores, Stat
 from harness.store.cache import digest
 
 #: how far a stored aggregate may be from the one recomputed from its per-seed values
@@ -125,7 +125,23 @@ def problems(data: dict) -> list[str]:
         if expected_gap is not None and (problem := _check_stat(row.gap_to_gold.points, expected_gap["points"],
                                                                  f"{where}.gap_to_gold.points")):
             out.append(problem.replace("its per_seed values give", "its per_seed values and its gold baseline's give"))
+    out += [p for i, c in enumerate(board.comparisons) if (p := _check_verdict(c, f"$.comparisons[{i}]"))]
     return out
+
+
+def _check_verdict(c: Comparison, where: str) -> str | None:
+    """A verdict must follow from its interval: `better` and `worse` need one that excludes zero,
+    and an interval of width zero (identical paired differences) measured no variance at all."""
+    ci = c.difference_points.ci95
+    if ci is not None and ci[0] == ci[1] and c.difference_points.n > 1:
+        return (f"{where}.difference_points.ci95 is {ci!r}, an interval of width zero: its {c.difference_points.n} "
+                "paired differences are identical, so no variance was measured and no interval or verdict can be "
+                "claimed (rebuild the leaderboard with `bench run`)")
+    follows = ("better" if ci and ci[0] > 0 else "worse" if ci and ci[1] < 0 else "not distinguishable")
+    if c.verdict != follows:
+        return (f"{where}.verdict is {c.verdict!r} but its interval {ci!r} gives {follows!r}; a verdict must "
+                "follow from the interval it reports")
+    return None
 
 
 def _repeats(section: str, rows: list[Result] | list[GoldResult]) -> list[str]:
