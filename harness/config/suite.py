@@ -183,7 +183,7 @@ def option_table_problems(section: str, declared: Mapping[str, Option] | None,
 def where(suite: Suite, key: str, section: str) -> str:
     """`file:line: ` of a key in the suite file the suite came from (empty for a suite built in code)."""
     try:
-        text = Path(suite.source).read_text(encoding="utf-8") if suite.source else None
+        text = Path(suite.source).read_text(encoding="utf-8-sig") if suite.source else None
     except (OSError, UnicodeDecodeError):
         text = None
     return f"{suite.source}:{_line_of(text, key, section)}: " if text is not None else ""
@@ -230,7 +230,7 @@ def load_suite(path: str | Path) -> Suite:
     if not path.is_file():
         raise BenchError(f"suite file {path} does not exist (suites live in benchmarks/, e.g. benchmarks/default.toml)")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark, as some editors save, is dropped
     except UnicodeDecodeError as exc:
         raise BenchError(f"suite file {path} is not valid UTF-8 text (byte {exc.start}: {exc.reason}); "
                          "save it as UTF-8") from None

@@ -106,6 +106,7 @@ def use_data_dir(suite: Suite, given: str | Path | None) -> str | None:
         datadir.use(chosen)
         return None
     datadir.use(REMOTE_DATA)
-    return (f"gold data: {chosen or 'no data_dir'} {'does not exist' if chosen else 'is set'}; reading the files "
+    state = ("is not a directory" if Path(chosen).exists() else "does not exist") if chosen else "is set"
+    return (f"gold data: {chosen or 'no data_dir'} {state}; reading the files "
             f"from their pinned public sources into {remote_root()} (each fetched once and checked against its "
             "SHA-256; --data-dir names a local copy)")

@@ -30,7 +30,9 @@ def gold_root() -> Path:
         return remote.remote_root()
     path = Path(env)
     if not path.is_dir():
-        raise DataError(f"gold data directory {path} does not exist (from BENCH_DATA_DIR / --data-dir / the suite's data_dir)")
+        what = "is a file, not a directory" if path.is_file() else "does not exist"
+        raise DataError(f"gold data directory {path} {what} (from BENCH_DATA_DIR / --data-dir / the suite's data_dir); "
+                        "name the folder that holds the task folders (e.g. ../shared/data)")
     return path
 
 
@@ -46,7 +48,7 @@ def require_file(path: Path, how: str) -> Path:
 def read_header(path: Path, delimiter: str = ",") -> list[str]:
     """The column names of a CSV/TSV file (empty for an empty file)."""
     try:
-        with open(path, encoding="utf-8", newline="") as fh:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
             return next(csv.reader(fh, delimiter=delimiter), [])
     except UnicodeDecodeError as exc:
         raise DataError(_not_utf8(path, exc)) from None
@@ -74,7 +76,7 @@ def _read_rows(path: Path, text_col: str, label_col: str, labels: Sequence[str],
                order_col: str | None, label_map: Callable[[str], str] | None) -> list[Example]:
     out: list[tuple[int, int, Example]] = []
     known = set(labels)
-    with open(path, encoding="utf-8", newline="") as fh:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh, delimiter=delimiter)
         missing = [c for c in (text_col, label_col, order_col) if c and c not in (reader.fieldnames or [])]
         if missing:
@@ -132,7 +134,7 @@ def _field(row: dict, col: str, path: Path, line_no: int) -> str:
 def _read_jsonl(path: Path, text_col: str, label_col: str, labels: Sequence[str]) -> list[Example]:
     out = []
     known = set(labels)
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:
         for line_no, line in enumerate(fh, 1):
             if not line.strip():
                 continue
