@@ -77,3 +77,21 @@ def test_a_data_directory_that_is_a_file_is_named_as_a_file(tmp_path, monkeypatc
     datadir.use(str(not_a_dir))
     with pytest.raises(BenchError, match=r"data\.txt is a file, not a directory .* name the folder"):
         gold_root()
+
+
+@pytest.mark.parametrize("kind", ["loop", "dangling", "file"])
+def test_an_out_path_that_cannot_be_a_run_directory_is_one_line(tmp_path, kind):
+    from harness.store.rundir import RunDir
+
+    out = tmp_path / "out"
+    if kind == "loop":
+        (tmp_path / "other").symlink_to(out)
+        out.symlink_to(tmp_path / "other")
+    elif kind == "dangling":
+        out.symlink_to(tmp_path / "nowhere")
+    else:
+        out.write_text("x", encoding="utf-8")
+    expected = {"loop": "symbolic-link loop", "dangling": "which does not exist", "file": "is a file"}[kind]
+    with pytest.raises(BenchError, match=expected) as err:
+        RunDir(out).open({"per_class": 1}, "h", {})
+    assert "\n" not in str(err.value) and str(err.value).startswith("--out ")
