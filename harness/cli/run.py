@@ -46,7 +46,9 @@ def cmd_run(args) -> int:
     from harness.pipeline import run as pipeline
     from harness.pipeline.plan import apply_filters, parse_shard
 
-    suite = load_suite(args.suite or DEFAULT_SUITE)
+    axes = ("tasks", "languages", "strategies", "models", "classifiers")
+    given = axes if args.all else [axis for axis in axes if getattr(args, axis) is not None]
+    suite = load_suite(args.suite or DEFAULT_SUITE, given=given)
     if args.all:
         for axis in ("tasks", "languages", "strategies", "models", "classifiers"):
             setattr(suite, axis, ["*"])

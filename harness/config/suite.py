@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -222,8 +222,12 @@ def _check_value(section: str, key: str, val: Any) -> str | None:
     return None
 
 
-def load_suite(path: str | Path) -> Suite:
-    """A suite file read and checked, every mistake as `file:line: what is wrong`."""
+def load_suite(path: str | Path, *, given: Collection[str] = ()) -> Suite:
+    """A suite file read and checked, every mistake as `file:line: what is wrong`.
+
+    Every axis of `[grid]` must be stated: a missing line used to mean "everything registered", which
+    turned a two-strategy suite into a twelve-strategy run without a word. `given` names the axes the
+    caller sets itself (`bench run --strategies ...`, `--all`), which the file may then leave out."""
     # long: one section after another, each read and checked where its lines are known; split, the
     # sections would share the parsed document, the line index and the suite under construction
     path = Path(path)
@@ -304,6 +308,11 @@ def load_suite(path: str | Path) -> Suite:
         raise BenchError(f"{path}:1: no [grid] section; a suite must say what it runs, e.g. [grid] tasks = [\"sib200\"], "
                          "languages, strategies, models, classifiers (see benchmarks/default.toml; `bench run --all` "
                          "runs everything registered)")
+    if missing := [axis for axis in AXES if axis not in data["grid"] and axis not in given]:
+        axis = missing[0]
+        raise bad(f'[grid] has no {axis} line; name the {axis} to run ({axis} = ["..."], see `bench list {axis}`), '
+                  f'or say {axis} = ["*"] for every registered one (`bench run --all` runs every axis in full)'
+                  + (f"; also missing: {', '.join(missing[1:])}" if missing[1:] else ""), "", "grid")
     if suite.data_dir:
         suite.data_dir = resolve_data_dir(suite.data_dir, path.parent)
     return suite

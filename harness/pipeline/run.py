@@ -47,7 +47,7 @@ def prepare(suite: Suite | str | Path, *, overrides: Mapping[str, Any] | None = 
     an override (`{"per_class": "--per-class 0"}`), so that a problem names what the user typed.
     Raises BenchError for any mistake in the input."""
     if not isinstance(suite, Suite):
-        suite = load_suite(Path(suite))
+        suite = load_suite(Path(suite), given=set(overrides or {}))
     for key, value in (overrides or {}).items():
         if not hasattr(suite, key):
             raise BenchError(f"unknown suite setting {key!r}")

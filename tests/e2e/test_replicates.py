@@ -109,7 +109,8 @@ def test_suite_checks_replicates_and_gold(tmp_path):
     with pytest.raises(BenchError, match=r"s.toml:5: \[evaluation\] gold must be one of \['first', 'random'\], not "
                                          r"'randm'; did you mean 'random'\?"):
         load_suite(path)
-    path.write_text("[grid]\ntasks = [\"sib200\"]\n\n[generation]\nreplicates = 3\n\n[evaluation]\ngold = \"random\"\n",
+    path.write_text("[grid]\ntasks = [\"sib200\"]\nlanguages = [\"*\"]\nstrategies = [\"*\"]\nmodels = [\"*\"]\n"
+                    "classifiers = [\"*\"]\n\n[generation]\nreplicates = 3\n\n[evaluation]\ngold = \"random\"\n",
                     encoding="utf-8")
     s = load_suite(path)
     assert (s.replicates, s.gold) == (3, "random")

@@ -231,3 +231,35 @@ def test_the_environment_overrides_the_suite_data_dir_and_the_flag_overrides_bot
 ])
 def test_a_command_line_argparse_refuses_is_one_line_too(args, says):
     _one_line_error(bench(*args), says, "--help`")
+
+
+# -- explicit grids ------------------------------------------------------------------------------
+
+_NO_STRATEGIES = '[suite]\nname = "two"\n\n[grid]\ntasks = ["sentiment"]\nlanguages = ["sw"]\nmodels = ["gemma-3-270m"]\n' \
+                 'classifiers = ["tfidf-logreg"]\n'
+
+
+def test_a_grid_without_an_axis_names_it_and_the_two_ways_to_say_all(tmp_path, data_dir):
+    path = tmp_path / "s.toml"
+    path.write_text(_NO_STRATEGIES, encoding="utf-8")
+    with pytest.raises(BenchError, match=r's.toml:4: \[grid\] has no strategies line; .*strategies = \["\*"\].*'
+                                         r"`bench run --all`"):
+        load_suite(path)
+    _one_line_error(bench("run", str(path), "--dry-run", "--data-dir", str(data_dir)), "has no strategies line")
+    path.write_text('[grid]\ntasks = ["sentiment"]\n', encoding="utf-8")
+    with pytest.raises(BenchError, match=r"has no languages line;.* also missing: strategies, models, classifiers"):
+        load_suite(path)
+
+
+def test_an_axis_given_on_the_command_line_or_as_star_completes_the_grid(tmp_path, data_dir):
+    path = tmp_path / "s.toml"
+    path.write_text(_NO_STRATEGIES, encoding="utf-8")
+    given = bench("run", str(path), "--strategies", "zero-shot,sl", "--dry-run", "--json", "--data-dir", str(data_dir))
+    assert given.returncode == 0, given.stderr
+    assert {c["strategy"] for c in json.loads(given.stdout)["generation_cells"]} == {"zero-shot", "sl"}
+    everything = bench("run", str(path), "--all", "--dry-run", "--json", "--data-dir", str(data_dir))
+    assert everything.returncode == 0, everything.stderr
+    path.write_text(_NO_STRATEGIES + 'strategies = ["*"]\n', encoding="utf-8")
+    star = bench("run", str(path), "--dry-run", "--json", "--data-dir", str(data_dir))
+    assert star.returncode == 0, star.stderr
+    assert len(json.loads(star.stdout)["generation_cells"]) > 2  # "*" is every registered strategy

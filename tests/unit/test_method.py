@@ -109,7 +109,8 @@ def test_sampling_seed_is_the_cells_factors_only():
 
 def test_sampling_per_model_overrides_the_suite(tmp_path, reg):
     path = tmp_path / "s.toml"
-    path.write_text('[grid]\nmodels = ["gemma-3-270m", "hf:x"]\n[sampling]\nrepetition_penalty = 1.2\n'
+    path.write_text('[grid]\ntasks = ["sentiment"]\nlanguages = ["sw"]\nstrategies = ["zero-shot"]\n'
+                    'models = ["gemma-3-270m", "hf:x"]\nclassifiers = ["tfidf-logreg"]\n[sampling]\nrepetition_penalty = 1.2\n'
                     '[models."gemma-3-270m"]\nbatch_size = 8\n[models."gemma-3-270m".sampling]\nrepetition_penalty = 1.0\n',
                     encoding="utf-8")
     suite = load_suite(path)
