@@ -84,13 +84,15 @@ __all__ = [
 def run(suite: Suite | str | Path, *, out: str | Path | None = None, data_dir: str | Path | None = None,
         cache_dir: str | Path | None = None, registry: Registry | None = None, executor: str = "local",
         ray_address: str | None = None, shard: tuple[int, int] | None = None, progress: bool = False,
-        log_samples: bool = False, overrides: Mapping[str, Any] | None = None) -> Leaderboard:
+        log_samples: bool = False, overrides: Mapping[str, Any] | None = None, yes: bool = False) -> Leaderboard:
     """Run a suite (a `Suite`, or the path of a suite file) and return its leaderboard, as `bench run`
     does (both are harness.pipeline.run).
 
     `overrides` sets suite fields as the command-line options do (`{"per_class": 5, "seeds": [0]}`)
     and goes through the same checks; `out` defaults to runs/<suite name> and, as with `bench run`,
-    an existing run directory with the same settings is resumed. Raises BenchError for bad input.
+    an existing run directory with the same settings is resumed. A plan above the estimate's thresholds
+    (more than 1,000,000 LLM calls or a week of compute) is refused unless `yes`, as with `bench run
+    --yes`. Raises BenchError for bad input.
 
     >>> board = run("benchmarks/ci.toml", overrides={"per_class": 2, "seeds": [0]})  # doctest: +SKIP
     >>> [(r.strategy, r.gap_to_gold.points.mean) for r in board.results if r.gap_to_gold]  # doctest: +SKIP
@@ -98,7 +100,7 @@ def run(suite: Suite | str | Path, *, out: str | Path | None = None, data_dir: s
     prepared = pipeline.prepare(suite, overrides=overrides, data_dir=data_dir, registry=registry, shard=shard,
                                 executor=executor, ray_address=ray_address)
     return validate_file(pipeline.execute(prepared, out=out, cache_dir=cache_dir, progress=progress,
-                                          log_samples=log_samples))
+                                          log_samples=log_samples, yes=yes))
 
 
 def gold_data_dir() -> str | None:

@@ -287,6 +287,12 @@ class Strategy(ABC):
         """A planning estimate of LLM requests for one cell (printed by --dry-run)."""
         return len(task.labels)
 
+    def expected_work(self, task: Task, per_class: int, samples_per_request: int) -> Mapping[str, int]:
+        """The same estimate split by phase, for the dry run's bill: `{"generation": calls}` unless a
+        strategy also revises (`"revision"`) or writes label summaries (`"label summaries"`, work
+        shared by every cell of the task and model, counted once by the estimate)."""
+        return {"generation": self.expected_calls(task, per_class, samples_per_request)}
+
     def prepare(self, ctx: GenerationContext) -> None:
         """Work shared by every cell of a task (label summaries), done once per task before any
         generator is loaded, with the context of the task's first cell. Its `engine` and `models`

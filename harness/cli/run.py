@@ -27,6 +27,8 @@ def add(sub) -> None:
     p.add_argument("--faithful", action="store_true", help="reproduce the reference code's parsing and revision quirks")
     p.add_argument("--dry-run", action="store_true", help="print the plan and exit without loading a model")
     p.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
+    p.add_argument("--yes", action="store_true", help="run a plan even when its estimate is above the thresholds "
+                                                       "(more than 1,000,000 LLM calls or a week of compute)")
     p.add_argument("--no-progress", action="store_true", help="plain log lines instead of progress bars")
     p.add_argument("--log-samples", action="store_true",
                    help="write every test example's gold label and prediction per evaluation cell and seed "
@@ -70,9 +72,9 @@ def cmd_run(args) -> int:
                                 registry=common.registry(args), shard=parse_shard(args.shard) if args.shard else None,
                                 executor=args.executor, ray_address=args.ray_address)
     if args.dry_run:
-        return print_plan(prepared.plan, args.json)
+        return print_plan(prepared.plan, pipeline.bill(prepared, cache_dir=args.cache_dir), args.json)
     pipeline.execute(prepared, out=args.out, cache_dir=args.cache_dir, progress=not args.no_progress,
-                     log_samples=args.log_samples)
+                     log_samples=args.log_samples, yes=args.yes)
     return 0
 
 
@@ -90,10 +92,15 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def print_plan(plan, as_json: bool) -> int:
+def print_plan(plan, bill, as_json: bool) -> int:
+    """The plan, its bill first: what it will cost is what a user must read before anything else."""
+    from harness.pipeline.estimate import refusal
+
+    why = refusal(bill)
     if as_json:
         print_json({
             **plan.as_dict(),
+            "estimate": {**bill.as_dict(), "refused_without_yes": why},
             "generation_cells": [{"id": c.id, "task": c.task, "language": c.language, "strategy": c.strategy,
                                   "model": c.model, "replicate": c.replicate} for c in plan.gen_cells],
             "evaluation_cells": [{"id": c.id, "task": c.task, "language": c.language, "strategy": c.strategy,
@@ -104,6 +111,10 @@ def print_plan(plan, as_json: bool) -> int:
         })
         return 0
     s = plan.suite
+    for line in bill.lines():
+        print(line)
+    if why:
+        print(f"a run of this plan is refused without --yes: {why.split('; ')[0]}")
     shard = f" shard={plan.shard[0]}/{plan.shard[1]}" if plan.shard else ""
     print(f"suite {s.name}: per_class={s.per_class} seeds={s.seeds} replicates={s.replicates} gold={s.gold} "
           f"generation seed={s.seed} settings={plan.settings_hash}"

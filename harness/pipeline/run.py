@@ -21,6 +21,7 @@ from harness.environment import torch_device
 from harness.errors import BenchError
 from harness.executors import Executor, named
 from harness.kits.tasks.remote import remote_root
+from harness.pipeline.estimate import Estimate, Rates, estimate, refusal
 from harness.pipeline.plan import Plan, build_plan, shard_plan
 from harness.pipeline.progress import Reporter
 from harness.pipeline.runner import Runner
@@ -66,14 +67,18 @@ def prepare(suite: Suite | str | Path, *, overrides: Mapping[str, Any] | None = 
 
 
 def execute(prepared: Prepared, *, out: str | Path | None = None, cache_dir: str | Path | None = None,
-            progress: bool = False, log_samples: bool = False) -> Path:
+            progress: bool = False, log_samples: bool = False, yes: bool = False) -> Path:
     """Run every pending cell of the plan into its run directory (finished ones are kept), then
-    write the leaderboard from the files; returns the leaderboard's path."""
+    write the leaderboard from the files; returns the leaderboard's path. A plan whose estimate is
+    above the thresholds (harness/pipeline/estimate.py) is refused unless `yes`."""
     plan = prepared.plan
     if not plan.gen_cells and not plan.eval_cells:
         raise BenchError("the plan has no runnable cell (every selected pair is unavailable); see `bench run --dry-run`")
     target = Path(out or Path("runs") / plan.suite.name)
     store = Store(Path(cache_dir or default_cache_dir()) / "cache.sqlite")
+    if not yes and (why := refusal(bill(prepared, store.rates()))):
+        store.close()
+        raise BenchError(why)
     with Reporter(enabled=progress) as rep:
         rep.log(f"suite {plan.suite.name}: {len(plan.gen_cells)} generation cells, {len(plan.eval_cells)} evaluation "
                 f"cells, {len(plan.unavailable)} unavailable; out {target}")
@@ -84,10 +89,26 @@ def execute(prepared: Prepared, *, out: str | Path | None = None, cache_dir: str
     return runner.run.leaderboard
 
 
+def bill(prepared: Prepared, rates: Rates | None = None, cache_dir: str | Path | None = None) -> Estimate:
+    """The plan's estimate at `rates`, or at those kept in the cache (`cache_dir`, else the default),
+    read without creating a cache that does not exist."""
+    if rates is None:
+        path = Path(cache_dir or default_cache_dir()) / "cache.sqlite"
+        rates = {}
+        if path.is_file():
+            store = Store(path)
+            try:
+                rates = store.rates()
+            finally:
+                store.close()
+    return estimate(prepared.plan, prepared.registry, rates, torch_device())
+
+
 def run(suite: Suite | str | Path, *, out: str | Path | None = None, cache_dir: str | Path | None = None,
-        progress: bool = False, log_samples: bool = False, **options: Any) -> Path:
+        progress: bool = False, log_samples: bool = False, yes: bool = False, **options: Any) -> Path:
     """`prepare` then `execute`; `options` are prepare's."""
-    return execute(prepare(suite, **options), out=out, cache_dir=cache_dir, progress=progress, log_samples=log_samples)
+    return execute(prepare(suite, **options), out=out, cache_dir=cache_dir, progress=progress, log_samples=log_samples,
+                   yes=yes)
 
 
 def use_data_dir(suite: Suite, given: str | Path | None) -> str | None:

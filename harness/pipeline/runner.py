@@ -14,6 +14,7 @@ from typing import Any
 
 from harness import __version__
 from harness.contracts import Classifier, ClassifierContext, Example, Fit, GenerationContext, SamplingParams
+from harness.kits.engines.identity import device_kind
 from harness.pipeline import seeds
 from harness.pipeline.plan import GOLD, EvalCell, GenCell, Plan
 from harness.pipeline.progress import Reporter
@@ -311,7 +312,10 @@ class Runner:
             if fit is None or not clf.deterministic:
                 ctx = ClassifierContext(seed=seeds.classifier_seed(seed, cell.task, cell.language, cell.replicate),
                                         cache=self.store, device=self.device, options=options, log=self.rep.log)
+                started = time.perf_counter()
                 fit = clf.fit_predict(train, texts, labels, ctx)
+                self.store.add_rate("classifier", cell.classifier, device_kind(self.device), len(train),
+                                    time.perf_counter() - started)
                 fit = fit if isinstance(fit, Fit) else Fit(list(fit))
                 if clf.deterministic:  # the one fit stands for every seed; each seed's row says so
                     fit = Fit(fit.predictions, {**fit.details, "fitted_once": "deterministic classifier"})

@@ -31,7 +31,14 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, model TEXT NOT NULL, text TEXT NOT NULL,
     prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, created REAL NOT NULL, truncated INTEGER);
 CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, encoder TEXT NOT NULL, vec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS rates (kind TEXT NOT NULL, name TEXT NOT NULL, device TEXT NOT NULL,
+    units REAL NOT NULL, seconds REAL NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (kind, name, device));
 """
+#: rates: what this machine measured doing real work, summed (the dry run's cost model reads them):
+#: kind "engine": units = completion tokens an engine generated; kind "classifier": units = training
+#: examples fitted (count = fits). Not a cache of results: nothing is ever read back as an answer.
+_ADD_RATE = ("INSERT INTO rates VALUES (?,?,?,?,?,?) ON CONFLICT (kind, name, device) DO UPDATE SET "
+             "units = units + excluded.units, seconds = seconds + excluded.seconds, count = count + excluded.count")
 TABLES = ("generations", "embeddings")
 
 #: new cache rows per table, as `OverlayStore.take_new` returns them and `Store.merge` writes them
@@ -129,6 +136,20 @@ class Store:
         with self._transaction():
             self.db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?,?,?)", rows)
 
+    # -- measured rates ------------------------------------------------------------------------
+    def add_rate(self, kind: str, name: str, device: str, units: float, seconds: float, count: int = 1) -> None:
+        """Add real work done here (`units` in `seconds`) to what was measured before for it."""
+        if seconds > 0 and units > 0:
+            self.db.execute(_ADD_RATE, (kind, name, device, float(units), float(seconds), int(count)))
+
+    def rates(self) -> dict[tuple[str, str, str], tuple[float, float, int]]:
+        """(kind, name, device) -> (units, seconds, count), summed over every run that used this cache."""
+        try:
+            rows = self.db.execute("SELECT kind, name, device, units, seconds, count FROM rates").fetchall()
+        except sqlite3.OperationalError:  # a snapshot of a cache from before rates were kept
+            return {}
+        return {(k, n, d): (u, s, c) for k, n, d, u, s, c in rows}
+
     def _transaction(self):
         db = self.db
 
@@ -177,6 +198,7 @@ class Store:
                     marks = ",".join("?" * len(items[0]))
                     self.db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", items)
                     count += len(items)
+            self.db.executemany(_ADD_RATE, rows.get("rates") or [])  # a worker's measurements add up
         return count
 
     def close(self) -> None:
@@ -217,6 +239,9 @@ class OverlayStore(Store):
             if got:
                 self._taken[table] = got[-1][0]
                 rows[table] = [tuple(r[1:]) for r in got]
+        if measured := self.db.execute("SELECT * FROM rates").fetchall():  # handed over once: the driver sums
+            rows["rates"] = [tuple(r) for r in measured]
+            self.db.execute("DELETE FROM rates")
         return rows
 
     def close(self) -> None:
@@ -249,6 +274,9 @@ class CachedEngine:
         #: digest of the identity, so another backend, dtype, device kind or weights never shares an entry
         self.identity = getattr(engine, "identity", None)
         self.model_key = digest(self.identity) if self.identity else engine.fingerprint
+        #: where its measured speed is filed: the device kind of its identity (an engine without one,
+        #: such as a remote server, files it under "unknown")
+        self.device_kind = str((self.identity or {}).get("device_kind") or "unknown")
 
     @contextmanager
     def account(self, name: str) -> Iterator[None]:
@@ -305,6 +333,8 @@ class CachedEngine:
                         raise RuntimeError(f"engine {self.name} returned {len(comps)} samples for n={requests[i].n}")
                     items.extend(zip(keys[i], comps))
                 self.store.put_generations(self.engine.fingerprint, items)
+                self.store.add_rate("engine", self.name, self.device_kind,
+                                    sum(c.completion_tokens for _, c in items), seconds, len(items))
                 if self.on_engine_batch is not None and self._account == "cell":
                     self.on_engine_batch(len(batch), seconds)
                 found = dict(items)

@@ -143,12 +143,18 @@ class ComposedStrategy(Strategy):
         return list(dict.fromkeys(out))
 
     def expected_calls(self, task: Task, per_class: int, samples_per_request: int) -> int:
+        work = self.expected_work(task, per_class, samples_per_request)
+        return work["generation"] + work.get("revision", 0)
+
+    def expected_work(self, task: Task, per_class: int, samples_per_request: int) -> dict[str, int]:
         lines_per_sample = 5
         rounds = -(-per_class // (samples_per_request * lines_per_sample))
-        calls = len(task.labels) * rounds
+        work = {"generation": len(task.labels) * rounds}
         if self.recipe.revision:
-            calls += int(len(task.labels) * per_class * 1.5)
-        return calls
+            work["revision"] = int(len(task.labels) * per_class * 1.5)
+        if self.recipe.needs_summaries and not task.label_summaries:
+            work["label summaries"] = len(task.labels)
+        return work
 
     # -- generation ----------------------------------------------------------------------------
     def prepare(self, ctx: GenerationContext) -> None:
