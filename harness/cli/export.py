@@ -22,8 +22,10 @@ def add(sub) -> None:
 
 def cmd_export(args) -> int:
     from harness.reports.export import export
+    from harness.store.paths import directory
 
     out = Path(args.out) if args.out else Path(args.run) / "export" / args.format
+    directory(out, "--out" if args.out else "the export directory")
     done = export(args.run, out, args.format, cells=args.cells, all_candidates=args.all_candidates,
                   push_to_hub=args.push_to_hub)
     rows = sum(len(c.rows) for c in done)

@@ -29,8 +29,10 @@ def cmd_report(args) -> int:
     run_dir = path.parent if (path.parent / MANIFEST).is_file() else None
     text = markdown(board) if args.format == "md" else html_page(board, run_dir)
     if args.out:
+        from harness.store.paths import file_target
         from harness.store.rundir import write_text
 
+        file_target(args.out, "--out")
         try:
             write_text(Path(args.out), text)
         except OSError as exc:  # a directory, a path under a file, no permission

@@ -21,7 +21,8 @@ def add(sub) -> None:
     p.add_argument("--gold", choices=["first", "random"], help="gold subset: the first N per class (the paper) or a "
                    "seeded random N per class per replicate")
     p.add_argument("--out", help="run directory (default runs/<suite name>); rerunning resumes it")
-    p.add_argument("--data-dir", help="gold data directory (default: $BENCH_DATA_DIR, else the suite's data_dir); "
+    p.add_argument("--data-dir", help="gold data directory (default: $BENCH_DATA_DIR, else the suite's data_dir, else "
+                                       "shared/data beside the checkout, else the public sources); "
                                        "`remote`: fetch the files from their pinned public sources")
     p.add_argument("--cache-dir", help="generation/embedding cache directory (default $BENCH_CACHE_DIR or ~/.cache/lowres-bench)")
     p.add_argument("--faithful", action="store_true", help="reproduce the reference code's parsing and revision quirks")

@@ -22,17 +22,19 @@ MAX_LLM_CALLS = 1_000_000
 MAX_SECONDS = 7 * 24 * 3600
 
 #: completion tokens per second of a batched engine per device kind, where this machine has measured
-#: nothing yet: the offline Gemma 3 270M's (benchmarks/README.md: 12.3 tok/s on 2 CPU cores, 330 tok/s
-#: on an H100). Only that model is priced by it: another model's speed is not a multiple of this one's
-#: anyone could state (batching, kernels and memory decide it), so it stays unpriced until measured.
+#: nothing yet: the offline Gemma 3 270M's (on 2 CPU cores: 31.5 tok/s over the CI suite's 5,760 tokens;
+#: on an H100: 330 tok/s, benchmarks/README.md). Only that model is priced by it: another model's
+#: speed is no multiple of this one anyone could state (batching, kernels and memory decide it), so
+#: it stays unpriced until measured.
 BUILT_IN_MODEL = "gemma-3-270m"
-BUILT_IN_ENGINE = {"cpu": 12.3, "cuda": 330.0}
+BUILT_IN_ENGINE = {"cpu": 31.5, "cuda": 330.0}
 #: seconds per training example of one fit, per classifier and device kind, where none was measured
-#: (cpu: measured here on the CI suite; finetune on cpu: 28.7 s per epoch of 787 examples, about 20
+#: (e5-logreg and tfidf-logreg on cpu: the CI suite's 9 fits of 80 examples each, first embeddings
+#: included, on 2 cores; finetune on cpu: 28.7 s per epoch of 787 examples, about 20
 #: epochs with patience 6; finetune on cuda: one to two minutes per 1,000-example fine-tuning, the
 #: figure usually quoted for a data-centre GPU, not measured here)
 BUILT_IN_CLASSIFIER = {
-    ("e5-logreg", "cpu"): 0.004, ("tfidf-logreg", "cpu"): 0.0015, ("finetune", "cpu"): 0.73, ("finetune", "cuda"): 0.09,
+    ("e5-logreg", "cpu"): 0.014, ("tfidf-logreg", "cpu"): 0.021, ("finetune", "cpu"): 0.73, ("finetune", "cuda"): 0.09,
 }
 
 Rates = Mapping[tuple[str, str, str], tuple[float, float, int]]  # Store.rates()

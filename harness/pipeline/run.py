@@ -28,6 +28,7 @@ from harness.pipeline.runner import Runner
 from harness.registry.discovery import Registry, load_registry
 from harness.results.leaderboard import build, write_leaderboard
 from harness.store.cache import Store, default_cache_dir
+from harness.store.paths import directory
 
 
 @dataclass
@@ -74,8 +75,8 @@ def execute(prepared: Prepared, *, out: str | Path | None = None, cache_dir: str
     plan = prepared.plan
     if not plan.gen_cells and not plan.eval_cells:
         raise BenchError("the plan has no runnable cell (every selected pair is unavailable); see `bench run --dry-run`")
-    target = Path(out or Path("runs") / plan.suite.name)
-    store = Store(Path(cache_dir or default_cache_dir()) / "cache.sqlite")
+    target = directory(out or Path("runs") / plan.suite.name, "--out")  # before any line is logged
+    store = Store(cache_folder(cache_dir, create=True) / "cache.sqlite")
     if not yes and (why := refusal(bill(prepared, store.rates()))):
         store.close()
         raise BenchError(why)
@@ -89,11 +90,20 @@ def execute(prepared: Prepared, *, out: str | Path | None = None, cache_dir: str
     return runner.run.leaderboard
 
 
+def cache_folder(given: str | Path | None, *, create: bool = False) -> Path:
+    """The cache directory (`given`, else $BENCH_CACHE_DIR, else the user's cache), checked as a path
+    the user named: a loop, a dangling link or a file there is one line naming where it came from."""
+    if given:
+        return directory(given, "--cache-dir", create=create)
+    return directory(default_cache_dir(), "BENCH_CACHE_DIR" if os.environ.get("BENCH_CACHE_DIR") else
+                     "the cache directory", create=create)
+
+
 def bill(prepared: Prepared, rates: Rates | None = None, cache_dir: str | Path | None = None) -> Estimate:
     """The plan's estimate at `rates`, or at those kept in the cache (`cache_dir`, else the default),
     read without creating a cache that does not exist."""
     if rates is None:
-        path = Path(cache_dir or default_cache_dir()) / "cache.sqlite"
+        path = cache_folder(cache_dir) / "cache.sqlite"
         rates = {}
         if path.is_file():
             store = Store(path)
@@ -111,23 +121,36 @@ def run(suite: Suite | str | Path, *, out: str | Path | None = None, cache_dir: 
                    yes=yes)
 
 
+#: the offline gold data as the project lays it out: shared/data beside the checkout
+BESIDE_CHECKOUT = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
 def use_data_dir(suite: Suite, given: str | Path | None) -> str | None:
-    """Where the gold data is read from: `given` (the command line), else $BENCH_DATA_DIR, else the
-    suite's data_dir; the nearest word wins. A directory the user named must exist; where only the
-    suite names one (a checkout without the offline copy beside it) or none is named, the files come
-    from their pinned public sources instead, and the line returned says so, to be logged."""
+    """Where the gold data is read from, one rule for every suite: `given` (--data-dir), else
+    $BENCH_DATA_DIR, else the suite's data_dir, else shared/data beside the checkout when it is there,
+    else the pinned public sources. A directory named on the command line or in the environment must
+    exist; a suite's data_dir that is missing (a checkout without the offline copy where the suite
+    expects it) passes to the next rule, and the line returned says so, to be logged."""
     if given:
+        if str(given) != REMOTE_DATA:
+            directory(given, "--data-dir")
         datadir.use(resolve_data_dir(str(given), Path.cwd()))
         return None
     if os.environ.get(datadir.ENV):
+        if os.environ[datadir.ENV] != REMOTE_DATA:
+            directory(os.environ[datadir.ENV], datadir.ENV)
         datadir.use(os.environ[datadir.ENV])
         return None
     chosen = resolve_data_dir(str(suite.data_dir), Path.cwd()) if suite.data_dir else None
     if chosen is not None and (chosen == REMOTE_DATA or Path(chosen).is_dir()):
         datadir.use(chosen)
         return None
+    missing = (f"the suite's data_dir {chosen} " + ("is not a directory" if Path(chosen).exists() else "does not exist")
+               if chosen else "")
+    if BESIDE_CHECKOUT.is_dir():
+        datadir.use(str(BESIDE_CHECKOUT))
+        return f"gold data: {missing}; reading {BESIDE_CHECKOUT} beside the checkout" if missing else None
     datadir.use(REMOTE_DATA)
-    state = ("is not a directory" if Path(chosen).exists() else "does not exist") if chosen else "is set"
-    return (f"gold data: {chosen or 'no data_dir'} {state}; reading the files "
-            f"from their pinned public sources into {remote_root()} (each fetched once and checked against its "
-            "SHA-256; --data-dir names a local copy)")
+    return (f"gold data: {missing or 'no --data-dir, BENCH_DATA_DIR or data_dir, and no shared/data beside the checkout'}; "
+            f"reading the files from their pinned public sources into {remote_root()} (each fetched once and checked "
+            "against its SHA-256; --data-dir names a local copy)")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from harness.errors import BenchError
+from harness.store.paths import directory
 
 MANIFEST = "manifest.json"
 
@@ -153,18 +154,6 @@ def _read_or_none(path: Path) -> Any | None:
         return None
 
 
-def _check_links(root: Path) -> None:
-    """A symbolic-link loop or a link to nothing as --out would fail deep in mkdir with an error that
-    reads like the harness's bug; both are the user's path, so they are named as such."""
-    try:
-        root.resolve()
-    except (RuntimeError, OSError) as exc:  # Python 3.11 raises RuntimeError for a loop, later ones OSError
-        raise BenchError(f"--out {root} is a symbolic-link loop ({exc}); choose another --out") from None
-    if root.is_symlink() and not root.exists():
-        raise BenchError(f"--out {root} is a symbolic link to {os.readlink(root)}, which does not exist; create "
-                         "that directory or choose another --out")
-
-
 class RunDir:
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -236,9 +225,7 @@ class RunDir:
 
     def open(self, settings: dict[str, Any], settings_hash: str, extra: dict[str, Any]) -> None:
         """Create the directory and its manifest, or check that an existing one holds the same settings."""
-        _check_links(self.root)
-        if self.root.exists() and not self.root.is_dir():
-            raise BenchError(f"--out {self.root} is a file, not a directory; choose another --out")
+        directory(self.root, "--out")
         manifest = self.root / MANIFEST
         if manifest.exists():
             try:

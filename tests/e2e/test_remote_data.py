@@ -68,6 +68,7 @@ def test_without_the_offline_copy_the_run_reads_the_public_sources_and_says_so(m
     text = suite.read_text().replace('name = "test"', 'name = "test"\ndata_dir = "no-such-copy"')
     suite.write_text(text, encoding="utf-8")
     monkeypatch.delenv("BENCH_DATA_DIR")
+    monkeypatch.setattr("harness.pipeline.run.BESIDE_CHECKOUT", tmp_path / "no-checkout-copy")
     out = bench("run", str(suite), "--dry-run", env={"BENCH_DATA_MIRROR": mirror})
     assert out.returncode == 0, out.stderr
     (line,) = [x for x in out.stderr.splitlines() if x.startswith("gold data:")]

@@ -45,13 +45,15 @@ def _tree(root: Path) -> dict[str, int]:
     return {str(p.relative_to(root)): (p.stat().st_size if p.is_file() else -1) for p in root.rglob("*")}
 
 
-def bench_here(argv: list[str], cwd: Path) -> tuple[int, str, str, bool]:
-    """`bench ARGV` in-process from `cwd`: (exit status, stdout, stderr, whether argparse exited)."""
+def bench_here(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[int, str, str, bool]:
+    """`bench ARGV` in-process from `cwd`, with `env` over a cache directory of its own: (exit status,
+    stdout, stderr, whether argparse exited)."""
     # encoded as a real terminal or pipe is: text that cannot be written as UTF-8 fails here too
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict", newline="")
     err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace", newline="")
     saved_env, saved_cwd, saved_hook = dict(os.environ), os.getcwd(), warnings.showwarning
     os.environ["BENCH_CACHE_DIR"] = str(cwd / ".cache")
+    os.environ.update(env or {})
     from_argparse = False
     try:
         os.chdir(cwd)
@@ -467,8 +469,64 @@ def test_a_report_that_cannot_be_written_is_one_line(tmp_path, target):
     before = _tree(tmp_path)
     code, _, err, _ = bench_here(["report", "board.json", "--out", target], tmp_path)
     assert code == 2 and len(err.strip().splitlines()) == 1, err
-    assert f"--out {target}: cannot write the report there" in err, err
+    assert f"--out {target}" in err and ("is a directory" in err or "is a file, not a directory" in err), err
     assert _tree(tmp_path) == before  # no temporary file left behind
+
+
+# -- paths the user names ------------------------------------------------------------------------
+
+_PATH_KINDS = ("loop", "dangling", "file", "under-a-file")
+_PATH_OPTIONS = {  # option -> how it is passed, and the name the error must say
+    "--out": (lambda p: ["run", "s.toml", "--out", p], "--out"),
+    "--data-dir": (lambda p: ["run", "s.toml", "--dry-run", "--data-dir", p], "--data-dir"),
+    "BENCH_DATA_DIR": (lambda p: ["run", "s.toml", "--dry-run"], "BENCH_DATA_DIR"),
+    "--cache-dir": (lambda p: ["run", "s.toml", "--dry-run", "--cache-dir", p], "--cache-dir"),
+    "BENCH_CACHE_DIR": (lambda p: ["run", "s.toml", "--dry-run"], "BENCH_CACHE_DIR"),
+    "report --out": (lambda p: ["report", "board.json", "--out", p], "--out"),
+    "export --out": (lambda p: ["export", "run", "--format", "jsonl", "--out", p], "--out"),
+}
+
+
+def _odd_path(root: Path, kind: str, name: str) -> str:
+    path = root / name
+    if kind == "loop":
+        (root / f"{name}-other").symlink_to(path)
+        path.symlink_to(root / f"{name}-other")
+    elif kind == "dangling":
+        path.symlink_to(root / f"{name}-nowhere")
+    elif kind == "file":
+        path.write_text("x", encoding="utf-8")
+    else:
+        path.write_text("x", encoding="utf-8")
+        path = path / "inside"
+    return str(path)
+
+
+@pytest.mark.parametrize("option", sorted(_PATH_OPTIONS))
+@pytest.mark.parametrize("kind", _PATH_KINDS)
+@pytest.mark.parametrize("name", ["p", "odd name", "caf\u00e9", "-dash"])
+def test_an_odd_path_is_one_line_naming_its_option_and_writes_nothing(tmp_path_factory, good_suite, option, kind, name):
+    """A symbolic-link loop, a link to nothing, a file, or a path under a file, for every path a user
+    names: one line naming the option, exit 2, and nothing written (the cache, the run, the report)."""
+    root = fresh_dir(tmp_path_factory)
+    (root / "s.toml").write_bytes(good_suite.read_bytes())
+    (root / "board.json").write_text(json.dumps(make_board()), encoding="utf-8")
+    (root / "run").mkdir()
+    path = _odd_path(root, kind, name)
+    argv_of, said = _PATH_OPTIONS[option]
+    argv = argv_of(path)
+    env = {option: path} if option.startswith("BENCH_") else {}
+    if "DATA_DIR" not in option and "data-dir" not in option:
+        env["BENCH_DATA_DIR"] = str(Path(__file__).parent / "data" / "gold")  # the miniature gold data
+    before = _tree(root)
+    result = bench_here(argv, root, env)
+    if (option, kind) == ("report --out", "file"):  # a report over an existing file replaces it
+        assert result[0] == 0 and Path(path).read_text(encoding="utf-8").startswith("#"), result
+        return
+    code, _, err, _ = result
+    assert_clean(argv, result, ok=())
+    assert code == 2 and said in err, (option, kind, err)
+    assert _tree(root) == before
 
 
 def test_the_fuzz_runner_sees_exit_3_for_a_bug(tmp_path, monkeypatch):
