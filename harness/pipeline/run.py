@@ -8,6 +8,7 @@ there) and `execute` (the expensive part), so that every mistake is found before
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Mapping
@@ -84,10 +85,33 @@ def execute(prepared: Prepared, *, out: str | Path | None = None, cache_dir: str
         rep.log(f"suite {plan.suite.name}: {len(plan.gen_cells)} generation cells, {len(plan.eval_cells)} evaluation "
                 f"cells, {len(plan.unavailable)} unavailable; out {target}")
         runner = Runner(plan, prepared.registry, target, store, rep, device=torch_device(), log_samples=log_samples)
-        runner.run_pending(prepared.executor)
-        write_leaderboard(runner.run.leaderboard, build(plan, prepared.registry, runner.run))
+        try:
+            runner.run_pending(prepared.executor)
+            write_leaderboard(runner.run.leaderboard, build(plan, prepared.registry, runner.run))
+        except OSError as exc:
+            if (said := disk_problem(exc, target)) is None:
+                raise
+            raise said from None
         rep.log(f"leaderboard written to {runner.run.leaderboard}")
     return runner.run.leaderboard
+
+
+#: what the disk says when the run cannot write there: the user's to fix, and the run resumes after
+_DISK = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "the disk quota is exceeded",
+         errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+         errno.EPERM: "permission denied"}
+
+
+def disk_problem(exc: OSError, target: Path) -> BenchError | None:
+    """A full disk, a quota, a read-only file system or a permission as one line that says what to do;
+    None for any other error, which is not the user's and must not be dressed as theirs. Files are
+    written whole or not at all (harness/store/rundir.py), so what finished is kept."""
+    what = _DISK.get(exc.errno or 0)
+    if what is None:
+        return None
+    where = f" writing {exc.filename}" if exc.filename else ""
+    return BenchError(f"--out {target}: {what}{where}; free space (or fix the permission) and rerun the same command "
+                      "to resume: finished cells are kept")
 
 
 def cache_folder(given: str | Path | None, *, create: bool = False) -> Path:

@@ -244,10 +244,35 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> Leaderboard:
     head = manifest(plan, reg)
     head.models = _model_identities(finished) or None
     head.shared_work = shared_work(run) or None
+    if flat := without_classifier_variance([*gold_rows, *results]):
+        head.without_classifier_variance = flat
+        head.intervals = (f"{head.intervals}; {len(flat)} row{'s' if len(flat) > 1 else ''} without classifier "
+                          "variance (every seed the same score: no interval over seeds, no verdict from one), "
+                          "listed in without_classifier_variance")
     return Leaderboard(
         schema_version=SCHEMA_VERSION, manifest=head, results=results, gold=gold_rows,
         unavailable=[Unavailable(**u) for u in plan.unavailable],
         summaries=summaries(results), comparisons=comparisons(results))
+
+
+def without_classifier_variance(rows: list[Result] | list[GoldResult] | list) -> list[str]:
+    """The rows where some replicate's seeds all scored the same (or a deterministic classifier fitted
+    once for all of them): the seeds measured no classifier variance there."""
+    out = []
+    for r in rows:
+        if not r.scores or len(r.scores.per_seed) < 2:
+            continue
+        by_replicate: dict[int, list[SeedScore]] = {}
+        for s in r.scores.per_seed:
+            by_replicate.setdefault(s.replicate, []).append(s)
+        flat = any(len(seeds) >= 2 and (len({s.macro_f1 for s in seeds}) == 1
+                                         or all((s.fit or {}).get("fitted_once") for s in seeds))
+                   for seeds in by_replicate.values())
+        if flat:
+            model = getattr(r, "model", "")
+            out.append(f"{r.task}/{r.language} {getattr(r, 'strategy', 'gold')}{' ' + model if model else ''} "
+                       f"[{r.classifier}]")
+    return out
 
 
 def _finished(plan: Plan, run: RunDir) -> dict[tuple, list[Finished]]:

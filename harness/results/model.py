@@ -357,6 +357,9 @@ class Manifest:
     gold_draw: Literal["first", "random"] | None = optional(
         description="gold subset: first N per class, or a seeded random N per replicate")
     intervals: str | None = optional(description="which variance the intervals cover")
+    without_classifier_variance: list[str] | None = optional(
+        description="rows (task/language strategy model [classifier]) whose seeds all gave the same score, a "
+                    "deterministic classifier's included: they have no classifier interval and no verdict rests on one")
     data_sources: dict[str, str] | None = optional(
         description="task/language -> where its data was read (hub dataset, config and commit), for languages "
                     "that say")

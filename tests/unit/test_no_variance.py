@@ -99,6 +99,13 @@ def test_a_deterministic_classifier_is_fitted_once_and_claims_no_interval(tmp_pa
     (best,) = [b for b in board.summaries.by_language if b.classifier == "centroid"]
     assert sorted(best.best_strategies) == ["target-demos", "zero-shot"]  # not narrowed by a non-verdict
     assert "(all 3 the same)" in markdown(board)
+    # the manifest names the rows whose seeds measured no classifier variance, and only those
+    flat = board.manifest.without_classifier_variance
+    assert {"massive10/sw gold [centroid]", "massive10/sw zero-shot gemma-3-270m [centroid]",
+            "massive10/sw target-demos gemma-3-270m [centroid]"} <= set(flat)
+    varied = [r for r in board.results if r.classifier == "tfidf-logreg" and len({s.macro_f1 for s in r.scores.per_seed}) > 1]
+    assert varied and not any(f"massive10/sw {r.strategy} gemma-3-270m [tfidf-logreg]" in flat for r in varied)
+    assert f"{len(flat)} rows without classifier variance" in board.manifest.intervals
     # the tf-idf rows beside it keep their intervals
     assert all(r.scores.macro_f1.ci95 for r in board.results if r.classifier == "tfidf-logreg" and
                len({s.macro_f1 for s in r.scores.per_seed}) > 1)
