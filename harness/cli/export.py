@@ -25,7 +25,7 @@ def cmd_export(args) -> int:
     from harness.store.paths import directory
 
     out = Path(args.out) if args.out else Path(args.run) / "export" / args.format
-    directory(out, "--out" if args.out else "the export directory")
+    directory(out, "--out" if args.out else "the export directory", writable=True)
     done = export(args.run, out, args.format, cells=args.cells, all_candidates=args.all_candidates,
                   push_to_hub=args.push_to_hub)
     rows = sum(len(c.rows) for c in done)

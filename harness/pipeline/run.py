@@ -76,7 +76,7 @@ def execute(prepared: Prepared, *, out: str | Path | None = None, cache_dir: str
     plan = prepared.plan
     if not plan.gen_cells and not plan.eval_cells:
         raise BenchError("the plan has no runnable cell (every selected pair is unavailable); see `bench run --dry-run`")
-    target = directory(out or Path("runs") / plan.suite.name, "--out")  # before any line is logged
+    target = directory(out or Path("runs") / plan.suite.name, "--out", writable=True)  # before any line is logged
     store = Store(cache_folder(cache_dir, create=True) / "cache.sqlite")
     if not yes and (why := refusal(bill(prepared, store.rates()))):
         store.close()

@@ -32,22 +32,27 @@ def _ancestors(path: Path, named: str) -> None:
             break
 
 
-def directory(path: str | Path, named: str, *, create: bool = False) -> Path:
-    """`path` as a directory `named` (the option or variable the user set): checked, and with
-    `create` made (parents too) and checked writable. A missing one without `create` is left to the
-    caller, which knows what belongs there."""
+def directory(path: str | Path, named: str, *, create: bool = False, writable: bool = False) -> Path:
+    """`path` as a directory `named` (the option or variable the user set), checked; with `writable`
+    (or `create`) the directory, or the nearest folder above it that exists, must be writable by this
+    user; with `create` it is made, parents too. A missing one that need not be written is left to
+    the caller, which knows what belongs there."""
     path = Path(path)
     _links(path, named)
     _ancestors(path, named)
     if path.exists() and not path.is_dir():
         raise BenchError(f"{named} {path} is a file, not a directory; name a directory")
+    if writable or create:
+        existing = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+        if not os.access(existing, os.W_OK | os.X_OK):
+            where = "" if existing == path else f" ({existing} is not)"
+            raise BenchError(f"{named} {path} is not writable by this user{where}; name another path or change its "
+                             "permissions")
     if create:
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise BenchError(f"{named} {path} cannot be created ({exc.strerror or exc}); name another path") from None
-        if not os.access(path, os.W_OK | os.X_OK):
-            raise BenchError(f"{named} {path} is not writable by this user; name another path or change its permissions")
     return path
 
 
@@ -63,4 +68,7 @@ def file_target(path: str | Path, named: str) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BenchError(f"{named} {path}: its folder cannot be created ({exc.strerror or exc}); name another path") from None
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise BenchError(f"{named} {path}: its folder is not writable by this user; name another path or change its "
+                         "permissions")
     return path

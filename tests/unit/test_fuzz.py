@@ -544,3 +544,28 @@ def test_the_fuzz_runner_sees_exit_3_for_a_bug(tmp_path, monkeypatch):
     monkeypatch.undo()
     with tempfile.TemporaryDirectory() as empty:
         assert bench_here(["validate", "x.json"], Path(empty))[0] == 2
+
+
+@pytest.mark.parametrize("option", ["--out", "--cache-dir", "report --out"])
+def test_a_directory_without_write_permission_is_one_line(tmp_path, good_suite, option, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = os.access  # root writes through any permission: the check is asked as another user would be
+
+    def access(path, mode, **kw):
+        inside = Path(path) == locked or locked in Path(path).parents
+        return False if inside and mode & os.W_OK else real(path, mode, **kw)
+
+    monkeypatch.setattr("harness.store.paths.os.access", access)
+    (tmp_path / "s.toml").write_bytes(good_suite.read_bytes())
+    (tmp_path / "board.json").write_text(json.dumps(make_board()), encoding="utf-8")
+    argv = {"--out": ["run", "s.toml", "--out", str(locked / "run")],
+            "--cache-dir": ["run", "s.toml", "--out", str(tmp_path / "run"), "--cache-dir", str(locked / "c")],
+            "report --out": ["report", "board.json", "--out", str(locked / "r.md")]}[option]
+    locked.chmod(0o500)
+    try:
+        result = bench_here(argv, tmp_path, {"BENCH_DATA_DIR": str(Path(__file__).parent / "data" / "gold")})
+    finally:
+        locked.chmod(0o700)
+    assert_clean(argv, result, ok=())
+    assert option.split()[-1] in result[2] and not any(locked.iterdir())
