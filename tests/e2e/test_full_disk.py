@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_execution_stats import TIMING, Scripted, plan_for
+from unit.test_execution_stats import TIMING, Scripted, plan_for
 
 from harness.errors import BenchError
 from harness.executors.local import local
