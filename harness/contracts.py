@@ -80,6 +80,11 @@ class Task(ABC):
         for data whose rows are the whole story (files shipped with the harness)."""
         return ""
 
+    def data_location(self, language: str) -> str:
+        """Where the data sits on this machine, for results only, never for identity (a local folder,
+        relative to the data directory or the working directory): moving the data keeps its cells."""
+        return ""
+
 
 @dataclass(frozen=True)
 class SamplingParams:

@@ -22,7 +22,7 @@ def registry(args):
     """The plugins, strict when `--strict-plugins` (or BENCH_STRICT_PLUGINS) says so."""
     from harness.registry.discovery import load_registry
 
-    return load_registry(strict=True if getattr(args, "strict_plugins", False) else None)
+    return load_registry(strict="--strict-plugins" if getattr(args, "strict_plugins", False) else None)
 
 
 def leaderboard_arg(value: str) -> Path:

@@ -255,7 +255,9 @@ class _PlanBuilder:
         # what this pair's evaluation cells read: its train and test splits
         fp = {"task": task.data_fingerprint(), "train": self.fp_of(t, code, "train"), "test": self.fp_of(t, code, "test")}
         if source := task.data_source(code):  # only when there is one: other cell ids stay as they were
-            fp["source"] = self.sources[f"{t}/{code}"] = source
+            fp["source"] = source
+            where = task.data_location(code)
+            self.sources[f"{t}/{code}"] = f"{source} at {where}" if where else source
         if no_train := task.unavailable(code, "train"):
             self.unavailable.append({"task": t, "language": code, "strategy": GOLD, "model": "", "reason": no_train})
         else:

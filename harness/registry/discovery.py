@@ -146,14 +146,23 @@ class _Skip(Exception):
     """Raised inside load_registry to skip a plugin with a message that is already worded."""
 
 
-def load_registry(strict: bool | None = None, extra: Iterable[tuple[str, Any]] = ()) -> Registry:
+#: how to leave strict mode, by what turned it on (named in the error, so the user undoes the right thing)
+_UNDO = {"--strict-plugins": "drop --strict-plugins", "BENCH_STRICT_PLUGINS": "unset BENCH_STRICT_PLUGINS",
+         "strict=True": "call load_registry(strict=False)"}
+
+
+def load_registry(strict: bool | str | None = None, extra: Iterable[tuple[str, Any]] = ()) -> Registry:
     """Load every `lowres_bench` entry point, call its hooks and build the registry.
 
     `extra` takes (name, module-or-object) pairs registered as if they came from entry points, after
     them; tests and `harness.api.run(registry=...)` callers use it to add plugins without installing
-    a package.
+    a package. `strict` may name what asked for it (`"--strict-plugins"`), for the error to say.
     """
-    loader = _Loader(strict_from_env() if strict is None else strict)
+    if strict is None:
+        by = "BENCH_STRICT_PLUGINS" if strict_from_env() else None
+    else:
+        by = (strict if isinstance(strict, str) else "strict=True") if strict else None
+    loader = _Loader(by)
     loader.discover(extra)
     loader.register_hooks()
     loader.register_items()
@@ -222,8 +231,9 @@ class _Loader:
     them with pluggy (refusing hooks that do not exist), collect their items, then their languages.
     Every step isolates each plugin's failure."""
 
-    def __init__(self, strict: bool):
-        self.strict = strict
+    def __init__(self, strict_by: str | None):
+        self.strict = strict_by is not None
+        self.undo = _UNDO.get(strict_by or "", f"turn off {strict_by}")
         self.pm = pluggy.PluginManager(GROUP)
         self.pm.add_hookspecs(hookspecs)
         self.hook_names = sorted(n for n in dir(hookspecs) if n.startswith("bench_") and callable(getattr(hookspecs, n)))
@@ -244,13 +254,13 @@ class _Loader:
         info.error = f"{stage}: {text}"
         if self.strict:
             raise PluginError(f"plugin {info.name!r} ({self.where(info)}) failed to {stage}: {text} "
-                              "(unset BENCH_STRICT_PLUGINS to skip it)") from (None if isinstance(exc, _Skip) else exc)
+                              f"(strict plugins are on: {self.undo} to skip it)") from (None if isinstance(exc, _Skip) else exc)
         warnings.warn(f"skipping plugin {info.name!r}: {info.error}", stacklevel=4)
 
     def conflict(self, info: PluginInfo, message: str) -> None:
         if self.strict:
-            raise PluginError(f"plugin {info.name!r} ({self.where(info)}): {message} (unset BENCH_STRICT_PLUGINS to skip "
-                              "the duplicate)")
+            raise PluginError(f"plugin {info.name!r} ({self.where(info)}): {message} (strict plugins are on: {self.undo} to "
+                              "skip the duplicate)")
         info.conflicts.append(message + "; this one skipped")
         warnings.warn(f"plugin {info.name!r}: {info.conflicts[-1]}", stacklevel=4)
 

@@ -176,3 +176,27 @@ def _tasks(task):
     mod = types.ModuleType("hub")
     mod.bench_register_tasks = hookimpl(lambda register: register(task))
     return mod
+
+
+def test_a_local_folder_is_identified_by_its_content_not_its_path(hub_dir, tmp_path):
+    """Moving a plugin's local hub-style folder keeps every cell id, and no absolute path of this
+    machine reaches the results; changing a byte of its data changes them."""
+    def plan(folder):
+        task = HubTask("german-sentiment", ("negative", "positive"), "Sentiment of German posts.", str(folder),
+                       {"de": DE}, {"de": "de"}, text_column="text", label_column="intent", train_order="id")
+        reg = load_registry(extra=[("hub", _tasks(task))])
+        return build_plan(Suite(tasks=["german-sentiment"], languages=["de"], strategies=["zero-shot"],
+                                models=["gemma-3-270m"], classifiers=["tfidf-logreg"], per_class=5, seeds=[0]), reg)
+
+    here = plan(hub_dir)
+    moved = tmp_path / "elsewhere" / "copy"
+    shutil.copytree(hub_dir, moved)
+    shutil.rmtree(hub_dir)
+    there = plan(moved)
+    assert [c.id for c in there.gen_cells + there.eval_cells] == [c.id for c in here.gen_cells + here.eval_cells]
+    shown = json.dumps({"sources": there.provenance.get("sources"), "data": there.provenance.get("data")})
+    assert str(tmp_path) not in shown and "hf:local-folder@" in shown and " at copy" in shown
+    (moved / "de" / "test.csv").write_text((moved / "de" / "test.csv").read_text(encoding="utf-8") + "\n",
+                                           encoding="utf-8")
+    changed = plan(moved)
+    assert {c.id for c in changed.gen_cells + changed.eval_cells}.isdisjoint({c.id for c in here.gen_cells + here.eval_cells})

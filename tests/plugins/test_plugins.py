@@ -246,3 +246,32 @@ def test_a_plugin_in_the_old_entry_point_group_is_named_with_how_to_move_it(tmp_
                                          r"'lowres_bench'"):
         reg = load_registry()
     assert "old" not in {p.name for p in reg.plugins} and "aaa-own" not in reg.strategies
+
+
+@pytest.mark.parametrize("strict, env, undo", [("--strict-plugins", None, "drop --strict-plugins"),
+                                               (None, "1", "unset BENCH_STRICT_PLUGINS"),
+                                               (True, None, "call load_registry(strict=False)")])
+def test_the_strict_mode_error_names_what_turned_it_on(monkeypatch, strict, env, undo):
+    def leave(register):
+        raise RuntimeError("broken")
+
+    if env:
+        monkeypatch.setenv("BENCH_STRICT_PLUGINS", env)
+    else:
+        monkeypatch.delenv("BENCH_STRICT_PLUGINS", raising=False)
+    with pytest.raises(PluginError, match=f"strict plugins are on: {undo.replace('(', '.').replace(')', '.')} to skip it"):
+        load_registry(strict=strict, extra=[("broken", _module("broken", bench_register_strategies=leave))])
+
+
+def test_an_automatic_recipe_description_lists_every_ingredient():
+    def no_digits(text, label, ctx):
+        return "digits" if any(c.isdigit() for c in text) else None
+
+    def longest_first(pool, k, rng):
+        return pool[:k]
+
+    text = ComposedStrategy("mine", Recipe(demos="target", k=3, select=longest_first, filters=(no_digits,),
+                                           near_duplicates=0.8)).description
+    for part in ("3 demonstrations per class", "chosen by longest_first", "filters: no_digits",
+                 "near-duplicates rejected at char-3-gram Jaccard >= 0.8"):
+        assert part in text, text

@@ -51,6 +51,12 @@ OPTIONS: dict[str, Option] = {
 }
 
 
+def _callable_name(fn: Any) -> str:
+    """What a recipe's description calls a selector or filter: its name (a lambda has none to give)."""
+    name = getattr(fn, "__name__", None) or type(fn).__name__
+    return "an unnamed function" if name == "<lambda>" else name
+
+
 def _option(ctx: GenerationContext, key: str) -> Any:
     return ctx.options.get(key, OPTIONS[key].default)
 
@@ -115,6 +121,14 @@ class ComposedStrategy(Strategy):
             parts.append("task description in the prompt")
         if r.language_filter:
             parts.append("language-identification filter")
+        if r.k is not None:
+            parts.append(f"{r.k} demonstrations per class")
+        if r.select is not random_demos:
+            parts.append(f"demonstrations chosen by {_callable_name(r.select)}")
+        if r.filters:
+            parts.append("filters: " + ", ".join(_callable_name(f) for f in r.filters))
+        if r.near_duplicates > 0:
+            parts.append(f"near-duplicates rejected at char-3-gram Jaccard >= {r.near_duplicates:g}")
         return ", ".join(parts)
 
     def fingerprint(self) -> str:

@@ -16,6 +16,7 @@ included, stays the same.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import warnings
@@ -89,6 +90,22 @@ class HubSource:
     def is_local(self) -> bool:
         return Path(self.dataset).is_dir()
 
+    def content_digest(self) -> str:
+        """A local folder's identity: the digest of its files' relative paths and bytes. Moving or
+        copying the folder keeps it (and so every cell id); changing a byte of its data changes it."""
+        return _folder_digest(Path(self.dataset).resolve())
+
+    def shown_path(self) -> str:
+        """The folder as results show it: relative to the gold data directory or the working
+        directory when inside one, else its own name; never an absolute path of this machine."""
+        from harness.config import datadir
+
+        here = Path(self.dataset).resolve()
+        for root in (datadir.current(), os.environ.get("BENCH_HUB_DIR"), os.getcwd()):
+            if root and Path(root).is_dir() and Path(root).resolve() in here.parents:
+                return here.relative_to(Path(root).resolve()).as_posix()
+        return here.name
+
     def commit(self) -> str | None:
         """The pinned revision, else the commit it resolves to now (warned about once per dataset)."""
         if self.is_local():
@@ -109,8 +126,8 @@ class HubSource:
         return sha or self.revision
 
     def identity(self) -> dict[str, Any]:
-        local = self.is_local()  # a directory has no revision: its rows are fingerprinted split by split
-        out: dict[str, Any] = {"dataset": str(Path(self.dataset).resolve()) if local else self.dataset,
+        local = self.is_local()  # a directory has no revision: its content digest stands for one
+        out: dict[str, Any] = {"dataset": f"local:{self.content_digest()}" if local else self.dataset,
                                "config": self.config, "revision": None if local else self.commit() or "unresolved"}
         if self.data_files is not None:
             out["data_files"] = self.data_files
@@ -119,9 +136,10 @@ class HubSource:
     def describe(self) -> str:
         """One line for results: dataset, config and revision."""
         ident = self.identity()
-        text = f"hf:{ident['dataset']}"
-        if not self.is_local():
-            text += f"@{ident['revision']}"
+        if self.is_local():
+            text = f"hf:local-folder@{self.content_digest()[:16]}"  # where it sits: data_location
+        else:
+            text = f"hf:{ident['dataset']}@{ident['revision']}"
         if self.config:
             text += f" config={self.config}"
         if self.data_files is not None:
@@ -271,12 +289,39 @@ class HubTask(Task):
         return self._sources[language].load(split, self.labels)
 
     def data_fingerprint(self) -> str:
-        ident = {"dataset": self.dataset, "revision": self.source_for().identity()["revision"],
+        main = self.source_for().identity()  # a local folder by its content, so moving it keeps every cell id
+        ident = {"dataset": main["dataset"], "revision": main["revision"],
                  "configs": {c: s.identity() for c, s in sorted(self._sources.items())}}
         return json.dumps(ident, sort_keys=True)
 
     def data_source(self, language: str) -> str:
         return self._sources[language].describe()
+
+    def data_location(self, language: str) -> str:
+        source = self._sources[language]
+        return source.shown_path() if source.is_local() else ""
+
+
+_digests: dict[tuple[str, tuple[tuple[str, int, int], ...]], str] = {}
+
+
+def _folder_digest(folder: Path) -> str:
+    """sha256 over every file under `folder` (relative path and bytes, in path order; hidden files and
+    caches left out), computed once per process while no file's size or time changes."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file()
+                   and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(folder).parts))
+    stamp = tuple((p.relative_to(folder).as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    key = (str(folder), stamp)
+    if key not in _digests:
+        h = hashlib.sha256()
+        for p in files:
+            h.update(p.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+            with open(p, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            h.update(b"\0")
+        _digests[key] = h.hexdigest()
+    return _digests[key]
 
 
 def _config_options(config: str | Mapping[str, Any] | None) -> dict[str, Any]:
