@@ -4,6 +4,21 @@ Plugin authors import from here only (`from harness.api import hookimpl, Task, L
 modules behind these names may move, this list stays. `run` is what `bench run` does, in-process,
 for notebooks, scripts and tests that want the leaderboard as typed objects (`Leaderboard`, whose
 `to_json()` is the file; lm-eval's `simple_evaluate` plays the same part there).
+
+Every class and function here has its own docstring (`help(Recipe)`, `help(Language)`); the
+values that cannot carry one are:
+
+- `hookimpl`: the decorator that marks a plugin's hook functions (`@hookimpl def
+  bench_register_tasks(register): ...`); the hooks, each with an example, are in harness/hookspecs.py.
+- `Split`: the name of a gold split, `"train"` or `"test"` (`Task.load(language, split)`).
+- `COMMON_OPTIONS`: the engine options most models share (`batch_size`, `dtype`, `device`, ...), by
+  name, as `Option`s; a `ModelSpec` declares the ones its engine reads:
+  `options={k: COMMON_OPTIONS[k] for k in ("batch_size", "dtype")}`.
+- `REMOTE_DATA`: `"remote"`, the data directory that means "fetch the gold files from their pinned
+  public sources" (`--data-dir remote`; `gold_data_dir()` returns it when chosen).
+
+A classifier embeds text with `ctx.embed(texts)` (`ClassifierContext`): e5-logreg's embeddings,
+`e5_embeddings`, cached in the store; `e5_identity()` names the encoder for a fingerprint.
 """
 
 from __future__ import annotations
@@ -37,6 +52,7 @@ from harness.contracts import (
 )
 from harness.errors import BenchError, DataError, nearest
 from harness.hookspecs import hookimpl
+from harness.kits.embeddings import e5_embeddings, e5_identity
 from harness.kits.engines.identity import (
     device_kind,
     engine_identity,
@@ -66,8 +82,10 @@ __all__ = [
     "SamplingParams", "Split", "Strategy", "Task", "hookimpl",
     # a strategy driven outside a run (its own tests, scripts)
     "FixedModels", "standalone_context",
-    # the building blocks (harness/kits): tasks from files or hub datasets, recipes, the transformers engine
-    "ComposedStrategy", "FileTask", "HubSource", "HubTask", "Recipe", "TransformersEngine",
+    # the building blocks (harness/kits): tasks from files or hub datasets, recipes, the transformers engine,
+    # the text embeddings classifiers share (ClassifierContext.embed)
+    "ComposedStrategy", "FileTask", "HubSource", "HubTask", "Recipe", "TransformersEngine", "e5_embeddings",
+    "e5_identity",
     "gold_root", "read_header", "read_jsonl", "read_rows", "require_file",
     "context_overflow", "device_kind", "engine_identity", "identity_label", "prompt_ids", "quantization_of",
     "quiet_transformers", "weights_identity",

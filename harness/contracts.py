@@ -18,13 +18,35 @@ Split = Literal["train", "test"]
 
 @dataclass(frozen=True)
 class Example:
+    """One labelled text: a gold example, or a synthetic one a strategy accepted. `label` is one of
+    the task's `labels`.
+
+        Example("ondoa miadi yangu na daktari wangu", "calendar_remove")
+    """
+
     text: str
     label: str
 
 
 @dataclass(frozen=True)
 class Language:
-    """One language of a task, with every code a user may type for it."""
+    """One language of a task, with every code a user may type for it.
+
+    - `code`: the short code of cell ids and `--languages` filters (`"sw"`).
+    - `name`: its English name, written into prompts (`"Swahili"`).
+    - `iso`: ISO 639-3 + script (`"swh_Latn"`), as MTEB reports languages: the leaderboard records
+      it and the language check reads the script from it.
+    - `tier`: `"high"` (mid/high resource) or `"low"` (the default), the groups of the per-tier
+      summaries, as in the paper.
+    - `dataset_code`: the dataset's own code for it, `""` where there is none (a MASSIVE locale
+      `"sw-KE"`, a FLORES code `"swh_Latn"`); SIB-200 reads a language's files under it, and a
+      language added to SIB-200 without it uses `iso`.
+
+    Each of them, and the ISO 639-3 code alone (`"swh"`), selects the language on the command line.
+
+        Language("sw", "Swahili", "swh_Latn", "low", "sw-KE")
+        Language("gsw", "Swiss German", "gsw_Latn")  # tier "low", no dataset code
+    """
 
     code: str  # short code used in cell ids and filters ("sw")
     name: str  # English name used in prompts ("Swahili")
@@ -45,7 +67,22 @@ class Language:
 
 
 class Task(ABC):
-    """A labelled text-classification task with gold train/test data per language."""
+    """A labelled text-classification task with gold train/test data per language. `FileTask` and
+    `HubTask` read files and hub datasets; a task of its own says which languages it has, which splits
+    it cannot load and how it loads one:
+
+        class Headlines(Task):
+            name, labels, description = "headlines", ("sport", "politics"), "Topic of news headlines."
+
+            def languages(self):
+                return {"yo": Language("yo", "Yoruba", "yor_Latn")}
+
+            def unavailable(self, language, split):
+                return None if split == "test" else "no train split"
+
+            def load(self, language, split):
+                return [Example(text, label) for text, label in read_headlines(language)]
+    """
 
     name: str
     labels: tuple[str, ...]
@@ -88,6 +125,12 @@ class Task(ABC):
 
 @dataclass(frozen=True)
 class SamplingParams:
+    """How an engine decodes: a suite's `[sampling]` table, with a model's `[models."X".sampling]` on
+    top. The defaults are the paper's; every value is part of the cache key of a generation.
+
+        SamplingParams(temperature=0.7, max_new_tokens=80)
+    """
+
     temperature: float = 0.4
     top_p: float = 0.9
     repetition_penalty: float = 1.2
@@ -104,13 +147,23 @@ class SamplingParams:
 
 @dataclass(frozen=True)
 class Message:
+    """One turn of a chat prompt (`GenerationRequest.messages`), for engines whose `is_chat` is true.
+
+        Message("user", "Write one Swahili sentence about the weather.")
+    """
+
     role: Literal["system", "user", "assistant"]
     content: str
 
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    """One prompt, `n` samples. Chat models get `messages`, base models `prompt`."""
+    """One prompt, `n` samples. Chat models get `messages`, base models `prompt`. `seed` makes the
+    samples reproducible (derive it from the cell's `ctx.seed`); it is part of the cache key, with
+    the prompt and every sampling parameter.
+
+        GenerationRequest(ctx.sampling, ctx.seed + i, n=2, messages=(Message("user", ask),))
+    """
 
     params: SamplingParams
     seed: int
@@ -130,6 +183,13 @@ class GenerationRequest:
 
 @dataclass(frozen=True)
 class Completion:
+    """One sample an engine generated: its text, the token counts (the bill and the measured rates
+    read them) and whether the token limit cut it (`truncated`; None when the engine cannot tell),
+    which decides whether a parser may trust the last line.
+
+        Completion("1. je nitahitaji mwavuli leo", prompt_tokens=42, completion_tokens=9, truncated=False)
+    """
+
     text: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -137,7 +197,14 @@ class Completion:
 
 
 class Engine(ABC):
-    """A loaded generator. The harness wraps it in a cache and always calls it with batches."""
+    """A loaded generator. The harness wraps it in a cache and always calls it with batches.
+
+        class Echo(Engine):
+            fingerprint, is_chat = "echo@1", False
+
+            def generate(self, requests):
+                return [[Completion(request.prompt or "")] * request.n for request in requests]
+    """
 
     #: a readable name for what generates (the cache's `model` column, log lines)
     fingerprint: str
@@ -201,7 +268,11 @@ class ModelSpec:
 
     `options` declares what the engine reads from its suite table (None: undeclared, nothing is
     checked beyond the common types); `check` validates the argument without loading anything (a
-    server address, say) and raises BenchError with what to write instead."""
+    server address, say) and raises BenchError with what to write instead.
+
+        ModelSpec("my-gemma", lambda arg, options: TransformersEngine("/models/my-gemma", options),
+                  "my fine-tuned Gemma", options={"batch_size": COMMON_OPTIONS["batch_size"]})
+    """
 
     name: str
     load: Callable[[str, Mapping[str, Any]], Engine]  # (argument after the scheme or the name, options)
@@ -237,7 +308,12 @@ class Models(Protocol):
 @dataclass(frozen=True)
 class GenerationContext:
     """What every strategy needs for one generation cell, and nothing shaped for one recipe: what
-    a strategy of its own wants to be told comes in `options`, from its `[strategies."<name>"]` table."""
+    a strategy of its own wants to be told comes in `options`, from its `[strategies."<name>"]` table.
+
+        replies = ctx.engine.generate([GenerationRequest(ctx.sampling, ctx.seed + i, n=ctx.samples_per_request,
+                                                         prompt=f"One {ctx.language.name} sentence about {label}:")
+                                       for i, label in enumerate(ctx.task.labels)])
+    """
 
     task: Task
     language: Language
@@ -258,6 +334,13 @@ class GenerationContext:
 
 @dataclass
 class GenerationResult:
+    """What `Strategy.generate` returns: the accepted examples (the synthetic training set) and its
+    statistics, written into the cell's row (`requested` and `accepted` at least; the composed
+    strategies add rejections, duplicates, calls and more).
+
+        GenerationResult([Example("je nitahitaji mwavuli leo", "weather_query")], {"requested": 8, "accepted": 1})
+    """
+
     examples: list[Example]
     stats: dict[str, Any]
 
@@ -268,7 +351,17 @@ class Strategy(ABC):
     `options` declares what it reads from its `[strategies."<name>"]` suite table (checked when the
     plan is built); a declared option the table does not set takes the suite's `[generation]` value of
     the same name where there is one (`demos_per_class`, `summarizer`, ...), else its `default`. None:
-    nothing declared, the table is passed as written."""
+    nothing declared, the table is passed as written.
+
+        class OneLine(Strategy):
+            name = "one-line"
+            options = {"words": Option(int, "a positive integer", 1, default=12)}
+
+            def generate(self, ctx):
+                ...  # ctx.engine.generate([...]), each request seeded from ctx.seed
+                return GenerationResult(examples, {"requested": ctx.per_class * len(ctx.task.labels),
+                                                   "accepted": len(examples)})
+    """
 
     name: str
     description: str = ""
@@ -311,17 +404,45 @@ class Strategy(ABC):
 
 @dataclass
 class ClassifierContext:
+    """What a classifier gets for one fit: `seed` (this fit's: derive every random choice from it),
+    `cache` (the run's store, a `harness.store.cache.Store`, for embeddings and other expensive
+    intermediate results), `device` (`"cpu"`, `"cuda"`), `options` (its resolved
+    `[classifiers."<name>"]` table), `log`, and `embedder`, behind `embed`.
+
+    `ctx.embed(texts)` gives the text embeddings every classifier shares: e5-logreg's (frozen
+    multilingual-e5-small, "query: " prefix, one unit-length float32 row of 384 per text), cached in
+    `cache`, so gold texts are embedded once whichever classifier asks first:
+
+        def fit_predict(self, train, test_texts, labels, ctx):
+            x = ctx.embed([e.text for e in train])  # shape (len(train), 384)
+            ...
+
+    A run fills `embedder` with `harness.api.e5_embeddings`; a context built by hand for a test passes
+    it (`ClassifierContext(seed=0, cache=store, embedder=e5_embeddings)`) or a stand-in of the same
+    shape."""
+
     seed: int
     cache: Any  # harness.store.cache.Store: embeddings and other expensive intermediate results
     device: str = "cpu"
     options: Mapping[str, Any] = field(default_factory=dict)  # the suite's [classifiers."<name>"] table
     log: Callable[[str], None] = print
+    embedder: Callable[[Sequence[str], Any], Any] | None = None  # (texts, cache) -> array: what `embed` calls
+
+    def embed(self, texts: Sequence[str]) -> Any:
+        """The shared embeddings of `texts`, one row per text in their order (a numpy array)."""
+        if self.embedder is None:
+            raise RuntimeError("this ClassifierContext has no embedder: build it with "
+                               "embedder=harness.api.e5_embeddings, as a run does")
+        return self.embedder(texts, self.cache)
 
 
 @dataclass(frozen=True)
 class Fit:
     """What one fit returns: a label for every test text, and facts about the fit worth keeping next
-    to its scores (epochs, seconds per epoch, the device), written into the seed's row."""
+    to its scores (epochs, seconds per epoch, the device), written into the seed's row.
+
+        return Fit(predictions, {"epochs": 7, "best_epoch": 4, "device": ctx.device})
+    """
 
     predictions: list[str]
     details: Mapping[str, Any] = field(default_factory=dict)

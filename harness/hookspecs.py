@@ -36,8 +36,9 @@ def bench_register_tasks(register: Callable[[Any], None]) -> None:
 
         @hookimpl
         def bench_register_tasks(register):
-            register(FileTask("news", labels=["sport", "politics"], languages={"yo": yoruba},
-                              directory=Path(__file__).parent / "data"))
+            register(FileTask(name="news", labels=("sport", "politics"), description="Topic of Yoruba news headlines.",
+                              languages={"yo": Language("yo", "Yoruba", "yor_Latn")},
+                              files={"yo": (str(DATA / "yo-train.csv"), str(DATA / "yo-test.csv"))}))
     """
 
 
@@ -84,9 +85,10 @@ def bench_register_classifiers(register: Callable[[Any], None]) -> None:
 
     :param register: call `register(classifier)` with a `harness.api.Classifier`; its
         `fit_predict(train, texts, labels, ctx)` is called once per evaluation cell and seed, with
-        `ctx.seed`, `ctx.cache` (for embeddings), `ctx.device` and `ctx.options` (its suite table,
-        checked against the classifier's declared `options`); it returns a `Fit` (the predictions
-        and what to record about the fit) or the predictions alone.
+        `ctx.seed`, `ctx.cache` (for embeddings), `ctx.device`, `ctx.options` (its suite table,
+        checked against the classifier's declared `options`) and `ctx.embed(texts)` (the text
+        embeddings classifiers share, e5-logreg's, cached); it returns a `Fit` (the predictions and
+        what to record about the fit) or the predictions alone.
 
     Example::
 
@@ -102,12 +104,16 @@ def bench_register_languages(register: Callable[..., None]) -> None:
 
     :param register: call `register(task_name, Language(...), **options)`; the options are the
         task's `add_language` arguments (for file tasks and the built-in tasks: where the language's
-        train and test files are). Runs after every task is registered, so a small package can add,
-        say, Yoruba to SIB-200 without touching the task's code.
+        train and test files are, `train=` and `test=`; `massive10` and `sentiment` need `test=` or
+        `hub=HubSource(...)`, `sib200` takes any of SIB-200's own 205 languages with none). Runs after
+        every task is registered, so a small package can add, say, Yoruba to SIB-200 without touching
+        the task's code.
 
     Example::
 
         @hookimpl
         def bench_register_languages(register):
-            register("sib200", Language("yo", "Yoruba", "yor_Latn", "low"), directory=DATA / "yo")
+            register("sib200", Language("yo", "Yoruba", "yor_Latn", "low", "yor_Latn"))  # FLORES code
+            register("massive10", Language("gsw", "Swiss German", "gsw_Latn"),
+                     train=str(DATA / "gsw-train.csv"), test=str(DATA / "gsw-test.csv"))
     """

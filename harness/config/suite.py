@@ -37,6 +37,16 @@ def resolve_data_dir(value: str, base: Path) -> str:
 
 @dataclass
 class Suite:
+    """A benchmark suite: a suite file (`load_suite`) or built in Python, with the same fields and the
+    same checks (README.md, "Suites", says what each one means). The grid is five name lists (globs
+    allowed: `["*"]`, `["target-demos*"]`); `[generation]`, `[sampling]` and `[evaluation]` values are
+    fields of their own; the `[models."X"]`, `[classifiers."X"]` and `[strategies."X"]` tables are
+    `model_options`, `classifier_options` and `strategy_options`.
+
+        Suite(name="mine", tasks=["massive10"], languages=["sw"], strategies=["zero-shot", "target-demos"],
+              models=["gemma-3-270m"], classifiers=["e5-logreg"], per_class=8, seeds=[0, 1, 2])
+    """
+
     name: str = "custom"
     description: str = ""
     tasks: list[str] = field(default_factory=lambda: ["*"])

@@ -14,6 +14,7 @@ from typing import Any
 
 from harness import __version__
 from harness.contracts import Classifier, ClassifierContext, Example, Fit, GenerationContext, SamplingParams
+from harness.kits.embeddings import e5_embeddings
 from harness.kits.engines.identity import device_kind
 from harness.pipeline import seeds
 from harness.pipeline.plan import GOLD, EvalCell, GenCell, Plan
@@ -311,7 +312,8 @@ class Runner:
         for i, seed in enumerate(suite.seeds):
             if fit is None or not clf.deterministic:
                 ctx = ClassifierContext(seed=seeds.classifier_seed(seed, cell.task, cell.language, cell.replicate),
-                                        cache=self.store, device=self.device, options=options, log=self.rep.log)
+                                        cache=self.store, device=self.device, options=options, log=self.rep.log,
+                                        embedder=e5_embeddings)
                 started = time.perf_counter()
                 fit = clf.fit_predict(train, texts, labels, ctx)
                 self.store.add_rate("classifier", cell.classifier, device_kind(self.device), len(train),

@@ -66,6 +66,15 @@ class PluginInfo:
 
 @dataclass
 class Registry:
+    """Everything the installed plugins registered, by name, with look-ups that answer an unknown
+    name with the nearest one ("did you mean"), and `plugins`: each plugin's distribution, version,
+    what it registered and why it failed, if it did (what `bench plugins` shows).
+
+        reg = load_registry()
+        reg.task("massive10").languages()["sw"].name  # "Swahili"
+        reg.classifier("e5-logreg").fingerprint()
+    """
+
     tasks: dict[str, Task] = field(default_factory=dict)
     strategies: dict[str, Strategy] = field(default_factory=dict)
     models: dict[str, ModelSpec] = field(default_factory=dict)

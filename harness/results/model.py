@@ -41,6 +41,13 @@ class Stat:
 
 @dataclass(kw_only=True)
 class SeedScore:
+    """One classifier fit's scores (macro-F1, accuracy) for one seed of one replicate; `floor` marks a
+    replicate that could not be trained, counted at its majority-class floor, and `fit` holds what the
+    classifier recorded (epochs, seconds).
+
+        [(s.replicate, s.seed, s.macro_f1) for s in board.results[0].scores.per_seed]
+    """
+
     replicate: int = required(minimum=0)
     seed: int = required()
     macro_f1: float = required(ref="unit")
@@ -54,6 +61,12 @@ class SeedScore:
 @defined("scores")
 @dataclass(kw_only=True)
 class Scores:
+    """A row's per-seed scores and their statistics (`Stat`: mean, std, 95% interval and what it is
+    over).
+
+        board.results[0].scores.macro_f1.mean
+    """
+
     per_seed: list[SeedScore] = required(minItems=1)
     macro_f1: Stat = required()
     accuracy: Stat = required()
@@ -379,6 +392,13 @@ class Manifest:
 
 @dataclass(kw_only=True)
 class Leaderboard:
+    """A leaderboard.json as types: what `run` returns and `validate_file` reads. `to_json()` is the
+    file's JSON; README.md, "The leaderboard", says what each part holds.
+
+        board = validate_file("runs/ci/leaderboard.json")
+        [(r.strategy, r.gap_to_gold.points.mean) for r in board.results if r.gap_to_gold]
+    """
+
     schema_version: Literal["1.2"] = required()
     manifest: Manifest = required()
     results: list[Result] = required()

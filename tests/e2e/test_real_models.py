@@ -6,6 +6,7 @@ import json
 import pytest
 
 from conftest import bench, write_suite
+from harness.api import e5_embeddings
 from harness.contracts import ClassifierContext
 from harness.pipeline.runner import gold_subset
 from harness.store.cache import Store
@@ -26,7 +27,8 @@ def test_e5_logreg_gold_baseline_in_the_measured_range(task, lang, low, high, tm
     train, _ = gold_subset(t.load(lang, "train"), t.labels, 100)
     test = t.load(lang, "test")
     clf = reg.classifier("e5-logreg")
-    pred = clf.fit_predict(train, [e.text for e in test], t.labels, ClassifierContext(seed=0, cache=Store(tmp_path / "c.sqlite")))
+    ctx = ClassifierContext(seed=0, cache=Store(tmp_path / "c.sqlite"), embedder=e5_embeddings)
+    pred = clf.fit_predict(train, [e.text for e in test], t.labels, ctx)
     f1 = scores([e.label for e in test], pred, t.labels)["macro_f1"]
     assert low <= f1 <= high, f1
 

@@ -62,7 +62,7 @@ def plugin(tmp_path, tiny_model):
 def suite():
     return api.Suite(name="mine", tasks=["massive10", "yo-topics", "de-reviews"], languages=["gsw", "yo", "de"],
                      strategies=["zero-shot", "target-demos+short", "one-line"], models=["my-gemma"],
-                     classifiers=["tfidf-centroid"], per_class=2, seeds=[0], calls_per_class=1,
+                     classifiers=["e5-centroid"], per_class=2, seeds=[0], calls_per_class=1,
                      strategy_options={"one-line": {"words": 8}})
 
 
@@ -71,7 +71,7 @@ def test_the_guide_is_a_plugin_that_registers_one_item_per_hook(plugin):
     (info,) = [p for p in reg.plugins if p.name == "mine"]
     assert info.error is None and not info.conflicts
     assert info.registered == {"tasks": ["yo-topics", "de-reviews"], "strategies": ["target-demos+short", "one-line"],
-                               "models": ["my-gemma"], "classifiers": ["tfidf-centroid"],
+                               "models": ["my-gemma"], "classifiers": ["e5-centroid"],
                                "languages": ["massive10:gsw"]}
     plan = build_plan(suite(), reg)
     pairs = {(c.task, c.language) for c in plan.gen_cells}
@@ -89,5 +89,6 @@ def test_the_guides_plugin_runs_end_to_end(plugin, tmp_path):
             ("de-reviews", "de", "zero-shot"), ("de-reviews", "de", "one-line")} <= rows
     asked = (tmp_path / "run" / "artefacts").glob("de-reviews.de.one-line.*/replies.json")
     assert next(asked).is_file()  # the strategy's file, through its artefacts handle
+    assert (tmp_path / "run" / "demos" / "massive10.gsw.target.k5.shortest.json").is_file()  # the selector's own draw
     assert {g.task for g in board.gold} == {"massive10", "yo-topics", "de-reviews"}
-    assert all(r.classifier == "tfidf-centroid" and r.model == "my-gemma" for r in board.results)
+    assert all(r.classifier == "e5-centroid" and r.model == "my-gemma" for r in board.results)

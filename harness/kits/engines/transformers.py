@@ -23,6 +23,8 @@ from harness.kits.engines.prompt_ids import context_overflow, prompt_ids
 
 
 def quiet_transformers() -> None:
+    """Silence transformers' advisory warnings and progress bars (errors still show), so a run's log
+    holds the harness's lines; call it before loading a model through transformers yourself."""
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     from transformers.utils import logging as hf_logging
 
@@ -80,6 +82,14 @@ def hf_identity(name_or_path: str, options: Mapping[str, Any], dtype: str, devic
 
 
 class TransformersEngine(Engine):
+    """The transformers engine (`hf:` and the offline Gemma): batched, left-padded generation of a
+    local directory or hub model, chat template when the model has one. `options` are a model's
+    `[models."<name>"]` table (`batch_size`, `dtype`, `device`, `revision`, `plain_prompts`,
+    `max_model_len`: `COMMON_OPTIONS`); build on it to serve a model under a name of your own:
+
+        ModelSpec("my-gemma", lambda arg, options: TransformersEngine("/models/my-gemma", options))
+    """
+
     def __init__(self, name_or_path: str, options: Mapping[str, Any] | None = None,
                  weights: Mapping[str, Any] | None = None):
         quiet_transformers()

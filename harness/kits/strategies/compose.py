@@ -63,6 +63,36 @@ def _option(ctx: GenerationContext, key: str) -> Any:
 
 @dataclass(frozen=True)
 class Recipe:
+    """Which ingredients a `ComposedStrategy` combines; every field is off by default (zero-shot).
+
+    - `demos`: demonstrations in the prompt: `"none"`, `"english"` (English gold train examples) or
+      `"target"` (the target language's), drawn once per task, language and replicate and shown to
+      every strategy and model alike.
+    - `summary`: each label's summary (written once per task by an LLM) in the generation prompt.
+    - `revision`: an LLM judges every candidate against its label's summary; any answer but "yes"
+      rejects it.
+    - `describe`: the task's description and text kind in every prompt (not in the paper).
+    - `language_filter`: reject candidates the language check flags as another language, for the
+      languages where the check is reliable (elsewhere it is only reported).
+    - `k`: demonstrations per class; None takes the `demos_per_class` option (suite-wide or the
+      strategy's table).
+    - `select`: how the k demonstrations are chosen from a label's gold texts, a function
+      `(pool, k, rng) -> list of texts` that draws with the seeded `rng` only; the default draws at
+      random. Another selector's draw is kept under its own name (`demos/<...>.k5.<selector>.json`).
+    - `filters`: functions `(text, label, ctx) -> reason or None`, run on each candidate after the
+      built-in checks (length, duplicates, echoed prompt, near-duplicates); a reason rejects it and is
+      recorded in candidates.json. `ctx` is the cell's `GenerationContext`.
+    - `near_duplicates`: above 0, reject a candidate whose character-3-gram Jaccard similarity to an
+      earlier candidate of its label that passed the checks reaches this value (0.8 rejects close
+      paraphrases); 0 (the default) rejects exact duplicates only.
+
+    A strategy's fingerprint, part of its cells' identity, is its name, the recipe with the names
+    of its selector and filters (their names, not their code: rename a filter whose rule changes to
+    get new cells), and the prompts and code of the harness's recipes.
+
+        Recipe(demos="target", k=5, summary=True, filters=(short_only,), near_duplicates=0.8)
+    """
+
     demos: Literal["none", "english", "target"] = "none"
     summary: bool = False  # the label summary in the generation prompt (the reviser always has it)
     revision: bool = False
@@ -104,6 +134,16 @@ class _Generation:
 
 
 class ComposedStrategy(Strategy):
+    """A strategy made of a `Recipe`'s ingredients, the way every built-in strategy is made: rounds of
+    one batched request per label still short, each reply parsed into candidates, checked, revised
+    if the recipe says so, and accepted up to `per_class`; every candidate is kept with its status
+    in the cell's candidates.json. It reads `demos_per_class`, `summary_examples`,
+    `revision_max_new_tokens`, `summarizer` and `faithful` (OPTIONS) from its `[strategies."<name>"]`
+    table or the suite's `[generation]`. The description defaults to one written from the recipe.
+
+        ComposedStrategy("target-demos+short", Recipe(demos="target", k=5, filters=(short_only,)))
+    """
+
     options = OPTIONS
 
     def __init__(self, name: str, recipe: Recipe, description: str = ""):

@@ -18,6 +18,18 @@ from harness.kits.tasks import files
 
 
 class FileTask(Task):
+    """A task read from one CSV, TSV or JSONL file pair per language (by the file's suffix): `files`
+    maps each language code to `(train, test)`, a None train meaning test only (no gold baseline,
+    no demonstrations); `text_column` and `label_column` name the columns (the keys, for JSONL).
+    Every label in the files must be one of `labels`: another is an error naming its file and line.
+    `text_kind` is how prompts call one example; `label_summaries` fixes the label summaries instead of
+    having an LLM write them. Relative paths resolve against the gold data directory.
+
+        FileTask(name="news-topic", labels=("sport", "politics"), description="Topic of Yoruba news headlines.",
+                 languages={"yo": Language("yo", "Yoruba", "yor_Latn")},
+                 files={"yo": ("news/yo-train.csv", "news/yo-test.csv")})
+    """
+
     def __init__(self, name: str, labels: Sequence[str], description: str, languages: Mapping[str, Language],
                  files: Mapping[str, tuple[str | None, str | None]], text_column: str = "text",
                  label_column: str = "label", text_kind: str = "texts",

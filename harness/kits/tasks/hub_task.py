@@ -232,7 +232,16 @@ class HubSource:
 
 
 class HubTask(Task):
-    """A task whose languages are configs (or data files) of one hub dataset."""
+    """A task whose languages are configs (or data files) of one hub dataset, read with `datasets`:
+    `dataset` is a hub id or a local directory laid out as a hub dataset repository, `revision` the
+    commit to pin, `configs` each language's config (None: the default one; or a `data_files`
+    mapping), `label_map` maps stored class ids or names to the task's labels.
+
+        HubTask(name="german-sentiment", labels=("negative", "positive"), description="Sentiment of German posts.",
+                dataset="<owner>/<name>", revision="<40-character commit>", configs={"de": None},
+                languages={"de": Language("de", "German", "deu_Latn", "high")},
+                label_map={0: "negative", 1: "positive"})
+    """
 
     def __init__(self, name: str, labels: Sequence[str], description: str, dataset: str,
                  languages: Mapping[str, Language], configs: Mapping[str, str | Mapping[str, Any] | None],
