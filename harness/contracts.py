@@ -249,9 +249,13 @@ class Option:
     default: Any = None  # a strategy's value when neither its table nor the suite's [generation] gives one
     model: bool = False  # the value names a registered model ("" for none): checked when the plan is built
     identity: bool = True  # the value can change an output: part of the identity of the cells it applies to
+    choices: tuple[Any, ...] | None = None  # the only values allowed (compared with their type: True is not 1)
 
     def problem(self, value: Any) -> str | None:
         """Why `value` is not valid for this option, or None."""
+        if self.choices is not None:
+            ok = any(type(value) is type(c) and value == c for c in self.choices)
+            return None if ok else f"must be {self.what}, not {type(value).__name__} {value!r}"
         wrong = not isinstance(value, self.kind) or (isinstance(value, bool) and self.kind is not bool)
         if not wrong and self.minimum is not None:
             wrong = value < self.minimum or (self.exclusive and value == self.minimum)
@@ -458,12 +462,18 @@ class Classifier(ABC):
 
     `deterministic = True` says the fit does not depend on `ctx.seed` (a nearest centroid over
     frozen embeddings, say): it is fitted once per training set and that fit stands for every seed,
-    whose identical scores then carry no interval and decide no verdict."""
+    whose identical scores then carry no interval and decide no verdict.
+
+    `fits_seeds_together = True` says the classifier takes every seed of a cell in one call
+    (`fit_predict_seeds`): work shared by the seeds (tokenizing, batching the test set) is then done
+    once, and the seeds may train together on one device. A classifier that does not declare it is
+    called once per seed."""
 
     name: str
     description: str = ""
     options: Mapping[str, Option] = {}
     deterministic: bool = False
+    fits_seeds_together: bool = False
 
     @abstractmethod
     def fit_predict(
@@ -472,6 +482,19 @@ class Classifier(ABC):
         """Train on `train` (hold out part of it for model selection if needed, seeded by
         ctx.seed) and predict a label for every test text: a `Fit`, or the list of labels alone
         when there is nothing else to record."""
+
+    def rate_name(self, options: Mapping[str, Any]) -> str:
+        """Under which name this classifier's measured speed is filed and looked up for the dry run's
+        bill: its name, or more where an option changes the speed several-fold (the encoder a
+        fine-tuning trains, say), so one setting's speed never prices another's."""
+        return self.name
+
+    def fit_predict_seeds(self, train: Sequence[Example], test_texts: Sequence[str], labels: Sequence[str],
+                          ctxs: Sequence[ClassifierContext]) -> list[Fit | list[str]]:
+        """One fit per context (each its own `seed`; the same data, options and device), in their order.
+        The runner calls it with all seeds of a cell when `fits_seeds_together` is set; the default
+        fits them one after another."""
+        return [self.fit_predict(train, test_texts, labels, ctx) for ctx in ctxs]
 
     def fingerprint(self) -> str:
         return self.name

@@ -126,6 +126,49 @@ def build_tiny_model(path: Path, head_dim: int | None = None) -> Path:
     return path
 
 
+def build_tiny_bert(path: Path, kind: str = "bert") -> Path:
+    """A 2-layer BERT (or, with kind="xlm-roberta", an XLM-R: positions from the padding id, its own
+    head) with random weights and a WordPiece vocabulary trained on the gold miniature's Swahili
+    sentiment texts: the fine-tune classifier's tests need no asset and no ../shared."""
+    import torch
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast, XLMRobertaConfig, XLMRobertaModel
+
+    if (path / "config.json").is_file():
+        return path
+    texts = (UNIT_GOLD / "kinit" / "sentiment" / "sw-train_human_parsed.csv").read_text(encoding="utf-8").splitlines()
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.train_from_iterator(texts[:600], trainers.WordPieceTrainer(vocab_size=500, special_tokens=[
+        "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
+    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[
+        ("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                                   sep_token="[SEP]", mask_token="[MASK]")
+    torch.manual_seed(0)
+    shape = dict(vocab_size=fast.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                 intermediate_size=64)
+    if kind == "xlm-roberta":
+        model = XLMRobertaModel(XLMRobertaConfig(**shape, max_position_embeddings=162, pad_token_id=fast.pad_token_id))
+    else:
+        model = BertModel(BertConfig(**shape, max_position_embeddings=160))
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path)
+    fast.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory) -> Path:
+    return build_tiny_bert(tmp_path_factory.mktemp("models") / "tiny-bert")
+
+
+@pytest.fixture(scope="session")
+def tiny_xlmr(tmp_path_factory) -> Path:
+    return build_tiny_bert(tmp_path_factory.mktemp("models") / "tiny-xlmr", kind="xlm-roberta")
+
+
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama")

@@ -28,6 +28,8 @@ def add(sub) -> None:
     p.add_argument("--faithful", action="store_true", help="reproduce the reference code's parsing and revision quirks")
     p.add_argument("--dry-run", action="store_true", help="print the plan and exit without loading a model")
     p.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
+    p.add_argument("--priced-on", choices=["cpu", "cuda"], help="with --dry-run: price the bill as if run on this device "
+                   "kind (default: this machine's), e.g. a GPU plan from a laptop")
     p.add_argument("--yes", action="store_true", help="run a plan even when its estimate is above the thresholds "
                                                        "(more than 1,000,000 LLM calls or a week of compute)")
     p.add_argument("--no-progress", action="store_true", help="plain log lines instead of progress bars")
@@ -73,7 +75,7 @@ def cmd_run(args) -> int:
                                 registry=common.registry(args), shard=parse_shard(args.shard) if args.shard else None,
                                 executor=args.executor, ray_address=args.ray_address)
     if args.dry_run:
-        return print_plan(prepared.plan, pipeline.bill(prepared, cache_dir=args.cache_dir), args.json)
+        return print_plan(prepared.plan, pipeline.bill(prepared, cache_dir=args.cache_dir, device=args.priced_on), args.json)
     pipeline.execute(prepared, out=args.out, cache_dir=args.cache_dir, progress=not args.no_progress,
                      log_samples=args.log_samples, yes=args.yes)
     return 0

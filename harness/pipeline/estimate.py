@@ -140,9 +140,11 @@ def _engine_rate(model: str, device: str, rates: Rates) -> tuple[float | None, s
 def _classifier_rate(name: str, device: str, rates: Rates) -> tuple[float | None, str]:
     if (got := rates.get(("classifier", name, device))) and got[0] > 0:
         return got[1] / got[0], f"measured here, {1000 * got[1] / got[0]:,.1f} s per 1,000 training examples per fit"
-    if (name, device) in BUILT_IN_CLASSIFIER:
-        return BUILT_IN_CLASSIFIER[(name, device)], (f"built-in {1000 * BUILT_IN_CLASSIFIER[(name, device)]:,.1f} s per "
-                                                     "1,000 training examples per fit (nothing measured here yet)")
+    base = name.split("[", 1)[0]  # "finetune[<encoder>, ...]": the built-in rate is the classifier's default setting's
+    if (base, device) in BUILT_IN_CLASSIFIER:
+        rate = BUILT_IN_CLASSIFIER[(base, device)]
+        which = "" if base == name else f" for {base}'s defaults, not measured for these options"
+        return rate, f"built-in {1000 * rate:,.1f} s per 1,000 training examples per fit{which} (nothing measured here yet)"
     return None, "none yet: one small run with this classifier measures it"
 
 
@@ -186,8 +188,9 @@ def estimate(plan: Plan, reg: Registry, rates: Rates, device: str = "cpu") -> Es
         clf = reg.classifier(cell.classifier)
         fits = 1 if getattr(clf, "deterministic", False) else len(suite.seeds)
         examples = suite.per_class * len(reg.task(cell.task).labels)
-        rate, how = _classifier_rate(cell.classifier, device_kind(device), rates)
-        evaluation.rates[f"{cell.classifier} on {device_kind(device)}"] = how
+        name = clf.rate_name(suite.classifier_options.get(cell.classifier, {}))
+        rate, how = _classifier_rate(name, device_kind(device), rates)
+        evaluation.rates[f"{name} on {device_kind(device)}"] = how
         evaluation.fine_tunings += fits
-        evaluation.add(fits * examples * rate if rate is not None else None, f"{cell.classifier} on {device_kind(device)}")
+        evaluation.add(fits * examples * rate if rate is not None else None, f"{name} on {device_kind(device)}")
     return Estimate(list(phases.values()))

@@ -30,6 +30,7 @@ from harness.registry.discovery import Registry, load_registry
 from harness.results.leaderboard import build, write_leaderboard
 from harness.store.cache import Store, default_cache_dir
 from harness.store.paths import directory
+from harness.store.rundir import write_json
 
 
 @dataclass
@@ -78,7 +79,8 @@ def execute(prepared: Prepared, *, out: str | Path | None = None, cache_dir: str
         raise BenchError("the plan has no runnable cell (every selected pair is unavailable); see `bench run --dry-run`")
     target = directory(out or Path("runs") / plan.suite.name, "--out", writable=True)  # before any line is logged
     store = Store(cache_folder(cache_dir, create=True) / "cache.sqlite")
-    if not yes and (why := refusal(bill(prepared, store.rates()))):
+    estimated = bill(prepared, store.rates())
+    if not yes and (why := refusal(estimated)):
         store.close()
         raise BenchError(why)
     with Reporter(enabled=progress) as rep:
@@ -87,6 +89,8 @@ def execute(prepared: Prepared, *, out: str | Path | None = None, cache_dir: str
         runner = Runner(plan, prepared.registry, target, store, rep, device=torch_device(), log_samples=log_samples)
         try:
             runner.run_pending(prepared.executor)
+            if not runner.run.estimate.is_file():  # the bill of the plan, made before it ran; a rerun keeps the first
+                write_json(runner.run.estimate, estimated.as_dict())
             write_leaderboard(runner.run.leaderboard, build(plan, prepared.registry, runner.run))
         except OSError as exc:
             if (said := disk_problem(exc, target)) is None:
@@ -123,9 +127,11 @@ def cache_folder(given: str | Path | None, *, create: bool = False) -> Path:
                      "the cache directory", create=create)
 
 
-def bill(prepared: Prepared, rates: Rates | None = None, cache_dir: str | Path | None = None) -> Estimate:
+def bill(prepared: Prepared, rates: Rates | None = None, cache_dir: str | Path | None = None,
+         device: str | None = None) -> Estimate:
     """The plan's estimate at `rates`, or at those kept in the cache (`cache_dir`, else the default),
-    read without creating a cache that does not exist."""
+    read without creating a cache that does not exist; priced on `device` (default: this machine's),
+    so a plan meant for a GPU node can be priced from a laptop."""
     if rates is None:
         path = cache_folder(cache_dir) / "cache.sqlite"
         rates = {}
@@ -135,7 +141,7 @@ def bill(prepared: Prepared, rates: Rates | None = None, cache_dir: str | Path |
                 rates = store.rates()
             finally:
                 store.close()
-    return estimate(prepared.plan, prepared.registry, rates, torch_device())
+    return estimate(prepared.plan, prepared.registry, rates, device or torch_device())
 
 
 def run(suite: Suite | str | Path, *, out: str | Path | None = None, cache_dir: str | Path | None = None,

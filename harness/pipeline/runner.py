@@ -14,6 +14,7 @@ from typing import Any
 
 from harness import __version__
 from harness.contracts import Classifier, ClassifierContext, Example, Fit, GenerationContext, SamplingParams
+from harness.errors import BenchError
 from harness.kits.embeddings import e5_embeddings
 from harness.kits.engines.identity import device_kind
 from harness.pipeline import seeds
@@ -233,7 +234,7 @@ class Runner:
         earlier = self._earlier_attempts(cell)
         ledger = self.run.usage(cell.id)
         attempt = uuid.uuid4().hex[:12]
-        before = engine.counters()
+        before, revised_before = engine.counters(), engine.counters("cell/revision")
         start = time.perf_counter()
 
         def record(calls: int, seconds: float) -> None:
@@ -260,6 +261,10 @@ class Runner:
         stats["engine_seconds"] = round(after["engine_seconds"] - before["engine_seconds"] + earlier["engine_seconds"], 3)
         stats["seconds"] = round(time.perf_counter() - start + earlier["elapsed"], 3)
         stats["attempts"] = earlier["attempts"] + 1
+        revised = engine.counters("cell/revision")
+        if revised["llm_calls"] > revised_before["llm_calls"]:  # its share of the numbers above (time: this attempt's)
+            stats["revision"] = {k: round(revised[k] - revised_before[k], 3) for k in
+                                 ("llm_calls", "prompt_tokens", "completion_tokens", "engine_seconds")}
         if getattr(engine, "identity", None):  # what generated: backend, version, dtype, device kind, weights
             stats["model_identity"] = engine.identity
         stats.setdefault("requested", suite.per_class * len(task.labels))
@@ -308,19 +313,8 @@ class Runner:
         options = suite.classifier_options.get(cell.classifier, {})
         per_seed: list[dict] = []
         predictions: list[dict] = []
-        fit = None
-        for i, seed in enumerate(suite.seeds):
-            if fit is None or not clf.deterministic:
-                ctx = ClassifierContext(seed=seeds.classifier_seed(seed, cell.task, cell.language, cell.replicate),
-                                        cache=self.store, device=self.device, options=options, log=self.rep.log,
-                                        embedder=e5_embeddings)
-                started = time.perf_counter()
-                fit = clf.fit_predict(train, texts, labels, ctx)
-                self.store.add_rate("classifier", cell.classifier, device_kind(self.device), len(train),
-                                    time.perf_counter() - started)
-                fit = fit if isinstance(fit, Fit) else Fit(list(fit))
-                if clf.deterministic:  # the one fit stands for every seed; each seed's row says so
-                    fit = Fit(fit.predictions, {**fit.details, "fitted_once": "deterministic classifier"})
+        fits = self._fits(cell, clf, train, texts, labels, options)
+        for seed, fit in zip(suite.seeds, fits):
             pred = fit.predictions
             row = {"seed": seed, **scores([e.label for e in test], pred, labels)}
             if self.log_samples:
@@ -329,8 +323,43 @@ class Runner:
             if fit.details:
                 row["fit"] = dict(fit.details)
             per_seed.append(row)
-            self.rep.cell_progress(i + 1, len(suite.seeds))
         return per_seed, predictions
+
+    def _fits(self, cell: EvalCell, clf: Classifier, train: list[Example], texts: list[str], labels: list[str],
+              options: dict) -> list[Fit]:
+        """A fit per seed: one call with every seed for a classifier that takes them together, one fit
+        in all for a deterministic one, else one call per seed. Each call's time goes into the cache's
+        rates, per training example and fit."""
+        all_seeds = list(self.plan.suite.seeds)
+
+        def timed(chosen: list[int], fit_all: Callable[[list[ClassifierContext]], Sequence[Any]]) -> list[Fit]:
+            ctxs = [ClassifierContext(seed=seeds.classifier_seed(s, cell.task, cell.language, cell.replicate),
+                                      cache=self.store, device=self.device, options=options, log=self.rep.log,
+                                      embedder=e5_embeddings)
+                    for s in chosen]
+            started = time.perf_counter()
+            got = list(fit_all(ctxs))
+            self.store.add_rate("classifier", clf.rate_name(options), device_kind(self.device), len(train) * len(chosen),
+                                time.perf_counter() - started, count=len(chosen))
+            if len(got) != len(chosen):
+                raise BenchError(f"classifier {cell.classifier!r} returned {len(got)} fits for {len(chosen)} seeds")
+            return [g if isinstance(g, Fit) else Fit(list(g)) for g in got]
+
+        def one(ctxs: list[ClassifierContext]) -> list:
+            return [clf.fit_predict(train, texts, labels, ctxs[0])]
+
+        if clf.deterministic:  # the one fit stands for every seed; each seed's row says so
+            fit = timed(all_seeds[:1], one)[0]
+            fits = [Fit(fit.predictions, {**fit.details, "fitted_once": "deterministic classifier"})] * len(all_seeds)
+        elif clf.fits_seeds_together:
+            fits = timed(all_seeds, lambda ctxs: clf.fit_predict_seeds(train, texts, labels, ctxs))
+        else:
+            fits = []
+            for i, s in enumerate(all_seeds):
+                fits += timed([s], one)
+                self.rep.cell_progress(i + 1, len(all_seeds))
+        self.rep.cell_progress(len(all_seeds), len(all_seeds))
+        return fits
 
     def evaluation_payload(self, cell: EvalCell, generation: GenerationRecord | None = None) -> ScoresRecord:
         """Train and score one evaluation cell over all seeds. `generation` is the source cell's
@@ -372,10 +401,14 @@ class Runner:
             # what any classifier trained on it predicts: its one class (or, with no data, a fixed one)
             constant = train[0].label if train else task.labels[0]
             floor = scores([e.label for e in test], [constant] * len(test), task.labels)
-        else:
+        started = time.perf_counter()
+        if floor is None:
             per_seed, predictions = self._fit_seeds(cell, clf, train, test, task.labels)
         out: ScoresRecord = {"complete": True, "cell": cell.config, "id": cell.id, "train_size": len(train),
                "per_class": per_class, "per_seed": per_seed, "note": note}
+        if per_seed:  # what the fits cost, for the manifest's bill
+            out["cost"] = {"fits": 1 if clf.deterministic else len(per_seed), "device_kind": device_kind(self.device),
+                           "classifier_seconds": round(time.perf_counter() - started, 3)}
         if floor is not None:
             out["floor"] = floor
         if self.log_samples and predictions:

@@ -17,6 +17,7 @@ from harness.environment import cpu, device, git_commit, library_versions
 from harness.errors import BenchError
 from harness.pipeline.plan import GOLD, Plan
 from harness.registry.discovery import Registry
+from harness.results.cost import run_cost
 from harness.results.metrics import SEEDS, gap, paired_difference, paired_units, summary, units
 from harness.results.model import (
     SCHEMA_VERSION,
@@ -244,6 +245,7 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> Leaderboard:
     head = manifest(plan, reg)
     head.models = _model_identities(finished) or None
     head.shared_work = shared_work(run) or None
+    head.cost = run_cost([part for parts in finished.values() for part in parts], head.shared_work or [], _estimate(run))
     if flat := without_classifier_variance([*gold_rows, *results]):
         head.without_classifier_variance = flat
         head.intervals = (f"{head.intervals}; {len(flat)} row{'s' if len(flat) > 1 else ''} without classifier "
@@ -253,6 +255,15 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> Leaderboard:
         schema_version=SCHEMA_VERSION, manifest=head, results=results, gold=gold_rows,
         unavailable=[Unavailable(**u) for u in plan.unavailable],
         summaries=summaries(results), comparisons=comparisons(results))
+
+
+def _estimate(run: RunDir) -> dict | None:
+    """The bill the run saved when it started (absent for runs made before, or by hand)."""
+    try:
+        data = read_json(run.estimate)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def without_classifier_variance(rows: list[Result] | list[GoldResult] | list) -> list[str]:

@@ -387,6 +387,16 @@ class Manifest:
         "items": {"type": "object", "required": ["kind", "file", "llm_calls"],
                   "properties": {"kind": {"type": "string"}, "file": {"type": "string"},
                                  "llm_calls": {"type": "integer", "minimum": 0}}}})
+    cost: dict[str, Any] | None = optional(override={
+        "type": "object",
+        "description": "what the run's finished cells really cost per phase (label summaries, generation, revision, "
+                       "evaluation: LLM calls, tokens, engine-seconds, fits, classifier-seconds, device kinds), and "
+                       "the dry run's estimate for the plan beside it (null for a run that did not save one)",
+        "required": ["phases", "estimate"],
+        "properties": {"phases": {"type": "array", "items": {"type": "object", "required": ["phase"]}},
+                       "engine_seconds": {"type": "number", "minimum": 0},
+                       "classifier_seconds": {"type": "number", "minimum": 0},
+                       "estimate": {"type": ["object", "null"]}}})
     shards: list[Any] | None = optional(override={"type": "array"})
 
 

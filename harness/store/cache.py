@@ -277,6 +277,8 @@ class CachedEngine:
         #: summaries) to "shared", so no cell's statistics depend on which cell happened to need it first
         self._counts: dict[str, dict[str, float]] = {}
         self._account = "cell"
+        #: a part of an account's work counted on its own as well ("revision" of a cell's): its share
+        self._phase: str | None = None
         #: called after each batch that reached the engine (requests, seconds), so the runner can keep
         #: an interrupted cell's engine work and add it to the attempt that finishes the cell
         self.on_engine_batch: Callable[[int, float], None] | None = None
@@ -297,9 +299,21 @@ class CachedEngine:
         finally:
             self._account = previous
 
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Count what is generated inside the block in the current account, and also under
+        `<account>/<name>`, so a cell's statistics can say what share of its cost that phase was."""
+        previous, self._phase = self._phase, name
+        try:
+            yield
+        finally:
+            self._phase = previous
+
     def _add(self, key: str, value: float) -> None:
-        counts = self._counts.setdefault(self._account, dict.fromkeys(_COUNTERS, 0))
-        counts[key] += value
+        for account in (self._account, f"{self._account}/{self._phase}" if self._phase else None):
+            if account is not None:
+                counts = self._counts.setdefault(account, dict.fromkeys(_COUNTERS, 0))
+                counts[key] += value
 
     def context_overflow(self, request: GenerationRequest) -> str | None:
         """The engine's answer (None: fits, or the engine cannot tell); asks no model and no cache."""

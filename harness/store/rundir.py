@@ -43,6 +43,7 @@ class ScoresRecord(_ScoresBase, total=False):
     majority-class floor when the training data cannot be scored."""
 
     floor: dict[str, float]
+    cost: dict[str, Any]  # fits, classifier_seconds, device_kind: the evaluation phase's bill
     predictions: list[dict[str, Any]]  # with --log-samples; written beside the scores, not in them
 
 
@@ -224,6 +225,12 @@ class RunDir:
     @property
     def plan(self) -> Path:
         return self.root / "plan.json"
+
+    @property
+    def estimate(self) -> Path:
+        """What the dry run's bill said for this run's plan, saved when it started, for the manifest
+        to put beside what the run really cost."""
+        return self.root / "estimate.json"
 
     @property
     def leaderboard(self) -> Path:

@@ -2,11 +2,10 @@
 stopping, patience, max length), determinism, option checking and the run-level integration."""
 
 import json
-from pathlib import Path
 
 import pytest
 
-from conftest import bench, shared_data, write_suite
+from conftest import bench, write_suite
 from harness.contracts import ClassifierContext, Example
 from harness.errors import BenchError
 from plugins.classifiers.finetune import FineTune
@@ -14,37 +13,6 @@ from plugins.classifiers.finetune import FineTune
 
 class _Store:
     path = None
-
-
-def build_tiny_bert(path: Path) -> Path:
-    import torch
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-
-    if (path / "config.json").is_file():
-        return path
-    texts = (shared_data() / "kinit" / "sentiment" / "sw-train_human_parsed.csv").read_text(encoding="utf-8").splitlines()
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.train_from_iterator(texts[:600], trainers.WordPieceTrainer(vocab_size=500, special_tokens=[
-        "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
-    tok.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[
-        ("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))])
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                                   sep_token="[SEP]", mask_token="[MASK]")
-    torch.manual_seed(0)
-    model = BertModel(BertConfig(vocab_size=fast.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                 intermediate_size=64, max_position_embeddings=160))
-    path.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(path)
-    fast.save_pretrained(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def tiny_bert(tmp_path_factory):
-    return build_tiny_bert(tmp_path_factory.mktemp("bert") / "tiny-bert")
 
 
 def toy_data():

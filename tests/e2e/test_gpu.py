@@ -21,8 +21,8 @@ def test_hf_engine_uses_cuda_in_bf16_and_is_seeded(tiny_model):
     engine.close()
 
 
-def test_finetune_trains_on_cuda(tmp_path):
-    from test_finetune import build_tiny_bert, toy_data
+def test_finetune_trains_on_cuda(tiny_bert):
+    from test_finetune import toy_data
 
     from harness.contracts import ClassifierContext
     from plugins.classifiers.finetune import FineTune
@@ -30,10 +30,35 @@ def test_finetune_trains_on_cuda(tmp_path):
     class Store:
         path = None
 
-    model = build_tiny_bert(tmp_path / "bert")
+    model = tiny_bert
     clf = FineTune()
     train, test = toy_data()
     ctx = ClassifierContext(seed=0, cache=Store(), device="cuda", options={"model": str(model), "max_epochs": 2},
                             log=lambda m: None)
     result = clf.fit_predict(train, test, ["negative", "positive"], ctx)
     assert len(result.predictions) == len(test) and result.details["device"] == "cuda"
+
+
+def test_seeds_stacked_on_cuda_match_one_at_a_time(tiny_bert):
+    """On a GPU `seeds_together` defaults to on: the stacked members give the predictions and early
+    stopping of the same seeds trained one at a time there (kernels may differ in the last bits)."""
+    from test_finetune import toy_data
+
+    from harness.contracts import ClassifierContext
+    from plugins.classifiers.finetune import FineTune
+
+    class Store:
+        path = None
+
+    train, test = toy_data()
+
+    def fits(together):
+        ctxs = [ClassifierContext(seed=s, cache=Store(), device="cuda", log=lambda m: None,
+                                  options={"model": str(tiny_bert), "lr": 1e-3, "max_epochs": 8, "patience": 2,
+                                           "seeds_together": together}) for s in range(4)]
+        return FineTune().fit_predict_seeds(train, test, ["negative", "positive"], ctxs)
+
+    auto, alone = fits("auto"), fits(False)
+    assert {f.details["trained_with"] for f in auto} == {4} and {f.details["trained_with"] for f in alone} == {1}
+    assert [f.predictions for f in auto] == [f.predictions for f in alone]
+    assert [f.details["epochs"] for f in auto] == [f.details["epochs"] for f in alone]

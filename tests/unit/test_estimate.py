@@ -70,8 +70,21 @@ def test_a_plan_above_the_thresholds_is_refused_with_its_numbers(reg):
     why = refusal(huge)
     assert huge.llm_calls > MAX_LLM_CALLS and f"{huge.llm_calls:,} LLM calls" in why and "--yes" in why
     slow = estimate(build_plan(_suite(per_class=100, seeds=list(range(10)), classifiers=["finetune"]), reg), reg,
-                    {("classifier", "finetune", "cpu"): (1.0, 3600.0, 1)})  # an hour per example
+                    {("classifier", reg.classifier("finetune").rate_name({}), "cpu"): (1.0, 3600.0, 1)})  # an hour per example
     assert slow.llm_calls < MAX_LLM_CALLS and "more than a week" in refusal(slow)
+
+
+def test_a_fine_tuning_is_priced_by_its_own_encoders_rate(reg):
+    """The encoder decides a fine-tuning's speed several-fold: one encoder's measured rate never prices
+    another's, which falls back to the built-in rate, said as such."""
+    rates = {("classifier", "finetune[e5-small-offline, fp32, auto]", "cpu"): (1000.0, 10.0, 1)}
+    mine = estimate(build_plan(_suite(classifiers=["finetune"]), reg), reg, rates)
+    theirs = estimate(build_plan(_suite(classifiers=["finetune"], classifier_options={
+        "finetune": {"model": "FacebookAI/xlm-roberta-base"}}), reg), reg, rates)
+    (how,) = next(p for p in mine.phases if p.name == "evaluation").rates.values()
+    (other,) = next(p for p in theirs.phases if p.name == "evaluation").rates.values()
+    assert how.startswith("measured here, 10.0 s per 1,000") and other.startswith("built-in")
+    assert "not measured for these options" in other
 
 
 def test_bench_run_refuses_a_huge_plan_before_writing_anything_and_yes_lets_it_start(tmp_path, monkeypatch):

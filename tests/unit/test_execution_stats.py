@@ -16,6 +16,7 @@ from harness.pipeline.plan import build_plan, shard_plan
 from harness.pipeline.progress import Reporter
 from harness.pipeline.runner import Runner
 from harness.registry.discovery import load_registry
+from harness.results.cost import run_cost
 from harness.results.leaderboard import build
 from harness.results.merge import merge
 from harness.results.model import Leaderboard
@@ -88,3 +89,38 @@ def test_statistics_are_the_same_in_one_go_after_a_resume_and_after_a_merge(reg,
     assert json.dumps(Leaderboard.from_json(merged).to_json()) == json.dumps(merged)  # a real file read into the types writes back the same
     assert generation(merged) == generation(whole)
     assert shared(merged) == shared(whole)
+
+
+def test_the_manifest_bills_each_phase_once(reg, tmp_path):
+    """Label summaries, generation, revision and evaluation, summed over the finished cells: a
+    generation cell scored by two classifiers counted once, revision's share apart from generation's,
+    and the dry run's estimate beside them when the run saved one."""
+    suite = Suite(tasks=["massive10"], languages=["sw"], strategies=["zero-shot", "target-demos+sl+revision"],
+                  models=["gemma-3-270m"], classifiers=["tfidf-logreg"], per_class=3, seeds=[0, 1], calls_per_class=2)
+    plan = build_plan(suite, reg)
+    store = Store(tmp_path / "c.sqlite")
+    runner = Runner(plan, reg, tmp_path / "run", store, Reporter(enabled=False),
+                    load_engine=lambda name: CachedEngine(Scripted(), store, name))
+    runner.run_pending(local)
+    runner.run.estimate.write_text(json.dumps({"phases": [], "llm_calls": 1, "seconds": 2.0, "unpriced": []}))
+    board = build(plan, reg, runner.run)
+    cost = {p["phase"]: p for p in board.manifest.cost["phases"]}
+    gens = {r.cell_id: r.generation for r in board.results}
+    revised = json.loads(runner.run.generation(next(c for c in gens if "revision" in c)).read_text())["stats"]["revision"]
+    assert cost["revision"]["llm_calls"] == revised["llm_calls"] > 0
+    assert cost["generation"]["llm_calls"] + cost["revision"]["llm_calls"] == sum(g.llm_calls for g in gens.values())
+    assert cost["generation"]["completion_tokens"] + cost["revision"]["completion_tokens"] == \
+        sum(g.completion_tokens for g in gens.values())
+    assert cost["label summaries"]["llm_calls"] == board.manifest.shared_work[0]["llm_calls"]
+    scored = [c for c in plan.eval_cells if json.loads(runner.run.scores(c.id).read_text())["per_seed"]]
+    assert cost["evaluation"]["fits"] == 2 * len(scored) > 0 and cost["evaluation"]["device_kinds"] == ["cpu"]
+    assert cost["evaluation"]["classifier_seconds"] > 0
+    assert board.manifest.cost["estimate"]["llm_calls"] == 1
+    assert Leaderboard.from_json(board.to_json()).manifest.cost == board.manifest.cost
+    # the same generation cell read for a second classifier adds its fits, not its generation again
+    parts = [(c, json.loads(runner.run.scores(c.id).read_text()),
+              None if c.source == "gold" else json.loads(runner.run.generation(c.source).read_text())["stats"])
+             for c in plan.eval_cells]
+    twice = {p["phase"]: p for p in run_cost(parts + parts, [], None)["phases"]}
+    assert twice["generation"]["llm_calls"] == cost["generation"]["llm_calls"]
+    assert twice["evaluation"]["fits"] == 2 * cost["evaluation"]["fits"]

@@ -5,6 +5,7 @@ are recipes (plugins/strategies); a contributor builds a new one the same way (d
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -454,7 +455,10 @@ class ComposedStrategy(Strategy):
                 continue
             reqs.append(req)
             judged.append(c)
-        for c, comps in zip(judged, ctx.engine.generate(reqs) if reqs else []):
+        phase = getattr(ctx.engine, "phase", None)  # the cell's statistics show revision's share of its cost
+        with phase("revision") if phase is not None else contextlib.nullcontext():
+            replies = ctx.engine.generate(reqs) if reqs else []
+        for c, comps in zip(judged, replies):
             reply = comps[0].text.strip()
             c["verdict"] = parsing.verdict(reply, _option(ctx, 'faithful'))
             c["reason"] = reply[:300]
