@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.config import datadir
 from harness.config.suite import COMMON_OPTIONS, REMOTE_DATA, Suite, load_suite
@@ -70,10 +70,14 @@ from harness.pipeline import run as pipeline
 from harness.pipeline.context import FixedModels, standalone_context
 from harness.pipeline.run import use_data_dir
 from harness.registry.discovery import Registry, load_registry
+from harness.results import frame
 from harness.results.leaderboard import validate_file
 from harness.results.model import Comparison, GoldResult, Leaderboard, Result, Scores, SeedScore, Stat
 from harness.store.cache import default_cache_dir, digest, provision_once
 from harness.store.rundir import RunDir, read_json, slug, write_json
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     # contracts and hooks
@@ -94,6 +98,8 @@ __all__ = [
     "provision_once", "read_json", "slug", "write_json",
     # running
     "Registry", "Suite", "load_registry", "load_suite", "run", "use_data_dir",
+    # the results as a table, for notebooks (pandas)
+    "results",
     # the leaderboard, typed (harness/results/model.py): what `run` returns and `validate_file` reads
     "Comparison", "GoldResult", "Leaderboard", "Result", "Scores", "SeedScore", "Stat", "validate_file",
 ]
@@ -119,6 +125,26 @@ def run(suite: Suite | str | Path, *, out: str | Path | None = None, data_dir: s
                                 executor=executor, ray_address=ray_address)
     return validate_file(pipeline.execute(prepared, out=out, cache_dir=cache_dir, progress=progress,
                                           log_samples=log_samples, yes=yes))
+
+
+def results(source: str | Path | Leaderboard, level: frame.Level = "seed") -> pd.DataFrame:
+    """A run's results as a long-form pandas DataFrame: `source` is a run directory, a
+    leaderboard.json or a `Leaderboard` (what `run` returns); `level="seed"` gives one row per task,
+    language, strategy, model, classifier, replicate and classifier seed, `level="row"` one per
+    leaderboard row (mean, 95% interval). Gold baselines are rows of strategy "gold" (gap 0). Columns:
+    the keys and tier, `macro_f1` and `accuracy` (in [0, 1]), `gold_macro_f1`, `gap_points` (gold minus
+    synthetic, F1 points), `vs_zero_shot` (the row against zero-shot at 95%) and `vs_zero_shot_points`,
+    `best` (in the best set of its task and language), the generation cost (`llm_calls`,
+    `prompt_tokens`, `completion_tokens`, `engine_seconds`, the row's, repeated on its seed rows) and
+    the numbers of a row's `cost` and `diagnostics`, prefixed `cost_` and `diag_`, where rows have them.
+    `bench report RUN --format csv` writes the seed level as CSV. Raises BenchError for a bad source or
+    level (harness/results/frame.py says more).
+
+    >>> df = results("runs/default")  # doctest: +SKIP
+    >>> df.groupby(["language", "strategy"]).macro_f1.mean()  # doctest: +SKIP
+    >>> results("runs/default", level="row")[["strategy", "macro_f1", "gap_points", "vs_zero_shot"]]  # doctest: +SKIP
+    """
+    return frame.results(source, level)
 
 
 def gold_data_dir() -> str | None:

@@ -44,3 +44,24 @@ def console():
 def strict_plugins_flag(p: argparse.ArgumentParser) -> None:
     """`--strict-plugins` after the command too (`bench run --strict-plugins`)."""
     p.add_argument("--strict-plugins", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
+def quiet_flag(p: argparse.ArgumentParser) -> None:
+    """`--quiet`: no answer after the leaderboard is written (scripts that read the file themselves)."""
+    p.add_argument("--quiet", action="store_true", help="do not print the results after writing the leaderboard")
+
+
+def print_answer(leaderboard: Path) -> None:
+    """A finished run's answer on stdout (harness/reports/answer.py): a table per task and language
+    on a terminal, plain lines when stdout is a file or a pipe."""
+    from harness.reports.answer import answer, rich_answer
+    from harness.results.leaderboard import validate_file
+
+    board = validate_file(leaderboard)
+    if sys.stdout.isatty():
+        out = console()
+        for part in rich_answer(board, leaderboard.parent):
+            out.print(part)
+    else:
+        sys.stdout.write("\n".join(answer(board, leaderboard.parent)) + "\n")
+        sys.stdout.flush()

@@ -14,6 +14,7 @@ def add(sub) -> None:
     p.add_argument("dirs", nargs="+", metavar="DIR", help="shard run directories")
     p.add_argument("--out", required=True, help="run directory to write (new, or a previous merge of the same plan)")
     p.add_argument("--partial", action="store_true", help="merge even when shards are missing or unfinished")
+    common.quiet_flag(p)
     strict_plugins_flag(p)
     p.set_defaults(func=cmd_merge)
 
@@ -25,4 +26,6 @@ def cmd_merge(args) -> int:
     path, info = merge([Path(d) for d in args.dirs], Path(args.out), reg, partial=args.partial)
     print(f"merged {info['shards']} run directories ({info['generations']} generation and {info['scores']} "
           f"evaluation results) into {path}", file=sys.stderr)
+    if not args.quiet:
+        common.print_answer(path)
     return 0

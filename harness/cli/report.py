@@ -1,4 +1,5 @@
-"""`bench report`: a leaderboard as markdown or one self-contained HTML page."""
+"""`bench report`: a leaderboard as markdown, one self-contained HTML page, or the long-form results
+table as CSV (the seed level of `harness.api.results`, for spreadsheets and data frames)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from harness.errors import BenchError
 
 
 def add(sub) -> None:
-    p = sub.add_parser("report", help="markdown or self-contained HTML report of a leaderboard")
+    p = sub.add_parser("report", help="markdown or self-contained HTML report of a leaderboard, or its results as CSV")
     p.add_argument("source", help="run directory or leaderboard.json")
-    p.add_argument("--format", choices=["md", "html"], default="md")
+    p.add_argument("--format", choices=["md", "html", "csv"], default="md",
+                   help="md (default), html, or csv: one row per task, language, strategy, model, classifier, "
+                        "replicate and seed, as harness.api.results(run) gives it")
     p.add_argument("--out", help="write to this file instead of stdout")
     p.set_defaults(func=cmd_report)
 
@@ -27,7 +30,12 @@ def cmd_report(args) -> int:
     board = validate_file(path)
     # the sample browser reads each cell's candidates from the run directory the leaderboard sits in
     run_dir = path.parent if (path.parent / MANIFEST).is_file() else None
-    text = markdown(board) if args.format == "md" else html_page(board, run_dir)
+    if args.format == "csv":
+        from harness.results.frame import results
+
+        text = results(board).to_csv(index=False)  # ends with its line break
+    else:
+        text = markdown(board) if args.format == "md" else html_page(board, run_dir)
     if args.out:
         from harness.store.paths import file_target
         from harness.store.rundir import write_text
@@ -39,5 +47,5 @@ def cmd_report(args) -> int:
             raise BenchError(f"--out {args.out}: cannot write the report there ({exc.strerror or exc})") from None
         print(f"report written to {args.out}", file=sys.stderr)
     else:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(text if args.format == "csv" else text + "\n")
     return 0

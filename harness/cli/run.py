@@ -42,6 +42,7 @@ def add(sub) -> None:
                    help="where cells run: this process (default) or a Ray cluster")
     p.add_argument("--ray-address", metavar="ADDR", help="with --executor ray: the cluster to join (default: start a "
                                                          "local one; 'auto' joins the cluster of this node)")
+    common.quiet_flag(p)
     strict_plugins_flag(p)
     p.set_defaults(func=cmd_run)
 
@@ -76,8 +77,10 @@ def cmd_run(args) -> int:
                                 executor=args.executor, ray_address=args.ray_address)
     if args.dry_run:
         return print_plan(prepared.plan, pipeline.bill(prepared, cache_dir=args.cache_dir, device=args.priced_on), args.json)
-    pipeline.execute(prepared, out=args.out, cache_dir=args.cache_dir, progress=not args.no_progress,
-                     log_samples=args.log_samples, yes=args.yes)
+    leaderboard = pipeline.execute(prepared, out=args.out, cache_dir=args.cache_dir, progress=not args.no_progress,
+                                   log_samples=args.log_samples, yes=args.yes)
+    if not args.quiet:
+        common.print_answer(leaderboard)
     return 0
 
 
