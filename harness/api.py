@@ -23,7 +23,7 @@ A classifier embeds text with `ctx.embed(texts)` (`ClassifierContext`): e5-logre
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +75,7 @@ from harness.results.leaderboard import validate_file
 from harness.results.model import Comparison, GoldResult, Leaderboard, Result, Scores, SeedScore, Stat
 from harness.store.cache import default_cache_dir, digest, provision_once
 from harness.store.rundir import RunDir, read_json, slug, write_json
+from harness.tracking import Tracker
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,7 +84,7 @@ __all__ = [
     # contracts and hooks
     "COMMON_OPTIONS", "Artifacts", "Classifier", "ClassifierContext", "Completion", "Engine", "Example", "Fit",
     "GenerationContext", "GenerationRequest", "GenerationResult", "Language", "Message", "ModelSpec", "Models", "Option",
-    "SamplingParams", "Split", "Strategy", "Task", "hookimpl",
+    "SamplingParams", "Split", "Strategy", "Task", "Tracker", "hookimpl",
     # a strategy driven outside a run (its own tests, scripts)
     "FixedModels", "standalone_context",
     # the building blocks (harness/kits): tasks from files or hub datasets, recipes, the transformers engine,
@@ -108,7 +109,8 @@ __all__ = [
 def run(suite: Suite | str | Path, *, out: str | Path | None = None, data_dir: str | Path | None = None,
         cache_dir: str | Path | None = None, registry: Registry | None = None, executor: str = "local",
         ray_address: str | None = None, shard: tuple[int, int] | None = None, progress: bool = False,
-        log_samples: bool = False, overrides: Mapping[str, Any] | None = None, yes: bool = False) -> Leaderboard:
+        log_samples: bool = False, overrides: Mapping[str, Any] | None = None, yes: bool = False,
+        track: Sequence[str] = ()) -> Leaderboard:
     """Run a suite (a `Suite`, or the path of a suite file) and return its leaderboard, as `bench run`
     does (both are harness.pipeline.run).
 
@@ -116,13 +118,14 @@ def run(suite: Suite | str | Path, *, out: str | Path | None = None, data_dir: s
     and goes through the same checks; `out` defaults to runs/<suite name> and, as with `bench run`,
     an existing run directory with the same settings is resumed. A plan above the estimate's thresholds
     (more than 1,000,000 LLM calls or a week of compute) is refused unless `yes`, as with `bench run
-    --yes`. Raises BenchError for bad input.
+    --yes`. `track` names experiment trackers as `bench run --track` does (`["mlflow:http://host:5000"]`);
+    a tracker that fails is one warning line, never a failed run. Raises BenchError for bad input.
 
     >>> board = run("benchmarks/ci.toml", overrides={"per_class": 2, "seeds": [0]})  # doctest: +SKIP
     >>> [(r.strategy, r.gap_to_gold.points.mean) for r in board.results if r.gap_to_gold]  # doctest: +SKIP
     """
     prepared = pipeline.prepare(suite, overrides=overrides, data_dir=data_dir, registry=registry, shard=shard,
-                                executor=executor, ray_address=ray_address)
+                                executor=executor, ray_address=ray_address, track=track)
     return validate_file(pipeline.execute(prepared, out=out, cache_dir=cache_dir, progress=progress,
                                           log_samples=log_samples, yes=yes))
 

@@ -5,7 +5,7 @@ add any number of items and the harness can attribute each one to the plugin tha
 
 When they run: once per process, when the registry is loaded (`load_registry`, at the start of
 every `bench` command and of `harness.api.run`), in this order: tasks, strategies, models,
-classifiers (each plugin's items all or none: a plugin whose hook raises is skipped whole), then
+classifiers, trackers (each plugin's items all or none: a plugin whose hook raises is skipped whole), then
 languages, which may add to tasks any plugin registered. Built-in plugins load first and keep
 their names; a later registration of a taken name is reported and skipped.
 
@@ -95,6 +95,24 @@ def bench_register_classifiers(register: Callable[[Any], None]) -> None:
         @hookimpl
         def bench_register_classifiers(register):
             register(MajorityClass())
+    """
+
+
+@hookspec
+def bench_register_trackers(register: Callable[[Any], None]) -> None:
+    """Add experiment trackers, which `bench run --track NAME[:URI]` reports a run to.
+
+    :param register: call `register(tracker)` with a `harness.api.Tracker`: its `start(settings,
+        uri)` is called when the run's pending cells are about to be computed, `cell(record)` as each
+        one is saved, `finish(leaderboard, files)` once the leaderboard is written (and `abort(reason)`
+        if the run stops before). A tracker that raises is reported in one line and dropped; the run
+        goes on. Each run gets its own copy of the registered object.
+
+    Example::
+
+        @hookimpl
+        def bench_register_trackers(register):
+            register(JsonLines())  # `bench run --track jsonl:runs.jsonl`
     """
 
 

@@ -14,5 +14,5 @@ if ! python -c "import torch" 2>/dev/null; then
   [ -d /opt/wheels ] && extra=(--find-links /opt/wheels)   # a local wheel directory, where the machine has one
   python -m pip install -q "${extra[@]}" "torch==${TORCH_VERSION:-2.13.0}"
 fi
-python -m pip install -q -e ".[offline,ray,dev]"
+python -m pip install -q -e ".[offline,ray,dev,tracking]"
 echo "ready: . .venv/bin/activate && bench --help"

@@ -7,8 +7,8 @@ from harness.cli.common import console, print_json, strict_plugins_flag
 
 
 def add(sub) -> None:
-    p = sub.add_parser("list", help="list registered tasks, languages, strategies, models or classifiers")
-    p.add_argument("kind", choices=["tasks", "languages", "strategies", "models", "classifiers"])
+    p = sub.add_parser("list", help="list registered tasks, languages, strategies, models, classifiers or trackers")
+    p.add_argument("kind", choices=["tasks", "languages", "strategies", "models", "classifiers", "trackers"])
     p.add_argument("--json", action="store_true")
     strict_plugins_flag(p)
     p.set_defaults(func=cmd_list)
@@ -29,6 +29,9 @@ def cmd_list(args) -> int:
     elif kind == "classifiers":
         rows = [{"name": c.name, "description": c.description, "plugin": reg.plugin_of("classifiers", c.name)}
                 for c in reg.classifiers.values()]
+    elif kind == "trackers":
+        rows = [{"name": t.name, "description": t.description, "plugin": reg.plugin_of("trackers", t.name)}
+                for t in reg.trackers.values()]
     else:
         rows = coverage(reg)
     if args.json:

@@ -42,6 +42,9 @@ def add(sub) -> None:
                    help="where cells run: this process (default) or a Ray cluster")
     p.add_argument("--ray-address", metavar="ADDR", help="with --executor ray: the cluster to join (default: start a "
                                                          "local one; 'auto' joins the cluster of this node)")
+    p.add_argument("--track", action="append", default=[], metavar="NAME[:URI]",
+                   help="also report the run to an experiment tracker, e.g. mlflow or mlflow:http://host:5000 "
+                        "(repeatable; `bench list trackers`); a tracker that fails is a warning, not a failed run")
     common.quiet_flag(p)
     strict_plugins_flag(p)
     p.set_defaults(func=cmd_run)
@@ -74,7 +77,7 @@ def cmd_run(args) -> int:
         overrides["faithful"] = True
     prepared = pipeline.prepare(suite, overrides=overrides, named_by=named_by, data_dir=args.data_dir,
                                 registry=common.registry(args), shard=parse_shard(args.shard) if args.shard else None,
-                                executor=args.executor, ray_address=args.ray_address)
+                                executor=args.executor, ray_address=args.ray_address, track=args.track)
     if args.dry_run:
         return print_plan(prepared.plan, pipeline.bill(prepared, cache_dir=args.cache_dir, device=args.priced_on), args.json)
     leaderboard = pipeline.execute(prepared, out=args.out, cache_dir=args.cache_dir, progress=not args.no_progress,

@@ -43,7 +43,7 @@ import sys
 import uuid
 import warnings
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -251,7 +251,9 @@ def run_on_ray(runner, gen_cells: list[GenCell], eval_cells: list[EvalCell], add
         cluster_gpus = resources.get("GPU", 0)
         runner.rep.log(f"ray: {resources.get('CPU', 0):g} CPUs, {cluster_gpus:g} GPUs")
         snapshot = runner.store.snapshot(cache_path.parent / "ray" / f"snapshot-{uuid.uuid4().hex}.sqlite")
-        job = _Job(out, str(cache_path), str(snapshot), datadir.current(), ray.put(runner.reg),
+        # the workers compute cells and never report them (the driver saves and tracks each one), so
+        # the trackers stay here: a tracker defined where workers cannot import it cannot fail them
+        job = _Job(out, str(cache_path), str(snapshot), datadir.current(), ray.put(replace(runner.reg, trackers={})),
                    os.environ.get(KILL_MARKER_ENV) or None)
         _Scheduler(ray, runner, job, cluster_gpus, gen_cells, eval_cells).run()
     finally:

@@ -40,6 +40,14 @@ class Reporter:
         else:
             print(f"[{time.monotonic() - self.start:7.1f}s] {msg}", file=self.stream, flush=True)
 
+    def warn(self, msg: str) -> None:
+        """One `bench: warning:` line, as the command line words warnings, above the bars on a terminal."""
+        line = f"bench: warning: {msg}"
+        if self._progress:
+            self._progress.console.print(line, markup=False, highlight=False)
+        else:
+            print(line, file=self.stream, flush=True)
+
     def overall(self, description: str, total: int) -> None:
         if self._progress:
             if self._overall is not None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import __version__
 from harness.config import datadir
 from harness.config.suite import REMOTE_DATA, Suite, check, load_suite, resolve_data_dir
 from harness.environment import torch_device
@@ -23,32 +24,37 @@ from harness.errors import BenchError
 from harness.executors import Executor, named
 from harness.kits.tasks.remote import remote_root
 from harness.pipeline.estimate import Estimate, Rates, estimate, refusal
-from harness.pipeline.plan import Plan, build_plan, shard_plan
+from harness.pipeline.plan import GOLD, Plan, build_plan, shard_plan
 from harness.pipeline.progress import Reporter
 from harness.pipeline.runner import Runner
 from harness.registry.discovery import Registry, load_registry
 from harness.results.leaderboard import build, write_leaderboard
+from harness.results.model import Leaderboard
 from harness.store.cache import Store, default_cache_dir
 from harness.store.paths import directory
-from harness.store.rundir import write_json
+from harness.store.rundir import RunDir, write_json, write_text
+from harness.tracking import Tracker, Tracking, resolve
 
 
 @dataclass
 class Prepared:
-    """A checked plan, the registry it was built from and the executor that will run it."""
+    """A checked plan, the registry it was built from, the executor that will run it and the trackers
+    (each a fresh copy, with its URI) it will be reported to."""
 
     plan: Plan
     registry: Registry
     executor: Executor
+    trackers: list[tuple[Tracker, str | None]] = field(default_factory=list)
 
 
 def prepare(suite: Suite | str | Path, *, overrides: Mapping[str, Any] | None = None,
             named_by: Mapping[str, str] | None = None, data_dir: str | Path | None = None,
             registry: Registry | None = None, shard: tuple[int, int] | None = None, executor: str = "local",
-            ray_address: str | None = None) -> Prepared:
+            ray_address: str | None = None, track: Sequence[str] = ()) -> Prepared:
     """Apply `overrides` (suite settings, as the command-line options set them) and check them, choose
     the gold data directory, load the plugins and build the plan. `named_by` says how the user wrote
     an override (`{"per_class": "--per-class 0"}`), so that a problem names what the user typed.
+    `track` names trackers as `--track` does (`"mlflow:http://host:5000"`); an unknown name fails here.
     Raises BenchError for any mistake in the input."""
     if not isinstance(suite, Suite):
         suite = load_suite(Path(suite), given=set(overrides or {}))
@@ -66,7 +72,7 @@ def prepare(suite: Suite | str | Path, *, overrides: Mapping[str, Any] | None = 
     plan = build_plan(suite, reg)
     if shard is not None:
         plan = shard_plan(plan, *shard)
-    return Prepared(plan, reg, schedule)
+    return Prepared(plan, reg, schedule, resolve(track, reg.tracker))
 
 
 def execute(prepared: Prepared, *, out: str | Path | None = None, cache_dir: str | Path | None = None,
@@ -86,18 +92,63 @@ def execute(prepared: Prepared, *, out: str | Path | None = None, cache_dir: str
     with Reporter(enabled=progress) as rep:
         rep.log(f"suite {plan.suite.name}: {len(plan.gen_cells)} generation cells, {len(plan.eval_cells)} evaluation "
                 f"cells, {len(plan.unavailable)} unavailable; out {target}")
-        runner = Runner(plan, prepared.registry, target, store, rep, device=torch_device(), log_samples=log_samples)
+        tracking = Tracking(prepared.trackers, rep.warn)
+        runner = Runner(plan, prepared.registry, target, store, rep, device=torch_device(), log_samples=log_samples,
+                        on_saved=tracking.cell if tracking else None)
         try:
-            runner.run_pending(prepared.executor)
+            runner.run_pending(tracked(prepared.executor, tracking, tracked_settings(plan, target)))
             if not runner.run.estimate.is_file():  # the bill of the plan, made before it ran; a rerun keeps the first
                 write_json(runner.run.estimate, estimated.as_dict())
-            write_leaderboard(runner.run.leaderboard, build(plan, prepared.registry, runner.run))
-        except OSError as exc:
-            if (said := disk_problem(exc, target)) is None:
+            board = build(plan, prepared.registry, runner.run)
+            write_leaderboard(runner.run.leaderboard, board)
+        except BaseException as exc:
+            tracking.abort(exc)
+            if not isinstance(exc, OSError) or (said := disk_problem(exc, target)) is None:
                 raise
             raise said from None
         rep.log(f"leaderboard written to {runner.run.leaderboard}")
+        if prepared.trackers:  # a run with --track keeps report.md, whether or not its trackers held up
+            files = tracked_files(runner.run, board, rep)
+            tracking.finish(board, files)
     return runner.run.leaderboard
+
+
+def tracked(executor: Executor, tracking: Tracking, settings: dict[str, Any]) -> Executor:
+    """The executor, with the trackers started first: once the run directory is open, so that a run it
+    refuses (other settings, changed gold data) starts no tracker run."""
+    def run_cells(runner: Runner, gen_cells: list, eval_cells: list) -> None:
+        tracking.start(settings)
+        executor(runner, gen_cells, eval_cells)
+
+    return run_cells
+
+
+def tracked_settings(plan: Plan, target: Path) -> dict[str, Any]:
+    """What a tracker's `start` is told: the settings that decide the numbers, their hashes, where the
+    run is written, and the grid the plan resolved (names, not the suite's globs)."""
+    cells = [*plan.gen_cells, *plan.eval_cells]
+    grid = {axis: sorted({getattr(c, attr) for c in cells} - {"", GOLD}) for axis, attr in
+            (("tasks", "task"), ("languages", "language"), ("strategies", "strategy"), ("models", "model"))}
+    grid["classifiers"] = sorted({c.classifier for c in plan.eval_cells})
+    return {"suite": plan.suite.name, "settings": plan.suite.settings(), "settings_hash": plan.settings_hash,
+            "plan_hash": plan.plan_hash, "out": str(target.resolve()), "harness_version": __version__,
+            "shard": None if plan.shard is None else f"{plan.shard[0]}/{plan.shard[1]}", "grid": grid,
+            "cells": {"generation": len(plan.gen_cells), "evaluation": len(plan.eval_cells),
+                      "unavailable": len(plan.unavailable)}}
+
+
+def tracked_files(run: RunDir, board: Leaderboard, rep: Reporter) -> dict[str, Path]:
+    """The files a tracker keeps: the leaderboard, and the markdown report, written to the run
+    directory for them (a report that cannot be made is one warning; the leaderboard still goes)."""
+    from harness.reports.markdown import markdown
+
+    files = {"leaderboard": run.leaderboard}
+    try:
+        write_text(run.report, markdown(board) + "\n")
+        files["report"] = run.report
+    except Exception as exc:  # the leaderboard is written: nothing here may fail the run
+        rep.warn(f"the report for the trackers could not be written to {run.report}: {type(exc).__name__}: {exc}")
+    return files
 
 
 #: what the disk says when the run cannot write there: the user's to fix, and the run resumes after
@@ -146,7 +197,7 @@ def bill(prepared: Prepared, rates: Rates | None = None, cache_dir: str | Path |
 
 def run(suite: Suite | str | Path, *, out: str | Path | None = None, cache_dir: str | Path | None = None,
         progress: bool = False, log_samples: bool = False, yes: bool = False, **options: Any) -> Path:
-    """`prepare` then `execute`; `options` are prepare's."""
+    """`prepare` then `execute`; `options` are prepare's (`track` included)."""
     return execute(prepare(suite, **options), out=out, cache_dir=cache_dir, progress=progress, log_samples=log_samples,
                    yes=yes)
 

@@ -24,6 +24,7 @@ from harness.registry.discovery import Registry
 from harness.results.metrics import scores
 from harness.store.cache import CachedEngine, Store
 from harness.store.rundir import GenerationRecord, RunDir, ScoresRecord, read_json, write_json, write_text
+from harness.tracking import evaluation_record, generation_record
 
 
 def first_per_class(examples: Sequence[Example], caps: Mapping[str, int]) -> list[Example]:
@@ -131,10 +132,13 @@ class ModelSession:
 class Runner:
     """Runs a plan into a run directory. Cell work is split into `generation_payloads` and
     `evaluation_payload`, which compute, and `save_*`, which write: the local executor does both in
-    one process, the Ray executor computes on workers and writes in the driver."""
+    one process, the Ray executor computes on workers and writes in the driver. `on_saved` is told of
+    each cell as it is written (`harness.tracking`'s cell records): whichever executor computed it,
+    the writing happens here."""
 
     def __init__(self, plan: Plan, reg: Registry, out: str | Path, store: Store, reporter: Reporter,
-                 device: str = "cpu", load_engine: Callable[[str], Any] | None = None, log_samples: bool = False):
+                 device: str = "cpu", load_engine: Callable[[str], Any] | None = None, log_samples: bool = False,
+                 on_saved: Callable[[dict[str, Any]], None] | None = None):
         self.plan = plan
         self.reg = reg
         self.run = RunDir(out)
@@ -144,6 +148,7 @@ class Runner:
         self._load_engine = load_engine or self._load
         self._tests: dict[tuple[str, str], list[Example]] = {}
         self.log_samples = log_samples  # per-example predictions, as lm-eval's --log_samples
+        self.on_saved = on_saved
 
     # -- engines -------------------------------------------------------------------------------
     def _load(self, model: str) -> CachedEngine:
@@ -302,6 +307,8 @@ class Runner:
                      f"{stats['llm_calls']} LLM calls ({stats['engine_calls']} uncached), {stats['seconds']:.1f}s"
                      + (f"; short: {short}" if short else ""))
         self.rep.advance()
+        if self.on_saved is not None:
+            self.on_saved(generation_record(cell, payload))
 
     # -- evaluation ----------------------------------------------------------------------------
     def _fit_seeds(self, cell: EvalCell, clf: Classifier, train: list[Example], test: list[Example],
@@ -427,4 +434,6 @@ class Runner:
         else:
             self.rep.log(f"scored {cell.id}: {payload['note']}")
         self.rep.advance()
+        if self.on_saved is not None:
+            self.on_saved(evaluation_record(cell, payload))
 

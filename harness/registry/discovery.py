@@ -33,11 +33,12 @@ import pluggy
 from harness import hookspecs
 from harness.contracts import Classifier, Language, ModelSpec, Strategy, Task
 from harness.errors import PluginError, nearest, unknown
+from harness.tracking import Tracker
 
 GROUP = hookspecs.PROJECT  # the entry-point group plugins declare
 #: the group plugins used before it was made unique: found there, a plugin is named, not loaded
 OLD_GROUP = "bench"
-KINDS = ("tasks", "strategies", "models", "classifiers")
+KINDS = ("tasks", "strategies", "models", "classifiers", "trackers")
 #: the distribution whose entry points are the built-in plugins; they load (and win) first
 BUILTIN_DISTRIBUTION = "lowres-bench"
 
@@ -79,6 +80,7 @@ class Registry:
     strategies: dict[str, Strategy] = field(default_factory=dict)
     models: dict[str, ModelSpec] = field(default_factory=dict)
     classifiers: dict[str, Classifier] = field(default_factory=dict)
+    trackers: dict[str, Tracker] = field(default_factory=dict)
     plugins: list[PluginInfo] = field(default_factory=list)
     owners: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, name) -> plugin
 
@@ -97,6 +99,11 @@ class Registry:
         if name not in self.classifiers:
             raise unknown("classifier", name, self.classifiers)
         return self.classifiers[name]
+
+    def tracker(self, name: str) -> Tracker:
+        if name not in self.trackers:
+            raise unknown("tracker", name, self.trackers)
+        return self.trackers[name]
 
     def model(self, name: str) -> tuple[ModelSpec, str]:
         """The spec serving a model name and the argument it is called with."""
@@ -185,6 +192,7 @@ ITEM_HOOKS = (
     ("strategies", "bench_register_strategies", Strategy),
     ("models", "bench_register_models", ModelSpec),
     ("classifiers", "bench_register_classifiers", Classifier),
+    ("trackers", "bench_register_trackers", Tracker),
 )
 
 
@@ -251,7 +259,8 @@ class _Loader:
         self.sources: list[tuple[PluginInfo, Any]] = []
         self.active: list[PluginInfo] = []
         self.targets: dict[str, dict[str, Any]] = {"tasks": self.reg.tasks, "strategies": self.reg.strategies,
-                                                   "models": self.reg.models, "classifiers": self.reg.classifiers}
+                                                   "models": self.reg.models, "classifiers": self.reg.classifiers,
+                                                   "trackers": self.reg.trackers}
 
     # -- reporting -------------------------------------------------------------------------------
     @staticmethod
@@ -328,7 +337,7 @@ class _Loader:
             if impl.plugin_name == info.name:
                 impl.function(**{arg: register for arg in impl.argnames})
 
-    # -- tasks, strategies, models, classifiers: a plugin's items all or none ------------------
+    # -- tasks, strategies, models, classifiers, trackers: a plugin's items all or none --------
     def register_items(self) -> None:
         for info in self.active:
             pending: list[tuple[str, str, Any]] = []

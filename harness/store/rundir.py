@@ -44,6 +44,7 @@ class ScoresRecord(_ScoresBase, total=False):
 
     floor: dict[str, float]
     cost: dict[str, Any]  # fits, classifier_seconds, device_kind: the evaluation phase's bill
+    diagnostics: dict[str, Any]  # synthetic cells: label fidelity, diversity, distance to gold
     predictions: list[dict[str, Any]]  # with --log-samples; written beside the scores, not in them
 
 
@@ -235,6 +236,11 @@ class RunDir:
     @property
     def leaderboard(self) -> Path:
         return self.root / "leaderboard.json"
+
+    @property
+    def report(self) -> Path:
+        """The markdown report a run with trackers writes beside its leaderboard, for them to keep."""
+        return self.root / "report.md"
 
     def done(self, path: Path) -> bool:
         """A result counts as finished only if it parses: a file cut short by a crash of the disk

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import bench, fresh_cache, shared_data, write_suite
+from harness.api import Tracker
 from harness.config.suite import Suite, load_suite
 from harness.errors import BenchError
 from harness.pipeline.plan import build_plan, parse_shard, shard_plan
@@ -239,6 +240,27 @@ class _OnlyHere:
 
         register(ComposedStrategy("only-in-this-registry", Recipe()))
 
+    @staticmethod
+    @hookimpl
+    def bench_register_trackers(register):
+        register(_CellsHeard())
+
+
+class _CellsHeard(Tracker):
+    """Keeps the ids of the cells it is told of, in the class (the run works on a copy)."""
+
+    name = "cells-heard"
+    heard: list = []
+
+    def start(self, settings, uri):
+        _CellsHeard.heard = []
+
+    def cell(self, record):
+        _CellsHeard.heard.append(record["id"])
+
+    def finish(self, leaderboard, files):
+        pass
+
 
 @pytest.mark.slow
 def test_ray_workers_use_the_registry_the_caller_passed(suite, tmp_path, ray_cluster, monkeypatch):
@@ -249,9 +271,12 @@ def test_ray_workers_use_the_registry_the_caller_passed(suite, tmp_path, ray_clu
     reg = api.load_registry(extra=[("only-here", _OnlyHere)])
     board = api.run(suite, out=tmp_path / "r", registry=reg, executor="ray", ray_address=ray_cluster,
                     overrides={"tasks": ["sentiment"], "languages": ["sw"], "strategies": ["only-in-this-registry"],
-                               "seeds": [0]})
+                               "seeds": [0]}, track=["cells-heard"])
     assert [r.strategy for r in board.results] == ["only-in-this-registry"]
     assert board.results[0].generation.llm_calls > 0  # generated on the workers, with that strategy
+    # cells computed on the workers are saved by the driver, which tells the trackers of each one
+    saved = {r.cell_id for r in board.results} | {r.eval_id for r in board.results} | {g.eval_id for g in board.gold}
+    assert set(_CellsHeard.heard) == saved and len(_CellsHeard.heard) == len(saved)
 
 
 @pytest.mark.slow

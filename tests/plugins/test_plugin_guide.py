@@ -1,10 +1,11 @@
 """docs/plugins.md is a working plugin: its code blocks, put together in order, make a package that
 adds a language to massive10, a task from files, a task from a (local) hub dataset, a strategy, a
-model and a classifier, and a run over all of them finishes."""
+model, a classifier and a tracker, and a run over all of them finishes and is tracked."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import shutil
 import sys
@@ -71,7 +72,7 @@ def test_the_guide_is_a_plugin_that_registers_one_item_per_hook(plugin):
     (info,) = [p for p in reg.plugins if p.name == "mine"]
     assert info.error is None and not info.conflicts
     assert info.registered == {"tasks": ["yo-topics", "de-reviews"], "strategies": ["target-demos+short", "one-line"],
-                               "models": ["my-gemma"], "classifiers": ["e5-centroid"],
+                               "models": ["my-gemma"], "classifiers": ["e5-centroid"], "trackers": ["jsonl"],
                                "languages": ["massive10:gsw"]}
     plan = build_plan(suite(), reg)
     pairs = {(c.task, c.language) for c in plan.gen_cells}
@@ -83,7 +84,7 @@ def test_the_guide_is_a_plugin_that_registers_one_item_per_hook(plugin):
 @pytest.mark.slow
 def test_the_guides_plugin_runs_end_to_end(plugin, tmp_path):
     reg = api.load_registry(extra=[("mine", plugin)])
-    board = api.run(suite(), out=tmp_path / "run", registry=reg)
+    board = api.run(suite(), out=tmp_path / "run", registry=reg, track=[f"jsonl:{tmp_path / 'runs.jsonl'}"])
     rows = {(r.task, r.language, r.strategy) for r in board.results}
     assert {("massive10", "gsw", "zero-shot"), ("yo-topics", "yo", "target-demos+short"),
             ("de-reviews", "de", "zero-shot"), ("de-reviews", "de", "one-line")} <= rows
@@ -92,3 +93,6 @@ def test_the_guides_plugin_runs_end_to_end(plugin, tmp_path):
     assert (tmp_path / "run" / "demos" / "massive10.gsw.target.k5.shortest.json").is_file()  # the selector's own draw
     assert {g.task for g in board.gold} == {"massive10", "yo-topics", "de-reviews"}
     assert all(r.classifier == "e5-centroid" and r.model == "my-gemma" for r in board.results)
+    events = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert events[0]["event"] == "start" and events[-1]["event"] == "finish"  # the guide's tracker, section 7
+    assert sum(e["event"] == "row" for e in events) == len(board.results) and any(e["event"] == "cell" for e in events)
