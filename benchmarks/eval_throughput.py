@@ -57,9 +57,9 @@ def run_mode(clf, cell, language: str, seeds: list[int], options: dict, device: 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="a small check: 2 cells of 2 per class, 3 seeds, 2 epochs")
+    ap.add_argument("--quick", action="store_true", help="a small check: massive10/de, 2 per class, 3 seeds, 2 epochs")
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--tasks", nargs="+", default=["massive10", "sib200"])
+    ap.add_argument("--tasks", nargs="+", default=None, help="default: massive10 sib200 (massive10 with --quick)")
     ap.add_argument("--language", default="de")
     ap.add_argument("--per-class", type=int, default=100)
     ap.add_argument("--seeds", type=int, default=10)
@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.quick:
         args.per_class, args.seeds, args.max_epochs, args.test_size = 2, 3, 2, 40
+    args.tasks = args.tasks or (["massive10"] if args.quick else ["massive10", "sib200"])
     options = {"model": args.model, "max_epochs": args.max_epochs, "precision": args.precision}
     use_data_dir(Suite(), args.data_dir)
     reg = load_registry()

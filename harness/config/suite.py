@@ -141,6 +141,30 @@ _SPEC: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 
 
+#: what a model's generations cost, for the leaderboard's quality-cost frontier: per million input and
+#: output tokens (an API's price), or per GPU-hour of engine time (a rented GPU). Not part of identity.
+PRICE_KEYS = ("input_per_mtok", "output_per_mtok", "gpu_hour")
+
+
+@dataclass(frozen=True)
+class _PriceOption(Option):
+    def problem(self, value: Any) -> str | None:
+        if not isinstance(value, Mapping) or not value:
+            return f"must be {self.what}, not {type(value).__name__} {value!r}"
+        for key, number in value.items():
+            if key not in PRICE_KEYS:
+                hint = nearest(key, PRICE_KEYS)
+                return f"has no key {key!r}" + (f"; did you mean {hint!r}?" if hint else f"; valid: {', '.join(PRICE_KEYS)}")
+            if isinstance(number, bool) or not isinstance(number, int | float) or number < 0:
+                return f"{key} must be a number, 0 or more, not {number!r}"
+        if "gpu_hour" in value and len(value) > 1:
+            return "takes either input_per_mtok/output_per_mtok or gpu_hour, not both"
+        return None
+
+
+PRICE = _PriceOption(dict, "a table: {input_per_mtok = X, output_per_mtok = Y} or {gpu_hour = Z}", identity=False)
+
+
 #: options the harness itself reads (scheduling, and the GPUs a tensor-parallel model takes on Ray)
 #: and those most engines share, with their types and ranges: a wrong type would otherwise surface as
 #: a traceback from int()/float() when the model loads, after other work is done. An engine declares
@@ -160,6 +184,7 @@ COMMON_OPTIONS: dict[str, Option] = {
     "dtype": _TEXT,
     "quantization": _TEXT,
     "revision": _TEXT,
+    "price": PRICE,
 }
 #: options every model takes whatever its engine: where it runs, read by the executors
 SCHEDULING_OPTIONS = ("gpus", "cpus", "replicas")
@@ -183,7 +208,7 @@ def option_table_problems(section: str, declared: Mapping[str, Option] | None,
     nothing (None) only gets the common checks. `scheduling`: the table also takes the executors'
     options (models and classifiers run somewhere; strategies run where their model does)."""
     out = []
-    extra = SCHEDULING_OPTIONS if scheduling else ()
+    extra = (SCHEDULING_OPTIONS + (("price",) if section.startswith("models") else ())) if scheduling else ()
     for key, val in options.items():
         if declared is not None and key not in declared and key not in extra:
             valid = sorted({*declared, *extra})

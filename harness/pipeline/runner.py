@@ -18,6 +18,7 @@ from harness.errors import BenchError
 from harness.kits.embeddings import e5_embeddings
 from harness.kits.engines.identity import device_kind
 from harness.pipeline import seeds
+from harness.pipeline.diagnostics import diagnose
 from harness.pipeline.plan import GOLD, EvalCell, GenCell, Plan
 from harness.pipeline.progress import Reporter
 from harness.registry.discovery import Registry
@@ -25,6 +26,9 @@ from harness.results.metrics import scores
 from harness.store.cache import CachedEngine, Store
 from harness.store.rundir import GenerationRecord, RunDir, ScoresRecord, read_json, write_json, write_text
 from harness.tracking import evaluation_record, generation_record
+
+#: classifiers whose runs also compute the data diagnostics (harness/pipeline/diagnostics.py)
+DIAGNOSED_WITH = {"e5-logreg", "finetune"}
 
 
 def first_per_class(examples: Sequence[Example], caps: Mapping[str, int]) -> list[Example]:
@@ -148,6 +152,9 @@ class Runner:
         self._load_engine = load_engine or self._load
         self._tests: dict[tuple[str, str], list[Example]] = {}
         self.log_samples = log_samples  # per-example predictions, as lm-eval's --log_samples
+        #: the data diagnostics read the e5 embeddings: computed where the run embeds with e5 anyway
+        #: (e5-logreg) or fine-tunes (beside which they cost nothing), not in a quick tf-idf-only run
+        self.diagnose = bool(DIAGNOSED_WITH & set(plan.suite.classifiers))
         self.on_saved = on_saved
 
     # -- engines -------------------------------------------------------------------------------
@@ -379,11 +386,7 @@ class Runner:
         test = self._tests[key]
         note = ""
         if cell.source == GOLD:
-            if suite.gold == "random":
-                seed = seeds.gold_subset_seed(suite.seed, cell.task, cell.language, cell.replicate)
-                train, per_class = random_gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class, seed)
-            else:
-                train, per_class = gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class)
+            train, per_class = self._gold_train(cell)
             short = {k: v for k, v in per_class.items() if v < suite.per_class}
             if short:
                 note = f"gold classes with fewer than {suite.per_class} examples: {short}"
@@ -418,9 +421,40 @@ class Runner:
                            "classifier_seconds": round(time.perf_counter() - started, 3)}
         if floor is not None:
             out["floor"] = floor
+        if self.diagnose and cell.source != GOLD and train and not task.unavailable(cell.language, "train"):
+            out["diagnostics"] = self._diagnostics(cell, train, test)
         if self.log_samples and predictions:
             out["predictions"] = predictions  # written beside the scores by save_scores, not inside them
         return out
+
+    def _gold_train(self, cell: EvalCell) -> tuple[list[Example], dict[str, int]]:
+        """The gold subset of a cell's task, language and replicate: the first N per class, or a
+        seeded random N per replicate."""
+        suite, task = self.plan.suite, self.reg.task(cell.task)
+        if suite.gold == "random":
+            seed = seeds.gold_subset_seed(suite.seed, cell.task, cell.language, cell.replicate)
+            return random_gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class, seed)
+        return gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class)
+
+    def _diagnostics(self, cell: EvalCell, train: list[Example], test: list[Example]) -> dict[str, Any]:
+        """What may explain the cell's score (harness/pipeline/diagnostics.py), from the shared e5
+        embeddings; label fidelity by e5-logreg trained on the gold subset of the same seeds."""
+        gold, _ = self._gold_train(cell)
+        labels = list(self.reg.task(cell.task).labels)
+        reader = self.reg.classifiers.get("e5-logreg")
+
+        def fit_predict(data: Sequence[Example], texts: Sequence[str], seed: int) -> list[str]:
+            ctx = ClassifierContext(seed=seeds.classifier_seed(seed, cell.task, cell.language, cell.replicate),
+                                    cache=self.store, device=self.device, log=self.rep.log, embedder=e5_embeddings)
+            fit = reader.fit_predict(data, texts, labels, ctx)
+            return list(fit.predictions if isinstance(fit, Fit) else fit)
+
+        try:
+            return diagnose(train, gold, test, self.plan.suite.seeds, lambda texts: e5_embeddings(texts, self.store),
+                            fit_predict if reader is not None else None)
+        except BenchError as exc:  # the e5 encoder is not installed: the scores stand without diagnostics
+            self.rep.log(f"no diagnostics for {cell.id}: {exc}")
+            return {}
 
     def save_scores(self, cell: EvalCell, payload: ScoresRecord) -> None:
         predictions = payload.pop("predictions", None)

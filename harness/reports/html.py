@@ -12,8 +12,12 @@ from pathlib import Path
 
 from harness.reports import plots as report_plots
 from harness.reports.markdown import (
+    CORRELATION_NOTE,
     best_table,
     comparison_table,
+    correlation_table,
+    frontier_lines,
+    frontier_table,
     generation_cells,
     gold_by_language,
     groups,
@@ -169,12 +173,34 @@ def _tables(board: Leaderboard) -> list[str]:
     return out
 
 
+def _frontiers(board: Leaderboard) -> list[str]:
+    """Gap against cost per frontier, with its table: a strategy that is better but costs ten times
+    more says so."""
+    table_ = frontier_table(board)
+    if not table_:
+        return []
+    out = ['<section id="cost"><h2>Quality against cost</h2>', '<p class="note">Each point is a (strategy, '
+           'model): its gap to gold (whisker: 95% interval) against what its data cost to make. Blue points are on '
+           'the frontier (no other point has a smaller gap at a smaller cost), joined by the best gap reachable at '
+           'each budget.</p>']
+    out += [f"<p>{text(line.removeprefix('- '))}</p>" for line in frontier_lines(board)]
+    for i, f in enumerate(board.frontiers or []):
+        if plot := report_plots.frontier_chart(f, f"f{i}"):
+            out.append(f'<figure class="plot">{plot}</figure>')
+    out.append(table(*table_))
+    return out + ["</section>"]
+
+
 def _quality(board: Leaderboard) -> list[str]:
     quality = quality_table(board)
     if not quality:
         return []
-    return ['<section id="quality"><h2>Generation quality</h2>', f'<p class="note">{text(quality_note(board))}</p>',
-            table(*quality), "</section>"]
+    out = ['<section id="quality"><h2>Generation quality</h2>', f'<p class="note">{text(quality_note(board))}</p>',
+           table(*quality)]
+    correlation = correlation_table(board)
+    if correlation:
+        out += ["<h3>What predicts the gap</h3>", f'<p class="note">{text(CORRELATION_NOTE)}</p>', table(*correlation)]
+    return out + ["</section>"]
 
 
 def _candidate(c: dict, rejected: bool) -> str:
@@ -243,14 +269,15 @@ def html_page(board: Leaderboard, run_dir: Path | None = None) -> str:
     page says why there are no examples."""
     m = board.manifest
     sections = [("overview", "Gap to gold"), ("verdicts", "Verdicts"), ("tables", "Scores"),
-                ("quality", "Generation quality"), ("samples", "Samples")]
+                ("cost", "Quality against cost"), ("quality", "Generation quality"), ("samples", "Samples")]
     parts = [f"<h1>Leaderboard: {text(m.suite)}</h1>",
              "<nav>" + "".join(f'<a href="#{a}">{text(t)}</a>' for a, t in sections) + "</nav>",
              f"<p class='note'>Macro-F1 in points; gap to gold in F1 points (positive: synthetic worse than gold); "
              f"classifier seeds {text(m.seeds)}, generation replicates {text(replicates(board))}. harness "
              f"{text(m.harness_version)}, {text(m.device)}, settings {text(m.settings_hash)}, commit "
              f"{text(m.git_commit or '-')}.</p>"]
-    parts += _overview(board) + _verdicts(board) + _tables(board) + _quality(board) + _browser(board, run_dir)
+    parts += _overview(board) + _verdicts(board) + _tables(board) + _frontiers(board) + _quality(board)
+    parts += _browser(board, run_dir)
     parts += _predictions(board)
     if board.unavailable:
         items = "".join(f"<li>{text(u.task)}/{text(u.language)} {text(u.strategy)} {text(u.model)}: "

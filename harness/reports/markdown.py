@@ -193,12 +193,14 @@ def quality_values(row: Result) -> dict[str, object]:
         "off_language_rate": g.off_language_rate, "distinct_1": g.distinct_1,
         "distinct_2": g.distinct_2, "mean_length": g.mean_length,
         "gold_mean_length": g.gold_mean_length, "shortfall": g.shortfall or {},
+        "diagnostics": row.diagnostics,
     }
 
 
 QUALITY_HEADER = ["task", "language", "strategy", "model", "accepted", "acceptance rate", "rejected",
                   "rejected by revision", "duplicates", "off-language rate", "distinct-1", "distinct-2",
-                  "mean length (gold)", "shortfall"]
+                  "mean length (gold)", "shortfall", "label fidelity (gold ceiling)", "diversity (gold)",
+                  "distance to gold"]
 
 
 def quality_cells(v: dict[str, object]) -> list[str]:
@@ -213,7 +215,68 @@ def quality_cells(v: dict[str, object]) -> list[str]:
     return [f"{v['accepted']} / {v['requested']}", _rate(v["acceptance_rate"]), str(v["rejected"]), revision,
             str(v["duplicates"]), _rate(v["off_language_rate"]), num(v["distinct_1"], ".2f"), num(v["distinct_2"], ".2f"),
             f"{num(v['mean_length'], '.1f')} ({num(v['gold_mean_length'], '.1f')})",
-            f"{sum(short.values())} in {len(short)} classes" if short else "0"]
+            f"{sum(short.values())} in {len(short)} classes" if short else "0", *diagnostic_cells(v["diagnostics"])]
+
+
+def diagnostic_cells(d) -> list[str]:
+    """Label fidelity with its gold ceiling, diversity with gold's, distance to gold (n/a: not computed)."""
+    if d is None:
+        return ["n/a", "n/a", "n/a"]
+
+    def num(x, fmt):
+        return "n/a" if x is None else format(x, fmt)
+
+    return [f"{_rate(d.label_fidelity)} ({_rate(d.gold_label_fidelity)})",
+            f"{num(d.diversity, '.3f')} ({num(d.gold_diversity, '.3f')})", num(d.distance_to_gold, ".4f")]
+
+
+FRONTIER_HEADER = ["task", "language", "classifier", "strategy", "model", "gap to gold", "cost", "on the frontier"]
+
+
+def frontier_table(board: Leaderboard) -> Table | None:
+    """Every (strategy, model) of each frontier with its gap and cost; a point off the frontier names
+    nothing, a point on it says how many times the cheapest frontier point it costs."""
+    if not board.frontiers:
+        return None
+    body = []
+    for f in board.frontiers:
+        for p in f.points:
+            gap = f"{p.gap_points:.1f}" + (f" [{p.gap_ci95[0]:.1f}, {p.gap_ci95[1]:.1f}]" if p.gap_ci95 else "")
+            times = "" if p.times_cheapest is None else f", {p.times_cheapest:g}x the cheapest"
+            body.append([f.task, f.language, f.classifier, p.strategy, p.model, gap, f"{p.cost:,.4g} {f.unit}",
+                         f"yes{times}" if p.on_frontier else f"no{times}"])
+    return FRONTIER_HEADER, body
+
+
+def frontier_lines(board: Leaderboard) -> list[str]:
+    """One line per frontier: its members from cheapest to best, and what the best costs over the cheapest."""
+    out = []
+    for f in board.frontiers or []:
+        on = [p for p in f.points if p.on_frontier]
+        members = ", ".join(f"{p.strategy} ({p.model}): gap {p.gap_points:.1f} at {p.cost:,.4g}" for p in on)
+        line = f"- {f.task}/{f.language} [{f.classifier}], cost in {f.unit}: {members}"
+        if len(on) > 1 and on[-1].times_cheapest:
+            line += (f". The smallest gap costs {on[-1].times_cheapest:g}x the cheapest point for "
+                     f"{on[0].gap_points - on[-1].gap_points:.1f} points less gap")
+        out.append(line + ".")
+    return out
+
+
+CORRELATION_HEADER = ["diagnostic", "classifier", "Spearman rho with the gap", "p", "rows"]
+
+
+def correlation_table(board: Leaderboard) -> Table | None:
+    if not board.diagnostic_correlations:
+        return None
+    return CORRELATION_HEADER, [[c.diagnostic.replace("_", " "), c.classifier,
+                                 "-" if c.rho is None else f"{c.rho:+.2f}", "-" if c.p_value is None else f"{c.p_value:.3f}",
+                                 str(c.n) + (f" ({c.note})" if c.note else "")]
+                                for c in board.diagnostic_correlations]
+
+
+CORRELATION_NOTE = ("How each diagnostic ranks the run's rows against their gap to gold (Spearman). A negative rho: "
+                    "rows with more of it have smaller gaps. With few rows this is weak evidence; p and the number "
+                    "of rows say how weak.")
 
 
 def quality_table(board: Leaderboard) -> Table | None:
@@ -234,7 +297,11 @@ def quality_note(board: Leaderboard) -> str:
     return (f"Generator: {models[0]}. " if len(models) == 1 else "") + _QUALITY_NOTE
 
 
-_QUALITY_NOTE = ("Per generation cell (shared by every classifier that trains on it). Acceptance rate: accepted over "
+_QUALITY_NOTE = ("Per generation cell (shared by every classifier that trains on it). Label fidelity: share of the "
+                "examples e5-logreg trained on the gold subset assigns to their intended label (its gold test accuracy "
+                "in brackets, the ceiling); diversity: mean pairwise cosine distance of e5 embeddings within a class "
+                "(gold's in brackets); distance to gold: per-class kernel distance (KID) to the gold embeddings, 0 "
+                "for the same distribution. Acceptance rate: accepted over "
                 "parsed candidates; rejected: every candidate a filter or the reviser turned down; rejected by "
                 "revision: of the candidates the reviser judged (- where none were: the strategy has no revision, "
                 "or nothing reached it); off-language rate: share of parsed candidates the language check flags, "
@@ -268,9 +335,17 @@ def markdown(board: Leaderboard) -> str:
     if comparisons:
         out += ["## Comparisons", "", f"a minus b in macro-F1 points, {pairing(board)}, 95% interval.", ""]
         out += _md_table(comparisons) + [""]
+    frontier = frontier_table(board)
+    if frontier:
+        out += ["## Quality against cost", "", "The Pareto frontier of (strategy, model) over (gap to gold, cost): no "
+                "other point has a smaller gap at a smaller cost.", ""] + frontier_lines(board) + [""]
+        out += _md_table(frontier) + [""]
     quality = quality_table(board)
     if quality:
         out += ["## Generation quality", "", quality_note(board), ""] + _md_table(quality) + [""]
+    correlation = correlation_table(board)
+    if correlation:
+        out += ["## What predicts the gap", "", CORRELATION_NOTE, ""] + _md_table(correlation) + [""]
     logged = logged_samples(board)
     if logged:
         out += ["## Per-example predictions", "", "Every test example's gold label and prediction per seed "

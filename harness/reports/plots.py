@@ -157,3 +157,35 @@ def gold_vs_best(title: str, rows: list[Result], gold: dict[str, GoldResult]) ->
     ax.legend(fontsize=8)
     ax.set_title(f"gold vs best synthetic: {title}", fontsize=9)
     return svg(fig)
+
+
+#: the SVG id prefix of a frontier chart's frontier line (one per chart)
+FRONTIER_LINE = "frontier-line"
+
+
+def frontier_chart(frontier, fig_id: str) -> str | None:
+    """Gap to gold against cost, one point per (strategy, model) with its interval as a whisker, the
+    frontier's points joined by a step line (the best gap reachable at each budget)."""
+    points = frontier.points
+    if not points:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
+    for p in points:
+        ax.scatter([p.cost], [p.gap_points], s=36, zorder=3, color="#1f77b4" if p.on_frontier else "#bbbbbb",
+                   edgecolor="#333", linewidth=0.5)
+        if p.gap_ci95:
+            ax.errorbar([p.cost], [p.gap_points], yerr=[[p.gap_points - p.gap_ci95[0]], [p.gap_ci95[1] - p.gap_points]],
+                        fmt="none", ecolor="#555", elinewidth=1, capsize=3)
+        ax.annotate(f"{p.strategy}\n{p.model}" if len({q.model for q in points}) > 1 else p.strategy,
+                    (p.cost, p.gap_points), textcoords="offset points", xytext=(5, 4), fontsize=7)
+    on = sorted((p for p in points if p.on_frontier), key=lambda p: p.cost)
+    (line,) = ax.step([p.cost for p in on], [p.gap_points for p in on], where="post", color="#1f77b4", linewidth=1.2,
+                      zorder=2)
+    line.set_gid(f"{FRONTIER_LINE}-{fig_id}")
+    ax.axhline(0, color="#555", linewidth=0.8)
+    ax.set_xlabel(f"cost ({frontier.unit})", fontsize=8)
+    ax.set_ylabel("gap to gold (F1 points)\n+ : synthetic worse", fontsize=8)
+    where = frontier.language.replace("tier:", "") + (" resource, pooled" if frontier.language.startswith("tier:") else "")
+    ax.set_title(f"quality against cost: {frontier.task}, {where} [{frontier.classifier}]", fontsize=9)
+    return svg(fig)

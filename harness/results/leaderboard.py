@@ -18,6 +18,8 @@ from harness.errors import BenchError
 from harness.pipeline.plan import GOLD, Plan
 from harness.registry.discovery import Registry
 from harness.results.cost import run_cost
+from harness.results.explain import correlations, pooled_diagnostics
+from harness.results.frontier import frontiers, row_cost, summary_shares
 from harness.results.metrics import SEEDS, gap, paired_difference, paired_units, summary, units
 from harness.results.model import (
     SCHEMA_VERSION,
@@ -245,6 +247,7 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> Leaderboard:
     head = manifest(plan, reg)
     head.models = _model_identities(finished) or None
     head.shared_work = shared_work(run) or None
+    _add_costs(plan, reg, finished, results, head.shared_work or [])
     head.cost = run_cost([part for parts in finished.values() for part in parts], head.shared_work or [], _estimate(run))
     if flat := without_classifier_variance([*gold_rows, *results]):
         head.without_classifier_variance = flat
@@ -254,7 +257,30 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> Leaderboard:
     return Leaderboard(
         schema_version=SCHEMA_VERSION, manifest=head, results=results, gold=gold_rows,
         unavailable=[Unavailable(**u) for u in plan.unavailable],
-        summaries=summaries(results), comparisons=comparisons(results))
+        summaries=summaries(results), comparisons=comparisons(results), frontiers=frontiers(results) or None,
+        diagnostic_correlations=correlations(results) or None)
+
+
+def _add_costs(plan: Plan, reg: Registry, finished: dict[tuple, list[Finished]], results: list[Result],
+               shared: list[dict]) -> None:
+    """Each row's cost: its generation cells' work, its share of the label summaries it showed, its
+    model's declared price."""
+    def summarizer(strategy: str, model: str) -> str | None:
+        if not getattr(getattr(reg.strategies.get(strategy), "recipe", None), "needs_summaries", False):
+            return None
+        return str((plan.strategy_options.get(strategy) or {}).get("summarizer") or plan.suite.summarizer or model)
+
+    users: dict[tuple[str, str], set[str]] = {}
+    for (task, _, strategy, model, _), parts in finished.items():
+        if strategy != GOLD and (name := summarizer(strategy, model)):
+            users.setdefault((task, name), set()).update(c.source for c, _, _ in parts)
+    shares = summary_shares(shared, {k: len(v) for k, v in users.items()})
+    for row in results:
+        row.diagnostics = pooled_diagnostics([d.get("diagnostics") for _, d, _ in finished[row.key]])
+        name = summarizer(row.strategy, row.model)
+        share = shares.get((row.task, name)) if name else None
+        gens = [g for _, _, g in finished[row.key] if g is not None]
+        row.cost = row_cost(gens, share, (plan.suite.model_options.get(row.model) or {}).get("price"))
 
 
 def _estimate(run: RunDir) -> dict | None:

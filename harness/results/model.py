@@ -177,6 +177,48 @@ class Generation:
 
 
 @dataclass(kw_only=True)
+class Cost:
+    """What a row's data cost to make, summed over its replicates: its generation cells' tokens and
+    engine time (revision's share included and also given apart), its share of the label summaries it
+    showed, and its price where its model declares one (`[models."X"] price`)."""
+
+    prompt_tokens: int = required(**_COUNT)
+    completion_tokens: int = required(**_COUNT)
+    engine_seconds: float = required(minimum=0, description="engine time, 0 where every generation came from the cache")
+    device_kinds: list[str] = required()
+    revision: dict[str, float] | None = optional(override={
+        "type": "object", "additionalProperties": {"type": "number", "minimum": 0},
+        "description": "revision's share of the numbers above"})
+    label_summaries: dict[str, float] | None = optional(override={
+        "type": "object", "additionalProperties": {"type": "number", "minimum": 0},
+        "description": "this row's share of the label summaries it showed (their work split evenly over the "
+                       "generation cells that showed them), on top of the numbers above"})
+    price: float | None = optional(minimum=0, description="in the currency of the model's declared price")
+    price_basis: Literal["tokens", "gpu_hour"] | None = optional()
+
+
+@dataclass(kw_only=True)
+class Diagnostics:
+    """Properties of a row's synthetic data that may explain its score, averaged over its replicates
+    and classifier seeds (harness/results/diagnostics.py)."""
+
+    label_fidelity: float | None = required(
+        minimum=0, maximum=1,
+        description="share of synthetic examples the gold-trained e5 classifier of the same seed assigns to the "
+                    "label they were generated for")
+    gold_label_fidelity: float | None = required(
+        minimum=0, maximum=1,
+        description="the same classifier's accuracy on the gold test set: the ceiling of label fidelity")
+    diversity: float | None = required(
+        description="mean pairwise cosine distance of the examples' e5 embeddings within a class, "
+                                   "averaged over classes")
+    gold_diversity: float | None = required(description="the same for the gold training subset")
+    distance_to_gold: float | None = required(
+        description="kernel distance (KID: unbiased MMD^2, cubic polynomial kernel) between the "
+                                   "synthetic and gold training embeddings of a class, averaged over classes")
+
+
+@dataclass(kw_only=True)
 class GoldRef:
     """The gold baseline a result is measured against, repeated in the row for readers of one row."""
 
@@ -223,6 +265,8 @@ class Result:
     floor: Floor | None = optional()
     samples: str | None = optional(description="per-example predictions (--log-samples), relative to the run directory")
     note: str | None = optional()
+    cost: Cost | None = optional()
+    diagnostics: Diagnostics | None = optional()
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
@@ -280,6 +324,48 @@ class Comparison:
     difference_points: Stat = required()
     verdict: Verdict = required()
     floored: list[str] | None = optional()
+
+
+@dataclass(kw_only=True)
+class FrontierPoint:
+    """One (strategy, model) in a frontier: its gap to gold against its cost."""
+
+    strategy: str = required()
+    model: str = required()
+    gap_points: float = required(description="mean gap to gold in F1 points (lower is better)")
+    gap_ci95: list[float] | None = required(override={
+        "type": ["array", "null"], "items": {"type": "number"}, "minItems": 2, "maxItems": 2})
+    cost: float = required(minimum=0)
+    on_frontier: bool = required(description="no other point has a smaller-or-equal gap at a smaller-or-equal cost "
+                                             "(one of them strictly)")
+    times_cheapest: float | None = required(
+        description="its cost over the cheapest frontier point's (null where that costs 0)")
+    languages: int = required(minimum=1, description="languages pooled (1 for a single language)")
+
+
+@dataclass(kw_only=True)
+class Frontier:
+    """The Pareto set of (strategy, model) over (gap to gold, cost) for one task, language (or tier,
+    pooled) and classifier: the data worth making at each budget."""
+
+    task: str = required()
+    language: str = required(description="a language code, or tier:low / tier:high for the tier pooled")
+    classifier: str = required()
+    unit: str = required(description="what cost counts: price (the models' declared prices), engine-seconds, or "
+                                     "completion tokens where the run had no engine time (all cached)")
+    points: list[FrontierPoint] = required(minItems=1)
+
+
+@dataclass(kw_only=True)
+class Correlation:
+    """How one diagnostic ranks the rows of a run against their gap to gold (Spearman)."""
+
+    diagnostic: str = required()
+    classifier: str = required()
+    rho: float | None = required()
+    p_value: float | None = required()
+    n: int = required(minimum=0)
+    note: str | None = optional()
 
 
 @dataclass(kw_only=True)
@@ -416,6 +502,8 @@ class Leaderboard:
     unavailable: list[Unavailable] = required()
     summaries: Summaries = required()
     comparisons: list[Comparison] = required()
+    frontiers: list[Frontier] | None = optional()
+    diagnostic_correlations: list[Correlation] | None = optional()
 
     def to_json(self) -> dict[str, Any]:
         return to_json(self)
