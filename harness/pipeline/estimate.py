@@ -45,7 +45,8 @@ class Phase:
     """One phase's share of the bill: `seconds` for the parts with a rate, `unpriced` the rest."""
 
     name: str
-    llm_calls: int = 0
+    llm_calls: int = 0  # expected
+    llm_calls_at_most: int = 0
     completion_tokens: int = 0  # at most: every sample runs to max_new_tokens
     fine_tunings: int = 0
     seconds: float = 0.0
@@ -78,7 +79,8 @@ class Estimate:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "phases": [{"phase": p.name, "llm_calls": p.llm_calls, "completion_tokens_at_most": p.completion_tokens,
+            "phases": [{"phase": p.name, "llm_calls": p.llm_calls, "llm_calls_at_most": p.llm_calls_at_most,
+                        "completion_tokens_at_most": p.completion_tokens,
                         "fine_tunings": p.fine_tunings,
                         "seconds": round(p.seconds, 1), "unpriced": p.unpriced, "rates": p.rates}
                        for p in self.phases],
@@ -92,7 +94,8 @@ class Estimate:
         out = ["estimate (tokens are upper bounds: every sample at max_new_tokens; time at the rates below):"]
         width = max(len(p.name) for p in self.phases)
         for p in self.phases:
-            work = [f"{p.llm_calls:,} LLM calls", f"at most {p.completion_tokens:,} tokens"] if p.llm_calls else []
+            most = f" (at most {p.llm_calls_at_most:,})" if p.llm_calls_at_most > p.llm_calls else ""
+            work = [f"{p.llm_calls:,} LLM calls{most}", f"at most {p.completion_tokens:,} tokens"] if p.llm_calls else []
             work += [f"{p.fine_tunings:,} fits"] if p.fine_tunings else []
             if not work:
                 continue
@@ -169,7 +172,11 @@ def estimate(plan: Plan, reg: Registry, rates: Rates, device: str = "cpu") -> Es
         for name, calls in work.items():
             if not calls:
                 continue
-            model, tokens = cell.model, calls * suite.samples_per_request * sampling.max_new_tokens
+            # each label is asked at most budget() times: the bound on what generation can cost,
+            # whatever share of a model's lines the parser accepts (the expected calls assume most)
+            most = len(task.labels) * suite.budget() if name == "generation" else calls
+            calls = min(calls, most)
+            model, tokens = cell.model, most * suite.samples_per_request * sampling.max_new_tokens
             if name == "label summaries":
                 model = str(options.get("summarizer") or suite.summarizer or cell.model)
                 if (cell.task, model) in summarized:  # written once per task and model, for every cell
@@ -180,6 +187,7 @@ def estimate(plan: Plan, reg: Registry, rates: Rates, device: str = "cpu") -> Es
                 tokens = calls * int(options.get("revision_max_new_tokens") or suite.revision_max_new_tokens)
             phase = phases.setdefault(name, Phase(name))
             phase.llm_calls += calls
+            phase.llm_calls_at_most += most
             phase.completion_tokens += tokens
             engine_time(phase, model, tokens)
 
