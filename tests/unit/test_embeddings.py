@@ -1,7 +1,7 @@
 """The text embeddings classifiers share (`ClassifierContext.embed`): a run gives every context the
 e5 embedder, each text is encoded once per cache, and e5-logreg trains on the same vectors a plugin
 classifier gets. The encoder here is a stand-in (a vector from each text's digest); the real e5 is
-tested in tests/e2e/test_embeddings.py."""
+tested in tests/e2e/test_e5_embeddings.py."""
 
 from __future__ import annotations
 
