@@ -159,6 +159,19 @@ def build_tiny_bert(path: Path, kind: str = "bert") -> Path:
     return path
 
 
+def finetune_toy_data():
+    """Twenty Swahili sentiment phrases and four to predict: enough for the fine-tune classifier's
+    held-out split, early stopping and seeds to be exercised on a tiny model in seconds."""
+    from harness.contracts import Example
+
+    pos = ["nzuri sana", "ninapenda hii", "bora kabisa", "safi sana", "furaha kubwa", "napenda sana", "vizuri mno",
+           "nzuri mno", "bora sana", "safi kabisa"]
+    neg = ["mbaya sana", "sipendi hii", "mbovu kabisa", "chafu sana", "huzuni kubwa", "sipendi kabisa", "vibaya mno",
+           "mbaya mno", "mbovu sana", "chafu kabisa"]
+    train = [Example(t, "positive") for t in pos] + [Example(t, "negative") for t in neg]
+    return train, ["nzuri kabisa", "mbaya kabisa", "safi mno", "chafu mno"]
+
+
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory) -> Path:
     return build_tiny_bert(tmp_path_factory.mktemp("models") / "tiny-bert")

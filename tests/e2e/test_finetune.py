@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import bench, write_suite
+from conftest import bench, finetune_toy_data, write_suite
 from harness.contracts import ClassifierContext, Example
 from harness.errors import BenchError
 from plugins.classifiers.finetune import FineTune
@@ -16,12 +16,7 @@ class _Store:
 
 
 def toy_data():
-    pos = ["nzuri sana", "ninapenda hii", "bora kabisa", "safi sana", "furaha kubwa", "napenda sana", "vizuri mno",
-           "nzuri mno", "bora sana", "safi kabisa"]
-    neg = ["mbaya sana", "sipendi hii", "mbovu kabisa", "chafu sana", "huzuni kubwa", "sipendi kabisa", "vibaya mno",
-           "mbaya mno", "mbovu sana", "chafu kabisa"]
-    train = [Example(t, "positive") for t in pos] + [Example(t, "negative") for t in neg]
-    return train, ["nzuri kabisa", "mbaya kabisa", "safi mno", "chafu mno"]
+    return finetune_toy_data()
 
 
 def fit(tiny_bert, seed=1, **opts):

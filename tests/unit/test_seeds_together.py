@@ -7,8 +7,9 @@ import types
 
 import pytest
 
+from conftest import finetune_toy_data
 from harness.config.suite import Suite
-from harness.contracts import Classifier, ClassifierContext, Example, Fit
+from harness.contracts import Classifier, ClassifierContext, Fit
 from harness.hookspecs import hookimpl
 from harness.pipeline.plan import build_plan
 from harness.pipeline.progress import Reporter
@@ -27,12 +28,9 @@ class _Store:
 
 
 def toy_data():
-    pos = ["nzuri sana", "ninapenda hii", "bora kabisa", "safi sana", "furaha kubwa", "napenda sana", "vizuri mno",
-           "nzuri mno", "bora sana", "safi kabisa"]
-    neg = ["mbaya sana", "sipendi hii", "mbovu kabisa", "chafu sana", "huzuni kubwa", "sipendi kabisa", "vibaya mno",
-           "mbaya mno", "mbovu sana", "chafu kabisa"]
-    return [Example(t, "positive") for t in pos] + [Example(t, "negative") for t in neg], \
-        ["nzuri kabisa", "mbaya kabisa", "safi mno", "chafu mno", "bora mno", "sipendi sana"]
+    """The fine-tune tests' toy sentiment data, with a longer test set than theirs."""
+    train, test = finetune_toy_data()
+    return train, test + ["bora mno", "sipendi sana"]
 
 
 def _cell(tiny_bert):
