@@ -20,3 +20,20 @@ def leaderboard(manifest: dict[str, Any] | None = None, **parts: Any) -> Leaderb
            "gold": [], "unavailable": [], "summaries": {"by_language": [], "by_strategy": [], "by_model": []},
            "comparisons": [], **parts}
     return Leaderboard.from_json(doc)
+
+
+#: what a clock decides in a leaderboard row: different between executions of the same plan
+CLOCKS = ("seconds", "engine_seconds")
+
+
+def without_clocks(rows: list[dict[str, Any]], extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Result rows (JSON) without their clocks (and the generation's `extra` keys, "attempts" where a
+    run was resumed): the generation's, and the engine time in the row's cost (its own, revision's
+    share and the label summaries' share)."""
+    for r in rows:
+        for key in (*CLOCKS, *extra):
+            r["generation"].pop(key, None)
+        cost = r.get("cost") or {}
+        for part in (cost, cost.get("revision") or {}, cost.get("label_summaries") or {}):
+            part.pop("engine_seconds", None)
+    return rows

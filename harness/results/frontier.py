@@ -5,10 +5,11 @@ The paper's second finding is a trade-off: good prompting narrows the advantage 
 leaderboard that only ranks by score hides it; the frontier shows which data is worth making at each
 budget, and how many times the cheapest frontier point a better one costs.
 
-Cost is counted in one unit per frontier, the most meaningful every point of it has: a price where
-every model declares one (`[models."X"] price`, per million tokens or per GPU-hour), else engine-seconds,
-else completion tokens (a run whose generations all came from the cache measured no engine time; tokens
-are counted whether the cache answered or not).
+Cost is counted in one unit per frontier: a price where every model of it declares one
+(`[models."X"] price`, per million tokens or per GPU-hour of engine time), else tokens (prompt plus
+completion). Not engine-seconds, although they are recorded: they are a clock, zero for generations the
+cache answered and different on another machine, so a frontier drawn in them would change with a rerun;
+tokens are counted whether the cache answered or not, and the same command gives the same frontier.
 """
 
 from __future__ import annotations
@@ -57,20 +58,14 @@ def summary_shares(shared: Iterable[Mapping[str, Any]], users: Mapping[tuple[str
 
 
 def _unit(rows: Sequence[Result]) -> str:
-    if all(r.cost and r.cost.price is not None for r in rows):
-        return "price"
-    if all(r.cost and r.cost.engine_seconds > 0 for r in rows):
-        return "engine-seconds"
-    return "completion tokens"
+    return "price" if all(r.cost and r.cost.price is not None for r in rows) else "tokens"
 
 
 def _value(row: Result, unit: str) -> float:
     assert row.cost is not None
     if unit == "price":
         return float(row.cost.price or 0.0)
-    if unit == "engine-seconds":
-        return row.cost.engine_seconds
-    return float(row.cost.completion_tokens)
+    return float(row.cost.prompt_tokens + row.cost.completion_tokens)
 
 
 def pareto(points: list[FrontierPoint]) -> list[FrontierPoint]:

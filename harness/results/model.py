@@ -351,8 +351,9 @@ class Frontier:
     task: str = required()
     language: str = required(description="a language code, or tier:low / tier:high for the tier pooled")
     classifier: str = required()
-    unit: str = required(description="what cost counts: price (the models' declared prices), engine-seconds, or "
-                                     "completion tokens where the run had no engine time (all cached)")
+    unit: Literal["price", "tokens"] = required(
+        description="what cost counts: price (every model of the group declares one), else tokens (prompt plus "
+                    "completion: the same whether the cache answered or not)")
     points: list[FrontierPoint] = required(minItems=1)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from boards import without_clocks
 
 import harness.api as api
 from conftest import shared_data
@@ -21,11 +22,7 @@ def test_the_api_exports_what_a_plugin_needs():
 
 def _without_timing(board: dict) -> list[dict]:
     """Rows without what the cache and the clock decide (the second run finds every generation cached)."""
-    rows = json.loads(json.dumps(board["results"]))
-    for r in rows:
-        for k in ("seconds", "engine_seconds", "attempts", "engine_calls"):
-            r["generation"].pop(k, None)
-    return rows
+    return without_clocks(json.loads(json.dumps(board["results"])), ("attempts", "engine_calls"))
 
 
 def test_run_in_process_equals_the_command_line_run(tiny_run, tmp_path):

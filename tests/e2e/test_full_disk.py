@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from boards import without_clocks
 from unit.test_execution_stats import TIMING, Scripted, plan_for
 
 from harness.errors import BenchError
@@ -42,9 +43,7 @@ def _run(plan, reg, out: Path, store: Store):
 
 
 def _comparable(board):
-    for r in board["results"]:
-        for key in TIMING:
-            r["generation"].pop(key, None)
+    without_clocks(board["results"], TIMING)
     for w in board["manifest"].get("shared_work", []):
         w.pop("engine_seconds", None)
     return {k: v for k, v in board.items() if k != "manifest"}

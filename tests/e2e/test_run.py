@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+from boards import without_clocks
 
 from conftest import ROOT, bench, fresh_cache, write_suite
 from harness.results.leaderboard import validation_error
@@ -23,10 +24,7 @@ def suite(tmp_path, tiny_model):
 def results(path):
     """A leaderboard's rows without clocks and attempt counts, the only execution-dependent numbers."""
     board = json.loads(path.read_text())
-    for r in board["results"]:
-        for k in ("seconds", "engine_seconds", "attempts"):
-            r["generation"].pop(k, None)
-    return board["results"], board["gold"], board["unavailable"]
+    return without_clocks(board["results"], ("attempts",)), board["gold"], board["unavailable"]
 
 
 def test_run_writes_a_valid_leaderboard_with_gaps(suite, tmp_path):

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from boards import without_clocks
 
 from conftest import bench, fresh_cache, shared_data, write_suite
 from harness.api import Tracker
@@ -25,9 +26,7 @@ from harness.store.cache import OverlayStore, Store
 def comparable(path):
     """The leaderboard without what legitimately differs between runs (timings, creation time)."""
     board = json.loads(path.read_text())
-    for r in board["results"]:
-        for k in ("seconds", "engine_seconds"):
-            r["generation"].pop(k)
+    without_clocks(board["results"])
     board.pop("manifest")
     return board
 

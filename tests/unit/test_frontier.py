@@ -19,9 +19,12 @@ from harness.results.frontier import frontiers, row_cost
 from harness.results.model import Cost, Diagnostics, Leaderboard, to_json
 
 
-def _row(strategy, f1s, seconds, tokens=20, model="m", language="sw", price=None):
+def _row(strategy, f1s, seconds, tokens=None, model="m", language="sw", price=None):
+    """A row whose generation took `seconds` of engine time and, unless given, 10 prompt tokens plus
+    that many times 10 completion tokens, so its token cost orders as its time does."""
     row = result_row(strategy, f1s, language=language)
     row.model = model
+    tokens = int(10 * seconds) - 10 if tokens is None else tokens
     row.cost = row_cost([{"prompt_tokens": 10, "completion_tokens": tokens, "engine_seconds": seconds,
                           "model_identity": {"device_kind": "cpu"}}], None, price)
     return row
@@ -32,7 +35,7 @@ def test_the_frontier_keeps_what_no_other_point_beats_on_both():
             _row("target-demos+revision", [0.61, 0.63, 0.6], 20.0), _row("sl", [0.2, 0.21, 0.22], 3.0)]
     (f,) = [f for f in frontiers(rows) if f.language == "sw"]
     by = {p.strategy: p for p in f.points}
-    assert f.unit == "engine-seconds" and [p.strategy for p in f.points] == ["zero-shot", "target-demos", "sl",
+    assert f.unit == "tokens" and [p.strategy for p in f.points] == ["zero-shot", "target-demos", "sl",
                                                                             "target-demos+revision"]
     assert by["zero-shot"].on_frontier and by["target-demos"].on_frontier and by["target-demos+revision"].on_frontier
     assert not by["sl"].on_frontier  # worse gap than zero-shot at a higher cost
@@ -41,14 +44,15 @@ def test_the_frontier_keeps_what_no_other_point_beats_on_both():
     assert "## Quality against cost" in text and "The smallest gap costs 20x the cheapest point" in text
 
 
-def test_the_unit_is_price_where_every_model_has_one_else_tokens_when_nothing_was_timed():
+def test_the_unit_is_price_where_every_model_has_one_else_tokens():
     priced = [_row("a", [0.5, 0.5, 0.6], 3600.0, price={"gpu_hour": 2.0}),
               _row("b", [0.4, 0.5, 0.4], 0.0, tokens=1_000_000, price={"input_per_mtok": 1.0, "output_per_mtok": 3.0})]
     assert priced[0].cost.price == 2.0 and priced[0].cost.price_basis == "gpu_hour"
     assert priced[1].cost.price == pytest.approx(3.0 + 10 / 1e6) and priced[1].cost.price_basis == "tokens"
     assert frontiers(priced)[0].unit == "price"
-    cached = [_row("a", [0.5, 0.5, 0.6], 0.0, tokens=40), _row("b", [0.4, 0.5, 0.4], 1.0, tokens=20)]
-    assert frontiers(cached)[0].unit == "completion tokens"
+    mixed = [_row("a", [0.5, 0.5, 0.6], 0.0, tokens=40, price={"gpu_hour": 1.0}), _row("b", [0.4, 0.5, 0.4], 1.0, tokens=20)]
+    (f,) = frontiers(mixed)
+    assert f.unit == "tokens" and {p.strategy: p.cost for p in f.points} == {"a": 50.0, "b": 30.0}
 
 
 def test_a_tier_pools_its_languages_and_a_single_point_has_no_frontier():
@@ -56,7 +60,7 @@ def test_a_tier_pools_its_languages_and_a_single_point_has_no_frontier():
             _row("a", [0.4, 0.5, 0.5], 1.0, language="am"), _row("b", [0.3, 0.3, 0.4], 4.0, language="am")]
     pooled = next(f for f in frontiers(rows) if f.language == "tier:high")
     assert {p.languages for p in pooled.points} == {2}
-    assert next(p for p in pooled.points if p.strategy == "b").cost == 3.0
+    assert next(p for p in pooled.points if p.strategy == "b").cost == 30.0  # 20 and 40 tokens
     assert frontiers([_row("a", [0.5, 0.5, 0.6], 1.0)]) == []
 
 
