@@ -186,6 +186,7 @@ def test_overview_says_what_the_intervals_cover_and_where_there_is_none(board):
 
 def test_verdict_table_and_best_strategy_sets(board):
     from harness.reports.html import html_page
+    from harness.reports.markdown import interval
 
     varied = copy.deepcopy(board)
     varied.comparisons[0].verdict = "better"
@@ -193,8 +194,8 @@ def test_verdict_table_and_best_strategy_sets(board):
     verdicts = page.split('id="verdicts"')[1].split("</section>")[0]
     for c in varied.comparisons:
         d = c.difference_points
-        ci = "no interval: 1 seed" if d.ci95 is None else f"[{d.ci95[0]:+.1f}, {d.ci95[1]:+.1f}]"
-        assert (f"<td>{c.a}</td><td>{c.b}</td><td>{d.mean:+.1f}</td><td>{ci}</td>"
+        ci = interval(d)  # or why there is none: one seed, or identical paired differences
+        assert (f"<td>{c.a}</td><td>{c.b}</td><td>{d.mean:+.1f}</td><td>{html.escape(ci)}</td>"
                 f'<td class="{c.verdict.replace(" ", "-")}">{c.verdict}') in verdicts
     for verdict in ("better", "worse", "not distinguishable"):  # coloured by verdict
         assert verdicts.count(f'<td class="{verdict.replace(" ", "-")}">') == sum(
