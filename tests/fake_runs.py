@@ -41,18 +41,19 @@ def stat(values: list[float]) -> Stat:
 
 
 def result_row(strategy: str, f1s: list[float], *, gold: float = 0.8, floor: float | None = None,
-               language: str = "sw") -> Result:
-    """A row of task `t`, model `m`, classifier `c` with these per-seed macro-F1s (none: not scored,
-    at `floor`), against a gold of `gold` on every seed."""
+               language: str = "sw", tier: str = "high", model: str = "m") -> Result:
+    """A row of task `t` and classifier `c` with these per-seed macro-F1s (none: not scored, at
+    `floor`), against a gold of `gold` on every seed."""
     per_seed = [SeedScore(replicate=0, seed=i, macro_f1=v, accuracy=v) for i, v in enumerate(f1s)]
     return Result(
-        task="t", language=language, language_iso="swh_Latn", language_name="Swahili", tier="high", strategy=strategy,
-        model="m", classifier="c", cell_id=f"g-{strategy}", eval_id=f"e-{strategy}", train_size=4,
+        task="t", language=language, language_iso="swh_Latn", language_name="Swahili", tier=tier, strategy=strategy,
+        model=model, classifier="c", cell_id=f"g-{strategy}-{language}", eval_id=f"e-{strategy}-{language}",
+        train_size=4,
         scores=Scores(per_seed=per_seed, macro_f1=stat(f1s), accuracy=stat(f1s)) if f1s else None,
         generation=Generation(requested=4, accepted=4, rejected=0, duplicates=0, llm_calls=2, engine_calls=2,
                               prompt_tokens=30, completion_tokens=20, seconds=1.0, per_class={}),
         gold=GoldRef(macro_f1=stat([gold] * 3), accuracy=stat([gold] * 3), train_size=4),
         gap_to_gold=Gap(points=stat([100 * (gold - v) for v in f1s]), relative=None, paired_over="classifier seeds",
                         paired=list(range(len(f1s)))) if f1s else None,
-        replicates=[Replicate(replicate=0, eval_id=f"e-{strategy}", train_size=4, macro_f1=None)],
+        replicates=[Replicate(replicate=0, eval_id=f"e-{strategy}-{language}", train_size=4, macro_f1=None)],
         floor=Floor(macro_f1=floor, accuracy=0.5) if floor is not None else None)

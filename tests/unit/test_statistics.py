@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from fake_runs import result_row
 from scipy import stats
 
 from harness.errors import BenchError
 from harness.results.leaderboard import comparisons, summaries, validate_file
 from harness.results.metrics import paired_difference, summary
-from harness.results.model import Floor, Gap, Generation, GoldRef, Replicate, Result, Scores, SeedScore, Stat
+from harness.results.model import Result, Stat
 
 
 def test_paired_difference_matches_scipy_paired_t():
@@ -35,21 +36,8 @@ def _stat(values):
 
 
 def row(strategy, language, f1s, *, tier="high", model="m", gold=0.9, floor=None) -> Result:
-    """A result with the fields the summaries read; the generation statistics are those of an empty cell."""
-    per_seed = [SeedScore(replicate=0, seed=i, macro_f1=v, accuracy=v) for i, v in enumerate(f1s)]
-    return Result(
-        task="t", language=language, language_iso="swh_Latn", language_name=language, tier=tier, strategy=strategy,
-        model=model, classifier="c", cell_id=f"g-{strategy}-{language}", eval_id=f"e-{strategy}-{language}",
-        train_size=len(f1s),
-        scores=Scores(per_seed=per_seed, macro_f1=_stat(f1s), accuracy=_stat(f1s)) if f1s else None,
-        generation=Generation(requested=0, accepted=0, rejected=0, duplicates=0, llm_calls=0, engine_calls=0,
-                              prompt_tokens=0, completion_tokens=0, seconds=0.0, per_class={}),
-        gold=GoldRef(macro_f1=_stat([gold] * 3), accuracy=_stat([gold] * 3), train_size=3),
-        gap_to_gold=Gap(points=_stat([100 * (gold - v) for v in f1s]), relative=None, paired_over="classifier seeds",
-                        paired=list(range(len(f1s)))) if f1s else None,
-        replicates=[Replicate(replicate=0, eval_id=f"e-{strategy}-{language}", train_size=len(f1s),
-                              macro_f1=sum(f1s) / len(f1s) if f1s else None)],
-        floor=Floor(macro_f1=floor, accuracy=floor) if floor is not None else None)
+    """A result with the fields the summaries read (tests/fake_runs.result_row's)."""
+    return result_row(strategy, f1s, gold=gold, floor=floor, language=language, tier=tier, model=model)
 
 
 def test_best_strategy_is_a_set_when_the_top_ones_tie():
