@@ -7,7 +7,6 @@ rich table on a terminal: both from the same `Block`s, in the words of the markd
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,35 +162,12 @@ def rich_answer(board: Leaderboard, run_dir: str | Path) -> list[Any]:
 
 # -- Pareto frontiers, where the leaderboard has them ---------------------------------------------
 
-def _get(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
-
-
-def _member(m: Any) -> str:
-    if isinstance(m, str):
-        return m
-    parts = [_get(m, k) for k in ("strategy", "model", "classifier")]
-    return " ".join(str(p) for p in parts if isinstance(p, str) and p) or str(m)
-
-
 def frontiers(board: Leaderboard) -> dict[tuple[str, str], list[str]]:
-    """Per task and language (or pooled tier), one line per frontier listing its members (the points
-    marked `on_frontier` where points say), when the leaderboard has a non-empty `frontiers` list;
-    nothing otherwise."""
-    found = getattr(board, "frontiers", None)
-    if not isinstance(found, list) or not found:
-        return {}
+    """Per task and language (or pooled tier), one line per frontier listing the (strategy, model)
+    points on it, cheapest first; nothing where the leaderboard has no frontiers."""
     out: dict[tuple[str, str], list[str]] = {}
-    for f in found:
-        task, language = _get(f, "task"), _get(f, "language")
-        points = next((v for k in ("members", "points") if isinstance(v := _get(f, k), list)), None)
-        if not task or not language or not points:
-            continue
-        members = [m for m in points if _get(m, "on_frontier") is not False]
-        held = _get(f, "classifier")
-        against = _get(f, "unit")
-        label = "Pareto frontier" + (f" (gap to gold against {against})" if isinstance(against, str) else "")
-        label += f" [{held}]" if isinstance(held, str) and held else ""
-        out.setdefault((str(task), str(language)), []).append(
-            f"{label}: {', '.join(_member(m) for m in members) or 'none'}")
+    for f in board.frontiers or []:
+        members = ", ".join(f"{p.strategy} {p.model}" for p in f.points if p.on_frontier)
+        out.setdefault((f.task, f.language), []).append(
+            f"Pareto frontier (gap to gold against {f.unit}) [{f.classifier}]: {members}")
     return out

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from harness.reports.answer import answer, rich_answer
 from harness.results.leaderboard import comparisons, summaries
+from harness.results.model import Frontier, FrontierPoint
 from harness.results.typed import to_json
 
 
@@ -42,16 +43,17 @@ def test_the_plain_answer_names_each_row_with_its_score_gold_and_verdict():
 
 def test_frontiers_are_listed_where_the_leaderboard_has_them():
     board = small_board()
-    board.frontiers = [  # the shape harness/results/model.py's Frontier has: members marked on_frontier
-        {"task": "t", "language": "sw", "classifier": "c", "unit": "engine-seconds",
-         "points": [{"strategy": "sl", "model": "m", "on_frontier": True},
-                    {"strategy": "zero-shot", "model": "m", "on_frontier": True},
-                    {"strategy": "target-demos", "model": "m", "on_frontier": False}]},
-        {"task": "t", "language": "tier:high", "classifier": "c", "unit": "engine-seconds",
-         "points": [{"strategy": "sl", "model": "m", "on_frontier": True}]}]
+    def point(strategy, on):
+        return FrontierPoint(strategy=strategy, model="m", gap_points=10.0, gap_ci95=None, cost=1.0, on_frontier=on,
+                             times_cheapest=1.0, languages=1)
+
+    board.frontiers = [  # points marked on_frontier, cheapest first
+        Frontier(task="t", language="sw", classifier="c", unit="tokens",
+                 points=[point("sl", True), point("zero-shot", True), point("target-demos", False)]),
+        Frontier(task="t", language="tier:high", classifier="c", unit="tokens", points=[point("sl", True)])]
     lines = answer(board, "runs/x")
-    assert "  Pareto frontier (gap to gold against engine-seconds) [c]: sl m, zero-shot m" in lines
-    assert "t / tier:high: Pareto frontier (gap to gold against engine-seconds) [c]: sl m" in lines
+    assert "  Pareto frontier (gap to gold against tokens) [c]: sl m, zero-shot m" in lines
+    assert "t / tier:high: Pareto frontier (gap to gold against tokens) [c]: sl m" in lines
     board.frontiers = []
     assert not [line for line in answer(board, "runs/x") if "frontier" in line]
 
@@ -84,8 +86,9 @@ def test_bench_run_and_merge_print_the_answer_and_quiet_leaves_it_out(tmp_path):
 
 def test_on_a_terminal_the_answer_is_a_table_and_names_in_brackets_stay_text():
     board = small_board()
-    board.frontiers = [{"task": "t", "language": "sw", "classifier": "c", "unit": "price",
-                        "points": [{"strategy": "sl", "model": "m", "on_frontier": True}]}]
+    board.frontiers = [Frontier(task="t", language="sw", classifier="c", unit="price", points=[FrontierPoint(
+        strategy="sl", model="m", gap_points=10.0, gap_ci95=None, cost=1.0, on_frontier=True, times_cheapest=1.0,
+        languages=1)])]
     console = Console(file=io.StringIO(), width=200, force_terminal=False)
     for part in rich_answer(board, "runs/x"):
         console.print(part)
