@@ -178,7 +178,7 @@ def estimate(plan: Plan, reg: Registry, rates: Rates, device: str = "cpu") -> Es
             calls = min(calls, most)
             model, tokens = cell.model, most * suite.samples_per_request * sampling.max_new_tokens
             if name == "label summaries":
-                model = str(options.get("summarizer") or suite.summarizer or cell.model)
+                model = plan.summarizer(cell.strategy, cell.model)
                 if (cell.task, model) in summarized:  # written once per task and model, for every cell
                     continue
                 summarized.add((cell.task, model))

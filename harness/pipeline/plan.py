@@ -71,6 +71,11 @@ class Plan:
         if not self.plan_hash:
             self.plan_hash = digest([[c.id for c in self.gen_cells], [c.id for c in self.eval_cells]])[:16]
 
+    def summarizer(self, strategy: str, model: str) -> str:
+        """The model that writes the label summaries a cell of `strategy` and `model` shows (if its
+        strategy shows any): the strategy's `summarizer` option, else the suite's, else the generator."""
+        return str((self.strategy_options.get(strategy) or {}).get("summarizer") or self.suite.summarizer or model)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "suite": self.suite.name,

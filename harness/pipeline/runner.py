@@ -155,6 +155,7 @@ class Runner:
         #: the data diagnostics read the e5 embeddings: computed where the run embeds with e5 anyway
         #: (e5-logreg) or fine-tunes (beside which they cost nothing), not in a quick tf-idf-only run
         self.diagnose = bool(DIAGNOSED_WITH & set(plan.suite.classifiers))
+        self._diagnosed: dict[str, dict[str, Any]] = {}  # generation cell id -> its diagnostics
         self.on_saved = on_saved
 
     # -- engines -------------------------------------------------------------------------------
@@ -372,6 +373,7 @@ class Runner:
             for i, s in enumerate(all_seeds):
                 fits += timed([s], one)
                 self.rep.cell_progress(i + 1, len(all_seeds))
+            return fits
         self.rep.cell_progress(len(all_seeds), len(all_seeds))
         return fits
 
@@ -422,7 +424,9 @@ class Runner:
         if floor is not None:
             out["floor"] = floor
         if self.diagnose and cell.source != GOLD and train and not task.unavailable(cell.language, "train"):
-            out["diagnostics"] = self._diagnostics(cell, train, test)
+            if cell.source not in self._diagnosed:  # the same for every classifier trained on that generation
+                self._diagnosed[cell.source] = self._diagnostics(cell, train, test)
+            out["diagnostics"] = self._diagnosed[cell.source]
         if self.log_samples and predictions:
             out["predictions"] = predictions  # written beside the scores by save_scores, not inside them
         return out

@@ -268,7 +268,7 @@ def _add_costs(plan: Plan, reg: Registry, finished: dict[tuple, list[Finished]],
     def summarizer(strategy: str, model: str) -> str | None:
         if not getattr(getattr(reg.strategies.get(strategy), "recipe", None), "needs_summaries", False):
             return None
-        return str((plan.strategy_options.get(strategy) or {}).get("summarizer") or plan.suite.summarizer or model)
+        return plan.summarizer(strategy, model)
 
     users: dict[tuple[str, str], set[str]] = {}
     for (task, _, strategy, model, _), parts in finished.items():
@@ -276,7 +276,6 @@ def _add_costs(plan: Plan, reg: Registry, finished: dict[tuple, list[Finished]],
             users.setdefault((task, name), set()).update(c.source for c, _, _ in parts)
     shares = summary_shares(shared, {k: len(v) for k, v in users.items()})
     for row in results:
-        row.diagnostics = pooled_diagnostics([d.get("diagnostics") for _, d, _ in finished[row.key]])
         name = summarizer(row.strategy, row.model)
         share = shares.get((row.task, name)) if name else None
         gens = [g for _, _, g in finished[row.key] if g is not None]
@@ -382,6 +381,7 @@ def _result_row(plan: Plan, run: RunDir, key: tuple, parts: list[Finished], gold
     if not notes and gold is None:
         note = "no gold baseline for this language (see unavailable)"
     return Result(
+        diagnostics=pooled_diagnostics([d.get("diagnostics") for _, d, _ in parts]),
         task=task, language=language, language_iso=lang.iso, language_name=lang.name, tier=lang.tier,
         strategy=strategy, model=model, classifier=clf, cell_id=cell.source, eval_id=cell.id,
         train_size=data["train_size"], train_per_class=data["per_class"], scores=scores, generation=gen,

@@ -171,7 +171,7 @@ class FineTune(Classifier):
         train_ids, test_ids = ids[:len(train)], ids[len(train):]
         cell.width = max(len(x) for x in train_ids)
         label_id = {lab: i for i, lab in enumerate(labels)}
-        members = [_member(train, train_ids, label_id, c.seed % (2**31), float(opts["holdout"]), device) for c in ctxs]
+        members = [_member(train, train_ids, label_id, c.seed % (2**31), float(opts["holdout"])) for c in ctxs]
         together = opts["seeds_together"]
         together = device.type in TOGETHER_BY_DEFAULT if together == "auto" else bool(together)
         groups = [members] if together and len(members) > 1 else [[m] for m in members]
@@ -193,8 +193,8 @@ class FineTune(Classifier):
         return fits
 
 
-def _member(train: Sequence[Example], ids: list[list[int]], label_id: Mapping[str, int], seed: int, fraction: float,
-            device) -> Member:
+def _member(train: Sequence[Example], ids: list[list[int]], label_id: Mapping[str, int], seed: int,
+            fraction: float) -> Member:
     import torch
 
     fit_idx, held_idx = holdout(train, seed, fraction)

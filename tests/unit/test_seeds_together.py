@@ -46,7 +46,7 @@ def _cell(tiny_bert):
     ids = cell.prune(tok([e.text for e in train] + test)["input_ids"], tok.all_special_ids)
     cell.width = max(len(x) for x in ids[:len(train)])
     label_id = {lab: i for i, lab in enumerate(LABELS)}
-    members = [ft._member(train, ids[:len(train)], label_id, s, 0.1, "cpu") for s in SEEDS]
+    members = [ft._member(train, ids[:len(train)], label_id, s, 0.1) for s in SEEDS]
     return cell, members, ids[len(train):]
 
 
