@@ -7,8 +7,10 @@ scoring and results, so a plugin only has to say what is specific to it.
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -197,7 +199,11 @@ class Completion:
 
 
 class Engine(ABC):
-    """A loaded generator. The harness wraps it in a cache and always calls it with batches.
+    """A loaded generator, as a model plugin gives it. The harness wraps it in a cache
+    (`harness.store.cache.CachedEngine`, which refuses an object lacking part of this interface) and
+    always calls it with batches; strategies see the wrapper (`GenerationEngine`), never this.
+    A base class, not a Protocol: a backend inherits the defaults (no identity, contexts that always
+    fit, nothing to free) and `generate` is checked when it is built.
 
         class Echo(Engine):
             fingerprint, is_chat = "echo@1", False
@@ -300,11 +306,91 @@ class Artifacts(Protocol):
     def load_shared(self, kind: str, name: str) -> Any | None: ...
 
 
+class GenerationEngine(Protocol):
+    """What a strategy may call on its engine (`ctx.engine`, `ctx.models.engine(name)`): a model
+    engine with the cache in front (`harness.store.cache.CachedEngine`), the same object in a run, on
+    a Ray worker and under `harness.api.standalone_context`, so a strategy's own tests bill as a run does.
+
+        with ctx.engine.phase("revision"):  # counted in the cell's statistics, and as revision's share
+            replies = ctx.engine.generate(requests)
+
+    A Protocol, not a base class: the harness gives it and strategies only call it, so stand-ins (a
+    model loaded on first use) satisfy it without inheriting; `GenerationContext` checks it is complete."""
+
+    #: the registered model name (summary files, rates, log lines)
+    name: str
+    #: True when prompts must be chat messages (the model has a chat template)
+    is_chat: bool
+    #: what generates (backend, dtype, device kind, weights), None for an engine that cannot say
+    identity: dict[str, Any] | None
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[list[Completion]]:
+        """One list of `request.n` completions per request, in order, each batch cached."""
+        ...
+
+    def context_overflow(self, request: GenerationRequest) -> str | None:
+        """Why the request does not fit the model's context, or None (it fits, or nobody can tell)."""
+        ...
+
+    def phase(self, name: str) -> AbstractContextManager[None]:
+        """Count what is generated inside the block also under `<account>/<name>` (its share of the cost)."""
+        ...
+
+    def account(self, name: str) -> AbstractContextManager[None]:
+        """Count what is generated inside the block under `name` ("shared": work several cells share)."""
+        ...
+
+    def counters(self, account: str = "cell") -> dict[str, float]:
+        """llm_calls, engine_calls, prompt_tokens, completion_tokens, engine_seconds of one account."""
+        ...
+
+
+class EmbeddingStore(Protocol):
+    """What a classifier may use of the run's cache (`ClassifierContext.cache`): text embeddings by
+    encoder name, and `path`, the cache file, beside which converted models may be kept."""
+
+    path: Path
+
+    def get_embeddings(self, encoder: str, texts: Sequence[str]) -> dict[str, Any]:
+        """The stored vector (a float32 numpy row) of each of `texts` the cache holds, by text."""
+        ...
+
+    def put_embeddings(self, encoder: str, texts: Sequence[str], vectors: Any) -> None:
+        """Store one vector per text."""
+        ...
+
+
+def missing_members(obj: Any, interface: type) -> list[str]:
+    """The attributes and methods of `interface` (a Protocol or an ABC) that `obj` lacks, found
+    without calling anything on it (a property that would load a model is not run)."""
+    names = set(getattr(interface, "__annotations__", {}))
+    for klass in interface.__mro__:
+        if klass in (object, Protocol, ABC) or klass.__name__ == "Generic":
+            continue
+        names |= set(getattr(klass, "__annotations__", {}))
+        names |= {n for n, v in vars(klass).items() if callable(v) and not n.startswith("_")}
+    missing = []
+    for name in sorted(names):
+        try:
+            inspect.getattr_static(obj, name)
+        except AttributeError:
+            missing.append(name)
+    return missing
+
+
+def require(obj: Any, interface: type, what: str) -> None:
+    """Refuse `obj` where `what` must be an `interface`, naming what it lacks."""
+    missing = missing_members(obj, interface)
+    if missing:
+        raise TypeError(f"{what} must be a {interface.__name__}: {type(obj).__name__} has no "
+                        f"{', '.join(missing)}")
+
+
 class Models(Protocol):
     """The other models of the registry a strategy may call beside its generator (a recipe's label
     summarizer): each loaded on first use, released by the harness when the cell's model is."""
 
-    def engine(self, name: str) -> Any: ...
+    def engine(self, name: str) -> GenerationEngine: ...
 
     def sampling(self, name: str) -> SamplingParams: ...
 
@@ -321,7 +407,7 @@ class GenerationContext:
 
     task: Task
     language: Language
-    engine: Any  # harness.store.cache.CachedEngine: an Engine with a cache in front
+    engine: GenerationEngine  # a model engine with the cache in front
     per_class: int
     seed: int  # sampling seed of this cell: (run seed, task, language, strategy, model, replicate)
     sampling: SamplingParams
@@ -334,6 +420,9 @@ class GenerationContext:
     replicate: int = 0  # which independent generation this is: shared draws are made per replicate
     log: Callable[[str], None] = print
     progress: Callable[[int, int], None] = lambda done, total: None  # accepted so far, target
+
+    def __post_init__(self) -> None:
+        require(self.engine, GenerationEngine, "GenerationContext.engine")
 
 
 @dataclass
@@ -426,11 +515,11 @@ class ClassifierContext:
     shape."""
 
     seed: int
-    cache: Any  # harness.store.cache.Store: embeddings and other expensive intermediate results
+    cache: EmbeddingStore  # the run's harness.store.cache.Store: embeddings, expensive intermediate results
     device: str = "cpu"
     options: Mapping[str, Any] = field(default_factory=dict)  # the suite's [classifiers."<name>"] table
     log: Callable[[str], None] = print
-    embedder: Callable[[Sequence[str], Any], Any] | None = None  # (texts, cache) -> array: what `embed` calls
+    embedder: Callable[[Sequence[str], EmbeddingStore], Any] | None = None  # (texts, cache) -> array: what `embed` calls
 
     def embed(self, texts: Sequence[str]) -> Any:
         """The shared embeddings of `texts`, one row per text in their order (a numpy array)."""

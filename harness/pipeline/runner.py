@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.contracts import Classifier, ClassifierContext, Example, Fit, GenerationContext, SamplingParams
+from harness.contracts import Classifier, ClassifierContext, Example, Fit, GenerationContext, GenerationEngine
 from harness.errors import BenchError
 from harness.kits.embeddings import e5_embeddings
 from harness.kits.engines.identity import device_kind
 from harness.pipeline import seeds
 from harness.pipeline.diagnostics import diagnose
+from harness.pipeline.models import ModelPool, ModelSession
 from harness.pipeline.plan import GOLD, EvalCell, GenCell, Plan
 from harness.pipeline.progress import Reporter
 from harness.registry.discovery import Registry
@@ -68,71 +69,6 @@ def random_gold_subset(train: Sequence[Example], labels: Sequence[str], per_clas
     return out, {lab: counts[lab] for lab in labels}
 
 
-class LazyEngine:
-    """Stands for a model until it is really used: a model a strategy calls beside its generator (a
-    summarizer) is loaded only when its work is missing from the run directory, never just in case."""
-
-    def __init__(self, name: str, load: Callable[[str], Any]):
-        self.name = name
-        self._load = load
-        self._engine: Any = None
-
-    def __getattr__(self, attr: str) -> Any:
-        if self._engine is None:
-            self._engine = self._load(self.name)
-        return getattr(self._engine, attr)
-
-    def close(self) -> None:
-        if self._engine is not None:
-            self._engine.engine.close()
-            self._engine = None
-
-
-class ModelPool:
-    """The `Models` a strategy may call (harness.contracts): the cell's own model as it is, any other
-    loaded on first use; `close` releases what was loaded."""
-
-    def __init__(self, runner: Runner, own: str = "", engine: Any = None):
-        self.runner = runner
-        self.engines: dict[str, Any] = {own: engine} if engine is not None else {}
-        self.lazy: list[LazyEngine] = []
-
-    def engine(self, name: str) -> Any:
-        if name not in self.engines:
-            self.runner.reg.model(name)  # an unknown name fails now, with a suggestion
-            lazy = LazyEngine(name, self.runner._load_engine)
-            self.lazy.append(lazy)
-            self.engines[name] = lazy
-        return self.engines[name]
-
-    def sampling(self, name: str) -> SamplingParams:
-        return self.runner.plan.suite.sampling_for(name)
-
-    def close(self) -> None:
-        for lazy in self.lazy:
-            lazy.close()
-
-
-class ModelSession:
-    """One model's engine for any number of its cells, and the other models its strategies call,
-    each loaded only when used; `close` releases them all."""
-
-    def __init__(self, runner: Runner, model: str):
-        self.runner = runner
-        self.engine = runner._load_engine(model)
-        self.models = ModelPool(runner, model, self.engine)
-
-    def generate(self, cell: GenCell) -> GenerationRecord:
-        """The payload of one generation cell of this model (what `Runner.save_generation` writes)."""
-        return self.runner._generate_cell(cell, self.engine, self.models)
-
-    def close(self) -> None:
-        try:
-            self.models.close()
-        finally:
-            self.engine.engine.close()
-
-
 class Runner:
     """Runs a plan into a run directory. Cell work is split into `generation_payloads` and
     `evaluation_payload`, which compute, and `save_*`, which write: the local executor does both in
@@ -141,7 +77,7 @@ class Runner:
     the writing happens here."""
 
     def __init__(self, plan: Plan, reg: Registry, out: str | Path, store: Store, reporter: Reporter,
-                 device: str = "cpu", load_engine: Callable[[str], Any] | None = None, log_samples: bool = False,
+                 device: str = "cpu", load_engine: Callable[[str], CachedEngine] | None = None, log_samples: bool = False,
                  on_saved: Callable[[dict[str, Any]], None] | None = None):
         self.plan = plan
         self.reg = reg
@@ -194,14 +130,11 @@ class Runner:
         released before generation starts, so a summarizer never has to fit beside a generator."""
         if not cells:
             return
-        pool = ModelPool(self)
+        pool = self._pool()
         try:
             firsts = {(c.task, c.strategy): c for c in reversed(cells)}
             for (_, strategy), cell in firsts.items():
-                own = LazyEngine(cell.model, self._load_engine)
-                pool.lazy.append(own)
-                pool.engines.setdefault(cell.model, own)
-                self.reg.strategy(strategy).prepare(self._context(cell, pool.engines[cell.model], pool, shared_only=True))
+                self.reg.strategy(strategy).prepare(self._context(cell, pool.engine(cell.model), pool, shared_only=True))
         finally:
             pool.close()
 
@@ -217,9 +150,15 @@ class Runner:
     def open_model(self, model: str) -> ModelSession:
         """Load `model` once for any number of cells, in any order (a Ray replica is sent cells one
         at a time; each cell's output depends only on the cell, never on what the engine ran before)."""
-        return ModelSession(self, model)
+        engine = self._load_engine(model)
+        return ModelSession(engine, self._pool(model, engine), self._generate_cell)
 
-    def _context(self, cell: GenCell, engine: Any, models: ModelPool, shared_only: bool = False) -> GenerationContext:
+    def _pool(self, own: str = "", engine: CachedEngine | None = None) -> ModelPool:
+        """The models a strategy may call: `own` as `engine` is, any other loaded on first use."""
+        return ModelPool(self._load_engine, self.reg.model, self.plan.suite.sampling_for, own, engine)
+
+    def _context(self, cell: GenCell, engine: GenerationEngine, models: ModelPool,
+                 shared_only: bool = False) -> GenerationContext:
         suite = self.plan.suite
         return GenerationContext(
             task=self.reg.task(cell.task), language=self.plan.languages[(cell.task, cell.language)], engine=engine,
@@ -257,13 +196,11 @@ class Runner:
             with ledger.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(line) + "\n")
 
-        if hasattr(engine, "on_engine_batch"):
-            engine.on_engine_batch = record
+        engine.on_engine_batch = record
         try:
             result = strategy.generate(self._context(cell, engine, models))
         finally:
-            if hasattr(engine, "on_engine_batch"):
-                engine.on_engine_batch = None
+            engine.on_engine_batch = None
         after = engine.counters()
         stats = dict(result.stats)
         # what the cell asked for is the same however it ran; what reached the engine and the time it
@@ -278,7 +215,7 @@ class Runner:
         if revised["llm_calls"] > revised_before["llm_calls"]:  # its share of the numbers above (time: this attempt's)
             stats["revision"] = {k: round(revised[k] - revised_before[k], 3) for k in
                                  ("llm_calls", "prompt_tokens", "completion_tokens", "engine_seconds")}
-        if getattr(engine, "identity", None):  # what generated: backend, version, dtype, device kind, weights
+        if engine.identity:  # what generated: backend, version, dtype, device kind, weights
             stats["model_identity"] = engine.identity
         stats.setdefault("requested", suite.per_class * len(task.labels))
         stats.setdefault("accepted", len(result.examples))

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.contracts import Completion, Engine, GenerationRequest
+from harness.contracts import Completion, Engine, GenerationRequest, require
 from harness.errors import BenchError
 
 SCHEMA = """
@@ -190,6 +190,16 @@ class Store:
         return dest
 
     @classmethod
+    def in_memory(cls) -> Store:
+        """A cache that lives as long as the object and touches no file: a strategy's context outside
+        a run (`harness.api.standalone_context`) caches as a run does without leaving a cache behind."""
+        store = cls.__new__(cls)
+        store.path = Path(":memory:")
+        store.db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        store.db.executescript(SCHEMA)
+        return store
+
+    @classmethod
     def read_only(cls, path: str | Path) -> Store:
         """A file nobody writes any more (a snapshot), opened immutable: SQLite takes no lock and
         keeps no journal, which is what makes reading it from many nodes of a network filesystem safe."""
@@ -264,11 +274,13 @@ _COUNTERS = ("llm_calls", "engine_calls", "prompt_tokens", "completion_tokens", 
 
 
 class CachedEngine:
-    """An engine behind the cache. Requests are grouped into fixed batches of the engine's size in
-    the order given; a batch is generated (and stored) whole, so a resumed run asks the engine for
-    exactly the batches a cold run would have, and gets the same text."""
+    """An engine behind the cache: the `GenerationEngine` (harness.contracts) every strategy is given.
+    Requests are grouped into fixed batches of the engine's size in the order given; a batch is
+    generated (and stored) whole, so a resumed run asks the engine for exactly the batches a cold run
+    would have, and gets the same text."""
 
     def __init__(self, engine: Engine, store: Store, name: str):
+        require(engine, Engine, f"the engine of model {name}")
         self.engine = engine
         self.store = store
         self.name = name
@@ -284,7 +296,7 @@ class CachedEngine:
         self.on_engine_batch: Callable[[int, float], None] | None = None
         #: the engine's identity (None for one that has none) and the model part of every key: the
         #: digest of the identity, so another backend, dtype, device kind or weights never shares an entry
-        self.identity = getattr(engine, "identity", None)
+        self.identity: dict[str, Any] | None = engine.identity
         self.model_key = digest(self.identity) if self.identity else engine.fingerprint
         #: where its measured speed is filed: the device kind of its identity (an engine without one,
         #: such as a remote server, files it under "unknown")
@@ -317,8 +329,7 @@ class CachedEngine:
 
     def context_overflow(self, request: GenerationRequest) -> str | None:
         """The engine's answer (None: fits, or the engine cannot tell); asks no model and no cache."""
-        check = getattr(self.engine, "context_overflow", None)
-        return check(request) if check is not None else None
+        return self.engine.context_overflow(request)
 
     def _keys(self, req: GenerationRequest) -> list[str]:
         base = req.key_payload()
@@ -376,3 +387,7 @@ class CachedEngine:
         reached the engine (engine_calls, engine_seconds) under one account."""
         counts = self._counts.get(account, dict.fromkeys(_COUNTERS, 0))
         return {k: round(v, 3) if k == "engine_seconds" else int(v) for k, v in counts.items()}
+
+    def close(self) -> None:
+        """Free the engine's memory (the cache stays open: it is the run's)."""
+        self.engine.close()

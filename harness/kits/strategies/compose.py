@@ -5,7 +5,6 @@ are recipes (plugins/strategies); a contributor builds a new one the same way (d
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -399,13 +398,10 @@ class ComposedStrategy(Strategy):
         """How many of the label's demos (from the start) the prompt can hold within the model's
         context and its generation budget: the reference drops demonstrations from the end until
         the prompt fits. With none left and still too long, the reason instead of a request."""
-        check = getattr(ctx.engine, "context_overflow", None)
-        if check is None:
-            return len(demos), None
         why = None
         for keep in range(len(demos), -1, -1):
             req, _ = self.request(ctx, label, demos[:keep], summary, chat, 0, description)
-            why = check(req)
+            why = ctx.engine.context_overflow(req)
             if why is None:
                 return keep, None
         return 0, why
@@ -446,17 +442,15 @@ class ComposedStrategy(Strategy):
     def _revise(self, ctx: GenerationContext, cands: list[dict[str, Any]], summaries: Mapping[str, str],
                 chat: bool, description: str) -> None:
         reqs, judged = [], []
-        check = getattr(ctx.engine, "context_overflow", None)
         for c in cands:
             req = self._revision_request(ctx, c["label"], summaries[c["label"]], c["text"], chat, description)
-            why = check(req) if check is not None else None
+            why = ctx.engine.context_overflow(req)
             if why:  # the rest of the batch is still judged
                 c["revision_skipped"] = why
                 continue
             reqs.append(req)
             judged.append(c)
-        phase = getattr(ctx.engine, "phase", None)  # the cell's statistics show revision's share of its cost
-        with phase("revision") if phase is not None else contextlib.nullcontext():
+        with ctx.engine.phase("revision"):  # the cell's statistics show revision's share of its cost
             replies = ctx.engine.generate(reqs) if reqs else []
         for c, comps in zip(judged, replies):
             reply = comps[0].text.strip()

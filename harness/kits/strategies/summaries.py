@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from typing import Any
 
-from harness.contracts import GenerationContext, GenerationRequest, SamplingParams
+from harness.contracts import GenerationContext, GenerationEngine, GenerationRequest, SamplingParams
 from harness.kits.strategies import prompts
 from harness.pipeline import seeds
 from harness.store.cache import digest
@@ -32,7 +31,7 @@ def clean_summary(text: str, chat: bool) -> str:
     return out[:500]
 
 
-def label_summaries(ctx: GenerationContext, engine: Any, sampling: SamplingParams,
+def label_summaries(ctx: GenerationContext, engine: GenerationEngine, sampling: SamplingParams,
                     examples_per_label: int) -> Mapping[str, str]:
     """The task's label summaries by `engine` (the recipe's summarizer, or the generator itself),
     kept among the run's shared artefacts: every cell and strategy of the task reads the same file."""
@@ -62,16 +61,12 @@ def label_summaries(ctx: GenerationContext, engine: Any, sampling: SamplingParam
                     else GenerationRequest(params, seed, n=1, prompt=p, stop=("\n",)))
     # work every cell of the task shares: counted once, in the summary file, never in the statistics
     # of whichever cell happened to need it first (that depends on order, shards and resumes)
-    account = getattr(engine, "account", None)
-    if account is not None:
-        before = engine.counters("shared")
-        with account("shared"):
-            replies = engine.generate(reqs)
-        after = engine.counters("shared")
-        usage = {k: round(after[k] - before[k], 3) for k in after}
-    else:
-        replies, usage = engine.generate(reqs), None
+    before = engine.counters("shared")
+    with engine.account("shared"):
+        replies = engine.generate(reqs)
+    after = engine.counters("shared")
+    usage = {k: round(after[k] - before[k], 3) for k in after}
     out = {lab: clean_summary(c[0].text, engine.is_chat) for lab, c in zip(task.labels, replies)}
     ctx.artifacts.save_shared("summaries", name, {"task": task.name, "model": engine.name, "summaries": out,
-                                                  "examples": shown, **({"usage": usage} if usage is not None else {})})
+                                                  "examples": shown, "usage": usage})
     return out
