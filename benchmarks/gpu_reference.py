@@ -51,7 +51,7 @@ def write_requests(args) -> None:
                                  sampling=SamplingParams(max_new_tokens=args.max_new_tokens, **SAMPLING),
                                  calls_per_class=args.rounds, samples_per_request=args.samples, options=options,
                                  run_seed=args.seed)
-        summaries = label_summaries(ctx, engine, ctx.sampling, options["summary_examples"])
+        summaries = label_summaries(ctx, ctx.engine, ctx.sampling, options["summary_examples"])
     engine.close()
     # the strategy's own request builders, so the prompts, seeds and sampling are a run's
     demos = demo_draws.draw(task, LANGUAGE, "target", options["demos_per_class"], args.seed)

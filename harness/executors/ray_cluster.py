@@ -50,6 +50,7 @@ from typing import Any
 from harness.config import datadir
 from harness.environment import torch_device
 from harness.errors import BenchError
+from harness.pipeline.models import ModelSession
 from harness.pipeline.plan import GOLD, EvalCell, GenCell, Plan, by_model
 
 #: restarts of a dead replica, and retries of the call it was running, before the cell moves on
@@ -132,7 +133,7 @@ class ModelWorker:
         self.model = model
         self.done = 0
         self.runner: Any = None
-        self.session: Any = None
+        self.session: ModelSession | None = None  # the model's CachedEngine over this worker's OverlayStore
 
     def __repr__(self) -> str:  # Ray prefixes this actor's log lines with it
         return self.name
