@@ -104,6 +104,11 @@ class FineTune(Classifier):
 
     options = OPTIONS
     fits_seeds_together = True
+    #: beside a fine-tuning the diagnostics cost nothing
+    diagnoses = True
+    #: cpu: 28.7 s per epoch of 787 examples, about 20 epochs with patience 6; cuda: one to two minutes
+    #: per 1,000-example fine-tuning, the figure usually quoted for a data-centre GPU, not measured here
+    rates = {"cpu": 0.73, "cuda": 0.09}
 
     def __init__(self) -> None:
         self._loaded: dict[str, tuple[Any, Any, dict]] = {}  # model dir -> (tokenizer, encoder config, weights)
