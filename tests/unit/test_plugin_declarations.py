@@ -8,6 +8,7 @@ import pytest
 
 from harness.config.suite import Suite
 from harness.contracts import Classifier, Language, ModelSpec, Task
+from harness.kits.tasks.file_task import FileTask
 from harness.pipeline.estimate import estimate
 from harness.pipeline.plan import build_plan
 from harness.registry.discovery import load_registry
@@ -58,6 +59,15 @@ def test_a_task_exports_under_the_licence_it_declares(reg):
     assert task_licence(reg, "sib200", "sw")[0] == "cc-by-sa-4.0"
     assert task_licence(reg, "massive10", "sw")[0] == "cc-by-4.0"
     assert task_licence(reg, "gone", "sw")[0] == "other"  # a task no longer registered
+
+
+def test_a_task_from_files_exports_under_the_licence_given_to_it(reg):
+    files = {"yo": (None, "yo-test.csv")}
+    reg.tasks["given"] = FileTask("given", ("a", "b"), "d", {"yo": Language("yo", "Yoruba", "yor_Latn")}, files,
+                                  licence=("cc0-1.0", "public domain"))
+    reg.tasks["unsaid"] = FileTask("unsaid", ("a", "b"), "d", {"yo": Language("yo", "Yoruba", "yor_Latn")}, files)
+    assert task_licence(reg, "given", "yo") == ("cc0-1.0", "public domain")
+    assert task_licence(reg, "unsaid", "yo")[0] == "other"
 
 
 def test_a_task_that_declares_no_licence_is_said_to_be_unknown():
