@@ -11,8 +11,11 @@ from harness.contracts import Classifier, Language, ModelSpec, Task
 from harness.kits.tasks.file_task import FileTask
 from harness.pipeline.estimate import estimate
 from harness.pipeline.plan import build_plan
+from harness.pipeline.progress import Reporter
+from harness.pipeline.runner import Runner
 from harness.registry.discovery import load_registry
 from harness.reports.export import model_terms, task_licence
+from harness.store.cache import Store
 
 
 class Headlines(Task):
@@ -111,3 +114,22 @@ def test_one_registered_classifier_reads_label_fidelity():
     """The diagnostics train the one that declares it; two would make the choice an accident of order."""
     readers = [c.name for c in load_registry().classifiers.values() if c.reads_label_fidelity]
     assert len(readers) == 1
+
+
+class Diagnosing(Quick):
+    name = "diagnosing"
+    diagnoses = True
+
+
+@pytest.mark.parametrize(("classifiers", "diagnosed"), [
+    (["quick"], False), (["tfidf-logreg"], False), (["diagnosing"], True), (["quick", "e5-logreg"], True)])
+def test_a_run_computes_the_diagnostics_where_a_classifier_declares_them(reg, tmp_path, classifiers, diagnosed):
+    reg.classifiers["diagnosing"] = Diagnosing()
+    suite = Suite(tasks=["massive10"], languages=["de"], strategies=["zero-shot"], models=["gemma-3-270m"],
+                  classifiers=classifiers, per_class=2, seeds=[0])
+    store = Store(tmp_path / "c.sqlite")
+    try:
+        runner = Runner(build_plan(suite, reg), reg, tmp_path / "run", store, Reporter(enabled=False))
+        assert runner.diagnose is diagnosed
+    finally:
+        store.close()
