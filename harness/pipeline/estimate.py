@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.contracts import Classifier
 from harness.kits.engines.identity import device_kind
 from harness.pipeline.plan import Plan
 from harness.registry.discovery import Registry
@@ -20,22 +21,6 @@ PHASES = ("label summaries", "generation", "revision", "evaluation")
 #: a plan above either is refused without --yes
 MAX_LLM_CALLS = 1_000_000
 MAX_SECONDS = 7 * 24 * 3600
-
-#: completion tokens per second of a batched engine per device kind, where this machine has measured
-#: nothing yet: the offline Gemma 3 270M's (on 2 CPU cores: 31.5 tok/s over the CI suite's 5,760 tokens;
-#: on an H100: 330 tok/s, benchmarks/README.md). Only that model is priced by it: another model's
-#: speed is no multiple of this one anyone could state (batching, kernels and memory decide it), so
-#: it stays unpriced until measured.
-BUILT_IN_MODEL = "gemma-3-270m"
-BUILT_IN_ENGINE = {"cpu": 31.5, "cuda": 330.0}
-#: seconds per training example of one fit, per classifier and device kind, where none was measured
-#: (e5-logreg and tfidf-logreg on cpu: the CI suite's 9 fits of 80 examples each, first embeddings
-#: included, on 2 cores; finetune on cpu: 28.7 s per epoch of 787 examples, about 20
-#: epochs with patience 6; finetune on cuda: one to two minutes per 1,000-example fine-tuning, the
-#: figure usually quoted for a data-centre GPU, not measured here)
-BUILT_IN_CLASSIFIER = {
-    ("e5-logreg", "cpu"): 0.014, ("tfidf-logreg", "cpu"): 0.021, ("finetune", "cpu"): 0.73, ("finetune", "cuda"): 0.09,
-}
 
 Rates = Mapping[tuple[str, str, str], tuple[float, float, int]]  # Store.rates()
 
@@ -51,7 +36,7 @@ class Phase:
     fine_tunings: int = 0
     seconds: float = 0.0
     unpriced: list[str] = field(default_factory=list)  # "vllm:X on cuda": work with no rate
-    rates: dict[str, str] = field(default_factory=dict)  # what priced it: "gemma-3-270m on cpu" -> "measured ..."
+    rates: dict[str, str] = field(default_factory=dict)  # what priced it: "<model> on cpu" -> "measured ..."
 
     def add(self, seconds: float | None, what: str) -> None:
         if seconds is None:
@@ -131,22 +116,25 @@ def refusal(est: Estimate) -> str | None:
             "or pass --yes to run it anyway")
 
 
-def _engine_rate(model: str, device: str, rates: Rates) -> tuple[float | None, str]:
+def _engine_rate(model: str, device: str, rates: Rates, built_in: Mapping[str, float]) -> tuple[float | None, str]:
+    """Measured here, else the model plugin's built-in rate (`ModelSpec.rates`), else none: another
+    model's speed is no multiple of one anyone could state (batching, kernels and memory decide it)."""
     if (got := rates.get(("engine", model, device))) and got[1] > 0:
         return got[0] / got[1], f"measured here, {got[0] / got[1]:,.1f} tokens/s over {got[0]:,.0f} tokens"
-    if model == BUILT_IN_MODEL and device in BUILT_IN_ENGINE:
-        return BUILT_IN_ENGINE[device], (f"built-in {BUILT_IN_ENGINE[device]:,.1f} tokens/s (benchmarks/README.md; "
-                                         "nothing measured here yet)")
+    if device in built_in:
+        return built_in[device], (f"built-in {built_in[device]:,.1f} tokens/s (benchmarks/README.md; "
+                                  "nothing measured here yet)")
     return None, "none yet: a small suite with this model measures it (bench run --per-class 2 --seeds 1)"
 
 
-def _classifier_rate(name: str, device: str, rates: Rates) -> tuple[float | None, str]:
+def _classifier_rate(clf: Classifier, name: str, device: str, rates: Rates) -> tuple[float | None, str]:
+    """Measured here under `name` (its `rate_name`), else the classifier's built-in rate for its
+    default setting (`Classifier.rates`), else none."""
     if (got := rates.get(("classifier", name, device))) and got[0] > 0:
         return got[1] / got[0], f"measured here, {1000 * got[1] / got[0]:,.1f} s per 1,000 training examples per fit"
-    base = name.split("[", 1)[0]  # "finetune[<encoder>, ...]": the built-in rate is the classifier's default setting's
-    if (base, device) in BUILT_IN_CLASSIFIER:
-        rate = BUILT_IN_CLASSIFIER[(base, device)]
-        which = "" if base == name else f" for {base}'s defaults, not measured for these options"
+    if device in clf.rates:
+        rate = clf.rates[device]
+        which = "" if clf.name == name else f" for {clf.name}'s defaults, not measured for these options"
         return rate, f"built-in {1000 * rate:,.1f} s per 1,000 training examples per fit{which} (nothing measured here yet)"
     return None, "none yet: one small run with this classifier measures it"
 
@@ -160,7 +148,7 @@ def estimate(plan: Plan, reg: Registry, rates: Rates, device: str = "cpu") -> Es
 
     def engine_time(phase: Phase, model: str, tokens: int) -> None:
         where = device_kind(str(suite.model_options.get(model, {}).get("device") or device))
-        rate, how = _engine_rate(model, where, rates)
+        rate, how = _engine_rate(model, where, rates, reg.model(model)[0].rates)
         phase.rates[f"{model} on {where}"] = how
         phase.add(tokens / rate if rate else None, f"{model} on {where}")
 
@@ -197,7 +185,7 @@ def estimate(plan: Plan, reg: Registry, rates: Rates, device: str = "cpu") -> Es
         fits = 1 if getattr(clf, "deterministic", False) else len(suite.seeds)
         examples = suite.per_class * len(reg.task(cell.task).labels)
         name = clf.rate_name(suite.classifier_options.get(cell.classifier, {}))
-        rate, how = _classifier_rate(name, device_kind(device), rates)
+        rate, how = _classifier_rate(clf, name, device_kind(device), rates)
         evaluation.rates[f"{name} on {device_kind(device)}"] = how
         evaluation.fine_tunings += fits
         evaluation.add(fits * examples * rate if rate is not None else None, f"{name} on {device_kind(device)}")

@@ -147,8 +147,8 @@ def output_options(options: Mapping[str, Any], declared: Mapping[str, Option] | 
 
 
 def _replicate(r: int) -> tuple[dict[str, int], str]:
-    """Identity of replicate r: replicate 0 is the cell as it was before replicates existed, so
-    raising `replicates` keeps every finished first replicate."""
+    """Identity of replicate r: replicate 0 adds nothing to a cell's identity, so raising
+    `replicates` keeps every finished first replicate."""
     return ({"replicate": r}, f".r{r}") if r else ({}, "")
 
 

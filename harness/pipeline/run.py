@@ -195,13 +195,6 @@ def bill(prepared: Prepared, rates: Rates | None = None, cache_dir: str | Path |
     return estimate(prepared.plan, prepared.registry, rates, device or torch_device())
 
 
-def run(suite: Suite | str | Path, *, out: str | Path | None = None, cache_dir: str | Path | None = None,
-        progress: bool = False, log_samples: bool = False, yes: bool = False, **options: Any) -> Path:
-    """`prepare` then `execute`; `options` are prepare's (`track` included)."""
-    return execute(prepare(suite, **options), out=out, cache_dir=cache_dir, progress=progress, log_samples=log_samples,
-                   yes=yes)
-
-
 #: the offline gold data as the project lays it out: shared/data beside the checkout
 BESIDE_CHECKOUT = Path(__file__).resolve().parents[3] / "shared" / "data"
 

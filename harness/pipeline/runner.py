@@ -28,9 +28,6 @@ from harness.store.cache import CachedEngine, Store
 from harness.store.rundir import GenerationRecord, RunDir, ScoresRecord, read_json, write_json, write_text
 from harness.tracking import evaluation_record, generation_record
 
-#: classifiers whose runs also compute the data diagnostics (harness/pipeline/diagnostics.py)
-DIAGNOSED_WITH = {"e5-logreg", "finetune"}
-
 
 def first_per_class(examples: Sequence[Example], caps: Mapping[str, int]) -> list[Example]:
     """The first `caps[label]` examples of each label, in order (a label without a cap gets none)."""
@@ -88,9 +85,9 @@ class Runner:
         self._load_engine = load_engine or self._load
         self._tests: dict[tuple[str, str], list[Example]] = {}
         self.log_samples = log_samples  # per-example predictions, as lm-eval's --log_samples
-        #: the data diagnostics read the e5 embeddings: computed where the run embeds with e5 anyway
-        #: (e5-logreg) or fine-tunes (beside which they cost nothing), not in a quick tf-idf-only run
-        self.diagnose = bool(DIAGNOSED_WITH & set(plan.suite.classifiers))
+        #: the data diagnostics read the shared embeddings: computed where a classifier of the run
+        #: declares them worth it (`Classifier.diagnoses`), not in a quick run of cheap classifiers
+        self.diagnose = any(reg.classifier(name).diagnoses for name in plan.suite.classifiers)
         self._diagnosed: dict[str, dict[str, Any]] = {}  # generation cell id -> its diagnostics
         self.on_saved = on_saved
 
@@ -171,11 +168,8 @@ class Runner:
         )
 
     def _strategy_options(self, strategy: str) -> dict[str, Any]:
-        """The options the plan resolved for the strategy (a plan built before strategies had
-        options: resolved here from its suite)."""
-        if strategy in self.plan.strategy_options:
-            return self.plan.strategy_options[strategy]
-        return self.plan.suite.options_for_strategy(strategy, self.reg.strategy(strategy).options)
+        """The options the plan resolved for the strategy."""
+        return self.plan.strategy_options[strategy]
 
     def _generate_cell(self, cell: GenCell, engine: CachedEngine, models: ModelPool) -> GenerationRecord:
         suite = self.plan.suite
@@ -379,10 +373,11 @@ class Runner:
 
     def _diagnostics(self, cell: EvalCell, train: list[Example], test: list[Example]) -> dict[str, Any]:
         """What may explain the cell's score (harness/pipeline/diagnostics.py), from the shared e5
-        embeddings; label fidelity by e5-logreg trained on the gold subset of the same seeds."""
+        embeddings; label fidelity by the classifier that declares it reads it, trained on the gold
+        subset of the same seeds."""
         gold, _ = self._gold_train(cell)
         labels = list(self.reg.task(cell.task).labels)
-        reader = self.reg.classifiers.get("e5-logreg")
+        reader = next((c for c in self.reg.classifiers.values() if c.reads_label_fidelity), None)
 
         def fit_predict(data: Sequence[Example], texts: Sequence[str], seed: int) -> list[str]:
             ctx = ClassifierContext(seed=seeds.classifier_seed(seed, cell.task, cell.language, cell.replicate),

@@ -32,35 +32,25 @@ ACCEPTED_COLUMNS = ("text", "label")
 ALL_COLUMNS = ("text", "label", "status", "reason", "reviser_reply")
 SURPLUS_REASON = "valid, but beyond the requested count for its class"
 
-#: the gold data's licence per task (shared/data/SOURCES.md): synthetic data made from a task's
-#: demonstrations and label set is shared under the terms of the data it imitates
-TASK_LICENCES: dict[str, tuple[str, str]] = {
-    "massive10": ("cc-by-4.0", "MASSIVE (Amazon), CC BY 4.0"),
-    "sib200": ("cc-by-sa-4.0", "SIB-200 (derived from FLORES-200), CC BY-SA 4.0"),
-}
-#: sentiment data comes from one upstream dataset per language, mostly MIT; these differ
-SENTIMENT_LICENCES: dict[str, tuple[str, str]] = {
-    "az": ("cc-by-nc-sa-4.0", "DGurgurov/azerbaijani_sa, CC BY-NC-SA 4.0 (non-commercial)"),
-}
-SENTIMENT_DEFAULT = ("mit", "the language's upstream sentiment dataset (sepidmnorozy/* or DGurgurov/*_sa), "
-                            "MIT for most languages; check that dataset's card")
-GEMMA_TERMS = ("gemma", "Gemma Terms of Use (https://ai.google.dev/gemma/terms): generated output is yours, "
-                        "subject to the prohibited use policy")
+UNKNOWN_TERMS = (None, "see the model card for the terms its outputs are under")
 
 
-def task_licence(task: str, language: str) -> tuple[str, str]:
-    """(hub licence id, words) of the gold data a cell's task and language come from."""
-    if task == "sentiment":
-        return SENTIMENT_LICENCES.get(language, SENTIMENT_DEFAULT)
-    return TASK_LICENCES.get(task, ("other", f"task {task!r}: not known here; see the task plugin's data source"))
+def task_licence(reg: Any, task: str, language: str) -> tuple[str, str]:
+    """(hub licence id, words) of the gold data a cell's task and language come from, as the task
+    declares it (`Task.licence`); a task no longer registered is said to be unknown."""
+    if task in reg.tasks:
+        return reg.tasks[task].licence(language)
+    return "other", f"task {task!r}: not known here; see the task plugin's data source"
 
 
-def model_terms(model: str, identity: Any = None) -> tuple[str | None, str]:
-    """(hub licence id or None, words): a model's terms can bind what it generates (Gemma's do)."""
-    text = f"{model} {identity or ''}".lower()
-    if "gemma" in text:
-        return GEMMA_TERMS
-    return None, "see the model card for the terms its outputs are under"
+def model_terms(reg: Any, model: str, identity: Any = None) -> tuple[str | None, str]:
+    """(hub licence id or None, words): the terms a model's plugin declares bind what it generates
+    (`ModelSpec.terms`), or a pointer to its card."""
+    try:
+        spec, _ = reg.model(model)
+    except BenchError:
+        return UNKNOWN_TERMS
+    return (spec.terms(model, identity) if spec.terms else None) or UNKNOWN_TERMS
 
 
 @dataclass
@@ -311,7 +301,7 @@ def _cell_section(item: CellExport, board: Leaderboard, reg: Any, fmt: str, all_
         lines.append("- short of the requested count: " + ", ".join(f"{k} {v}" for k, v in stats["shortfall"].items()))
     if all_candidates and not item.candidates_kept:
         lines.append("- candidates: this strategy kept no candidates.json, so only the accepted examples are exported")
-    lic = task_licence(task, code)[1]
+    lic = task_licence(reg, task, code)[1]
     lines.append(f"- gold data licence: {lic}")
     return lines + _score_table(rows, board.manifest) + [""]
 
@@ -349,10 +339,10 @@ def card(board: Leaderboard, exports: Sequence[CellExport], fmt: str, all_candid
     languages: list[str] = []
     for item in exports:
         cfg = item.generation.get("cell", {})
-        lid, _ = task_licence(cfg.get("task", ""), cfg.get("language", ""))
+        lid, _ = task_licence(reg, cfg.get("task", ""), cfg.get("language", ""))
         licences.setdefault(lid, "")
         ident = item.generation.get("stats", {}).get("model_identity")
-        mid, words = model_terms(cfg.get("model", ""), ident)
+        mid, words = model_terms(reg, cfg.get("model", ""), ident)
         if mid:
             licences.setdefault(mid, "")
         model_lines[cfg.get("model", "?")] = words
@@ -391,7 +381,7 @@ def card(board: Leaderboard, exports: Sequence[CellExport], fmt: str, all_candid
     gold_seen = []
     for item in exports:
         cfg = item.generation.get("cell", {})
-        words = f"{cfg.get('task', '?')}/{cfg.get('language', '?')}: {task_licence(cfg.get('task', ''), cfg.get('language', ''))[1]}"
+        words = f"{cfg.get('task', '?')}/{cfg.get('language', '?')}: {task_licence(reg, cfg.get('task', ''), cfg.get('language', ''))[1]}"
         if words not in gold_seen:
             gold_seen.append(words)
     lines += [f"- gold data, {w}" for w in gold_seen]

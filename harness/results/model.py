@@ -200,7 +200,7 @@ class Cost:
 @dataclass(kw_only=True)
 class Diagnostics:
     """Properties of a row's synthetic data that may explain its score, averaged over its replicates
-    and classifier seeds (harness/results/diagnostics.py)."""
+    and classifier seeds (harness/pipeline/diagnostics.py)."""
 
     label_fidelity: float | None = required(
         minimum=0, maximum=1,

@@ -98,7 +98,7 @@ class Store:
                 raise sqlite3.DatabaseError(ok)
             self.db.executescript(SCHEMA)
             columns = {row[1] for row in self.db.execute("PRAGMA table_info(generations)")}
-            if "truncated" not in columns:  # caches written before the column existed
+            if "truncated" not in columns:  # a cache file without the column gets it
                 self.db.execute("ALTER TABLE generations ADD COLUMN truncated INTEGER")
         except sqlite3.DatabaseError as exc:
             raise BenchError(

@@ -64,8 +64,8 @@ def repaired_tokenizer(tok):
 
 
 def check_converted(path: Path) -> None:
-    """A folder converted before the check existed may hold a wrong tokenizer: it is read and
-    checked once, then marked like a folder converted now."""
+    """A folder converted without this check may hold a wrong tokenizer: it is read and checked
+    once, then marked as checked, like a folder the conversion checks itself."""
     if (path / CHECKED).is_file():
         return
     from transformers import AutoTokenizer

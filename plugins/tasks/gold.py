@@ -120,6 +120,9 @@ class Massive10(_CachedTask):
                    "(10 intents of the MASSIVE dataset).")
     text_kind = "requests that a user says to a voice assistant"
 
+    def licence(self, language: str) -> tuple[str, str]:
+        return "cc-by-4.0", "MASSIVE (Amazon), CC BY 4.0"
+
     def __init__(self) -> None:
         super().__init__()
         self._langs.update({c: language(c, "massive") for c in CODES})
@@ -142,6 +145,10 @@ class Sentiment(_CachedTask):
     text_kind = "short social-media posts or product reviews"
     _NO_DATA = {"cy": "Welsh has no sentiment data in the gold sources (shared/data/SOURCES.md)"}
     _NO_TRAIN = {"sl": "Slovenian sentiment has a test set but no gold train split"}
+    #: one upstream dataset per language, mostly MIT; these differ
+    _LICENCES = {"az": ("cc-by-nc-sa-4.0", "DGurgurov/azerbaijani_sa, CC BY-NC-SA 4.0 (non-commercial)")}
+    _LICENCE = ("mit", "the language's upstream sentiment dataset (sepidmnorozy/* or DGurgurov/*_sa), "
+                       "MIT for most languages; check that dataset's card")
 
     def __init__(self) -> None:
         super().__init__()
@@ -156,6 +163,9 @@ class Sentiment(_CachedTask):
             return self._NO_TRAIN[language]
         return None
 
+    def licence(self, language: str) -> tuple[str, str]:
+        return self._LICENCES.get(language, self._LICENCE)
+
     @lru_cache(maxsize=64)  # noqa: B019
     def _load(self, language: str, split: Split, root: str) -> tuple[Example, ...]:
         name = f"{language}-train_human_parsed.csv" if split == "train" else f"{language}-test.csv"
@@ -168,6 +178,9 @@ class Sib200(_CachedTask):
     labels = ("science/technology", "travel", "politics", "sports", "health", "entertainment", "geography")
     description = "Topic classification of sentences from Wikipedia-style articles (SIB-200, built on FLORES-200)."
     text_kind = "sentences from encyclopedia or news articles"
+
+    def licence(self, language: str) -> tuple[str, str]:
+        return "cc-by-sa-4.0", "SIB-200 (derived from FLORES-200), CC BY-SA 4.0"
 
     def __init__(self) -> None:
         super().__init__()

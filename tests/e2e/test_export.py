@@ -202,14 +202,3 @@ def test_push_to_hub_without_network_is_one_line(tiny_run, tmp_path, capsys, mon
     assert code == 2 and err.count("\n") == 1, err
     assert err.startswith("bench: error: --push-to-hub someone/x: OfflineModeIsEnabled: ")
     assert (out / "README.md").is_file()  # the local export is kept
-
-
-def test_card_names_gemma_terms_for_gemma_models():
-    from harness.reports.export import model_terms, task_licence
-
-    assert model_terms("gemma-3-270m")[0] == "gemma"
-    assert "Gemma Terms of Use" in model_terms("gemma-3-270m")[1]
-    assert model_terms("hf:/models/tiny")[0] is None
-    assert task_licence("sentiment", "az")[0] == "cc-by-nc-sa-4.0"
-    assert task_licence("sib200", "sw")[0] == "cc-by-sa-4.0"
-

@@ -5,6 +5,7 @@ the floating-point sums (which differs between BLAS kernels, i.e. between CPU ve
 import numpy as np
 import pytest
 
+from harness.api import code_fingerprint
 from plugins.classifiers import logreg
 
 
@@ -57,8 +58,9 @@ def test_one_ulp_feature_noise_moves_the_fit_by_about_one_ulp():
     assert (a.predict(x.astype(np.float64)) == b.predict(bumped.astype(np.float64))).all()
 
 
-def test_fingerprints_name_the_solver_but_embeddings_stay_cached():
+def test_fingerprints_name_the_code_but_embeddings_stay_cached():
     e5, tfidf = logreg.E5LogReg(), logreg.TfidfLogReg()
-    assert e5.fingerprint().endswith("+" + logreg.SOLVER_TAG)
-    assert tfidf.fingerprint() == f"tfidf-logreg+{logreg.SOLVER_TAG}"
-    assert logreg.SOLVER_TAG not in e5.encoder_id()  # the embedding cache key depends on the encoder only
+    code = code_fingerprint(logreg)
+    assert e5.fingerprint() == f"{e5.encoder_id()}+{code}"
+    assert tfidf.fingerprint() == f"tfidf-logreg+{code}"
+    assert code not in e5.encoder_id()  # the embedding cache key depends on the encoder only

@@ -40,7 +40,7 @@ def one_bos(ids, bos):
 
 
 def test_the_chat_text_tokenized_again_would_have_two_bos(tok):
-    # what the vLLM engine used to do: render the template to text, then let the tokenizer add its BOS
+    # the mistake this guards against: render the template to text, then let the tokenizer add its BOS
     text = tok.apply_chat_template([{"role": m.role, "content": m.content} for m in MESSAGES],
                                    add_generation_prompt=True, tokenize=False)
     assert tok(text)["input_ids"][:2] == [tok.bos_token_id] * 2

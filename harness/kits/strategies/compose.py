@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from harness.contracts import (
@@ -21,8 +20,9 @@ from harness.contracts import (
     Strategy,
     Task,
 )
+from harness.kits.code_fingerprint import code_fingerprint
 from harness.kits.strategies import demos as demo_draws
-from harness.kits.strategies import language_id, parsing, prompts
+from harness.kits.strategies import language_id, parsing, prompts, summaries
 from harness.kits.strategies.demos import DemoSelector, random_demos
 from harness.kits.strategies.summaries import label_summaries
 from harness.pipeline import seeds
@@ -30,14 +30,12 @@ from harness.store.cache import digest
 
 __all__ = ["ComposedStrategy", "Recipe", "method_fingerprint"]
 
-_METHOD_SOURCES = ("compose.py", "parsing.py", "demos.py", "language_id.py", "prompts.py", "summaries.py")
-
-
 def method_fingerprint() -> str:
     """Identity of the method's code and prompts: a cell made by other prompts or another parser is
-    another cell, never a finished one to resume."""
-    here = Path(__file__).parent
-    return digest([prompts.templates_digest()] + [(here / n).read_bytes().hex() for n in _METHOD_SOURCES])[:16]
+    another cell, never a finished one to resume; a comment or a formatter run changes nothing
+    (harness/kits/code_fingerprint.py)."""
+    return digest([prompts.templates_digest(), code_fingerprint(__name__, parsing, demo_draws,
+                                                                language_id, prompts, summaries)])[:16]
 
 
 #: what a composed strategy reads from its `[strategies."X"]` table; a key the table leaves out takes

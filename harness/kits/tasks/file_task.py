@@ -23,7 +23,8 @@ class FileTask(Task):
     no demonstrations); `text_column` and `label_column` name the columns (the keys, for JSONL).
     Every label in the files must be one of `labels`: another is an error naming its file and line.
     `text_kind` is how prompts call one example; `label_summaries` fixes the label summaries instead of
-    having an LLM write them. Relative paths resolve against the gold data directory.
+    having an LLM write them; `licence` is the data's (hub licence id, words), which exported synthetic
+    data made from it carries. Relative paths resolve against the gold data directory.
 
         FileTask(name="news-topic", labels=("sport", "politics"), description="Topic of Yoruba news headlines.",
                  languages={"yo": Language("yo", "Yoruba", "yor_Latn")},
@@ -33,8 +34,9 @@ class FileTask(Task):
     def __init__(self, name: str, labels: Sequence[str], description: str, languages: Mapping[str, Language],
                  files: Mapping[str, tuple[str | None, str | None]], text_column: str = "text",
                  label_column: str = "label", text_kind: str = "texts",
-                 label_summaries: Mapping[str, str] | None = None):
+                 label_summaries: Mapping[str, str] | None = None, licence: tuple[str, str] | None = None):
         self.name = name
+        self._licence = licence
         self.labels = tuple(labels)
         self.description = description
         self.text_kind = text_kind
@@ -46,6 +48,9 @@ class FileTask(Task):
 
     def languages(self) -> Mapping[str, Language]:
         return self._langs
+
+    def licence(self, language: str) -> tuple[str, str]:
+        return self._licence or super().licence(language)
 
     def add_language(self, language: Language, **options: Any) -> None:
         self._langs[language.code] = language

@@ -235,7 +235,8 @@ class HubTask(Task):
     """A task whose languages are configs (or data files) of one hub dataset, read with `datasets`:
     `dataset` is a hub id or a local directory laid out as a hub dataset repository, `revision` the
     commit to pin, `configs` each language's config (None: the default one; or a `data_files`
-    mapping), `label_map` maps stored class ids or names to the task's labels.
+    mapping), `label_map` maps stored class ids or names to the task's labels, `licence` the data's
+    (hub licence id, words), which exported synthetic data made from it carries.
 
         HubTask(name="german-sentiment", labels=("negative", "positive"), description="Sentiment of German posts.",
                 dataset="<owner>/<name>", revision="<40-character commit>", configs={"de": None},
@@ -248,8 +249,9 @@ class HubTask(Task):
                  revision: str | None = None, train_split: str | None = "train", test_split: str | None = "test",
                  text_column: str = "text", label_column: str = "label", label_map: Mapping[Any, str] | None = None,
                  train_order: str | None = None, text_kind: str = "texts",
-                 label_summaries: Mapping[str, str] | None = None):
+                 label_summaries: Mapping[str, str] | None = None, licence: tuple[str, str] | None = None):
         self.name = name
+        self._licence = licence
         self.labels = tuple(labels)
         self.description = description
         self.text_kind = text_kind
@@ -271,6 +273,9 @@ class HubTask(Task):
 
     def languages(self) -> Mapping[str, Language]:
         return self._langs
+
+    def licence(self, language: str) -> tuple[str, str]:
+        return self._licence or super().licence(language)
 
     def add_language(self, language: Language, **options: Any) -> None:
         """Another config of the dataset (`config=` / `data_files=`), or any source (`hub=HubSource(...)`)."""
