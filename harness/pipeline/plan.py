@@ -324,7 +324,8 @@ class _PlanBuilder:
 
 
 def apply_filters(suite: Suite, filters: dict[str, str | None]) -> Suite:
-    """CLI axis options replace the suite's list for that axis (globs and comma lists)."""
+    """A new suite whose axes named by CLI options (globs and comma lists) replace the suite's."""
+    chosen = {}
     for axis in AXES:
         value = filters.get(axis)
         if value is None:
@@ -338,8 +339,8 @@ def apply_filters(suite: Suite, filters: dict[str, str | None]) -> Suite:
             raise BenchError(f"--{axis} {value!r} names no {axis}; give a comma list of names or globs "
                              f"(see `bench list {axis}`), or leave the "
                              f"option out to run the suite's {axis}")
-        setattr(suite, axis, items)
-    return suite
+        chosen[axis] = items
+    return suite.with_overrides(chosen)
 
 
 def by_model(cells: list[GenCell]) -> dict[str, list[GenCell]]:

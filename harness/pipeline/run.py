@@ -58,10 +58,7 @@ def prepare(suite: Suite | str | Path, *, overrides: Mapping[str, Any] | None = 
     Raises BenchError for any mistake in the input."""
     if not isinstance(suite, Suite):
         suite = load_suite(Path(suite), given=set(overrides or {}))
-    for key, value in (overrides or {}).items():
-        if not hasattr(suite, key):
-            raise BenchError(f"unknown suite setting {key!r}")
-        setattr(suite, key, value)
+    suite = suite.with_overrides(overrides or {})  # the caller's suite stays as it was
     if problems := check(suite):
         key, _, msg = problems[0]
         raise BenchError(f"{named_by[key]}: {msg}" if named_by and key in named_by else msg)
