@@ -3,6 +3,7 @@ settings (so the settings hash, so every run directory's identity) are what they
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,20 @@ def test_prepare_does_not_change_the_suite_it_is_given(tmp_path):
                        data_dir=Path(__file__).parent / "data" / "gold")
     assert prepared.plan.suite.per_class == 2 and prepared.plan.suite.baseline == "target-demos"
     assert (mine.per_class, mine.seeds, mine.baseline) == (8, [0], "zero-shot")
+
+
+def test_bench_run_baseline_flag_keeps_the_settings_hash_at_its_default(tmp_path):
+    from conftest import bench, write_suite
+
+    suite = str(write_suite(tmp_path / "s.toml", "gemma-3-270m"))
+
+    def settings_hash(*flags: str) -> str:
+        out = bench("run", suite, "--dry-run", "--json", *flags)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)["settings_hash"]
+
+    plain = settings_hash()
+    assert settings_hash("--baseline", "zero-shot") == plain
+    assert settings_hash("--baseline", "target-demos") != plain
+    out = bench("run", suite, "--dry-run", "--baseline", "")
+    assert out.returncode != 0 and "--baseline ''" in out.stderr and "must name a strategy" in out.stderr
