@@ -179,21 +179,21 @@ def _claim(path: str) -> bool:
 
 
 def _prepare(plan: Plan, job: _Job, cells: list[GenCell]) -> dict:
-    runner = _worker_runner(plan, job)
     with datadir.reading(plan.data_dir):
+        runner = _worker_runner(plan, job)
         runner.prepare(cells)
     return runner.store.take_new()
 
 
 def _evaluate(plan: Plan, job: _Job, cell: EvalCell, generation: dict | None, log_samples: bool = False) -> dict:
-    runner = _worker_runner(plan, job)
-    runner.log_samples = log_samples  # the driver writes the predictions it returns
-    runner.rep.cell_id = cell.id
-    try:
-        with datadir.reading(plan.data_dir):
+    with datadir.reading(plan.data_dir):
+        runner = _worker_runner(plan, job)
+        runner.log_samples = log_samples  # the driver writes the predictions it returns
+        runner.rep.cell_id = cell.id
+        try:
             payload = runner.evaluation_payload(cell, generation)
-    finally:
-        runner.rep.cell_id = ""
+        finally:
+            runner.rep.cell_id = ""
     return {"payload": payload, "cache": runner.store.take_new()}
 
 
