@@ -123,8 +123,9 @@ def _model_sampling(value: dict[str, dict[str, Any]]) -> Any:
 
 
 def _unless_default(value: Any) -> Any:
-    """The baseline enters the settings only where a suite changes it, so that runs made before the
-    setting existed (all against zero-shot) keep their settings hash and resume."""
+    """The baseline enters the settings so that a leaderboard's settings (its manifest) say which
+    strategy its rows are compared with; only where a suite changes it, so that every run made against
+    zero-shot keeps its settings hash and resumes."""
     return OMIT if value == DEFAULT_BASELINE else value
 
 
