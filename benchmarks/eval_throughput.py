@@ -24,8 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.api import ClassifierContext, Suite, load_registry, use_data_dir  # noqa: E402
+from harness.api import ClassifierContext, Suite, load_registry  # noqa: E402
+from harness.config import datadir  # noqa: E402
 from harness.pipeline import seeds as derived  # noqa: E402
+from harness.pipeline.run import choose_data_dir  # noqa: E402
 from harness.pipeline.runner import gold_subset  # noqa: E402
 from harness.results.metrics import scores  # noqa: E402
 from harness.store.cache import Store, default_cache_dir  # noqa: E402
@@ -73,8 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.per_class, args.seeds, args.max_epochs, args.test_size = 2, 3, 2, 40
     args.tasks = args.tasks or (["massive10"] if args.quick else ["massive10", "sib200"])
+    with datadir.reading(choose_data_dir(Suite(), args.data_dir)[0]):
+        return measure(args)
+
+
+def measure(args: argparse.Namespace) -> int:
+    """Both ways of fitting on every cell, timed, with the gold data of the chosen directory."""
     options = {"model": args.model, "max_epochs": args.max_epochs, "precision": args.precision}
-    use_data_dir(Suite(), args.data_dir)
     reg = load_registry()
     store = Store(default_cache_dir() / "cache.sqlite")
     clf = FineTune()

@@ -35,9 +35,10 @@ SAMPLING = {"temperature": 0.4, "top_p": 0.9, "repetition_penalty": 1.2}
 
 
 def write_requests(args) -> None:
-    from harness.api import SamplingParams, digest, load_registry, standalone_context
+    from harness.api import SamplingParams, load_registry, standalone_context
     from harness.kits.strategies import demos as demo_draws
     from harness.kits.strategies.summaries import label_summaries
+    from harness.store.cache import digest
 
     reg = load_registry()
     task, strategy = reg.task(TASK), reg.strategy(STRATEGY)

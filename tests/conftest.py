@@ -89,7 +89,6 @@ def isolated_env(request, tmp_path, monkeypatch):
         except RuntimeError:
             pass
     monkeypatch.delenv("BENCH_STRICT_PLUGINS", raising=False)
-    monkeypatch.setattr("harness.config.datadir._chosen", None)  # what an in-process run chose ends with its test
 
 
 def build_tiny_model(path: Path, head_dim: int | None = None) -> Path:
@@ -236,13 +235,11 @@ def bench(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess
     import warnings
 
     from harness.cli.main import main
-    from harness.config import datadir
 
     out, err = io.StringIO(), io.StringIO()
     saved_env, saved_cwd, saved_warning = dict(os.environ), os.getcwd(), warnings.showwarning
     os.environ.update(env or {})
     os.chdir(ROOT)
-    datadir.use(None)  # each command chooses its gold data afresh, as a new process would
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
             warnings.simplefilter("default")
@@ -257,7 +254,6 @@ def bench(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess
         os.environ.update(saved_env)
         os.chdir(saved_cwd)
         warnings.showwarning = saved_warning
-        datadir.use(None)
     return subprocess.CompletedProcess(["bench", *args], code, out.getvalue(), err.getvalue())
 
 

@@ -20,6 +20,8 @@ def add(sub) -> None:
                    "and classifier seeds); with R >= 2 intervals cover generation as well as classifier variance")
     p.add_argument("--gold", choices=["first", "random"], help="gold subset: the first N per class (the paper) or a "
                    "seeded random N per class per replicate")
+    p.add_argument("--baseline", metavar="STRATEGY", help="the strategy the others are compared with in the answer "
+                   "and the results table (default: the suite's [evaluation] baseline, else zero-shot)")
     p.add_argument("--out", help="run directory (default runs/<suite name>); rerunning resumes it")
     p.add_argument("--data-dir", help="gold data directory (default: $BENCH_DATA_DIR, else the suite's data_dir, else "
                                        "shared/data beside the checkout, else the public sources); "
@@ -59,9 +61,8 @@ def cmd_run(args) -> int:
     given = axes if args.all else [axis for axis in axes if getattr(args, axis) is not None]
     suite = load_suite(args.suite or DEFAULT_SUITE, given=given)
     if args.all:
-        for axis in ("tasks", "languages", "strategies", "models", "classifiers"):
-            setattr(suite, axis, ["*"])
-    apply_filters(suite, {"tasks": args.tasks, "languages": args.languages, "strategies": args.strategies,
+        suite = suite.with_overrides({axis: ["*"] for axis in axes})
+    suite = apply_filters(suite, {"tasks": args.tasks, "languages": args.languages, "strategies": args.strategies,
                           "models": args.models, "classifiers": args.classifiers})
     overrides: dict = {}
     named_by = {}  # suite setting -> the command-line option that set it, to name in a problem
@@ -75,6 +76,8 @@ def cmd_run(args) -> int:
         overrides["gold"] = args.gold
     if args.faithful:
         overrides["faithful"] = True
+    if args.baseline is not None:
+        overrides["baseline"], named_by["baseline"] = args.baseline, f"--baseline {args.baseline!r}"
     prepared = pipeline.prepare(suite, overrides=overrides, named_by=named_by, data_dir=args.data_dir,
                                 registry=common.registry(args), shard=parse_shard(args.shard) if args.shard else None,
                                 executor=args.executor, ray_address=args.ray_address, track=args.track)

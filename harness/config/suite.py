@@ -6,11 +6,12 @@ a traceback.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import tomllib
-from collections.abc import Collection, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,45 +36,151 @@ def resolve_data_dir(value: str, base: Path) -> str:
         return os.path.abspath(base / value)
 
 
+#: the strategy the others are compared with in the answer and the results table, unless a suite names another
+DEFAULT_BASELINE = "zero-shot"
+#: a setting's value that is left out of `Suite.settings()` (and so of the settings hash)
+OMIT = object()
+
+
+@dataclass(frozen=True)
+class Key:
+    """How one `Suite` field is written in a suite file and what it means for a run: the field's
+    metadata, so that parsing, `settings()` and `check()` all read one declaration.
+
+    `section`: the TOML section the key is written in (None: not a plain key of a section).
+    `types`: what TOML values the key takes. `parse`: the file's value turned into the field's, or a
+    ValueError whose text is the message. `check`: why a field value is wrong (file or code), or None.
+    `setting`: whether the value decides the numbers, so enters `settings()` and the settings hash;
+    a function gives the value as it enters them (or OMIT, to leave it out)."""
+
+    section: str | None
+    types: type | tuple[type, ...] = ()
+    parse: Callable[[Any], Any] | None = None
+    check: Callable[[str, Any], str | None] | None = None
+    setting: bool | Callable[[Any], Any] = False
+
+
+def _key(default: Any, section: str | None, types: type | tuple[type, ...] = (), **key: Any) -> Any:
+    """A Suite field with its Key; a list or dict default is copied for every suite."""
+    meta = {"key": Key(section, types, **key)}
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
+    if callable(default):
+        return field(default_factory=default, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _at_least(low: int, why: str = "") -> Callable[[str, Any], str | None]:
+    def check(name: str, value: Any) -> str | None:
+        return None if value >= low else why or f"{name} must be at least {low}"
+    return check
+
+
+def _grid(value: Any) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    if not items or not all(isinstance(x, str) and x for x in items):
+        raise ValueError("must be a non-empty list of names or globs")
+    return list(items)
+
+
+def _grid_check(name: str, value: Any) -> str | None:
+    return None if value else f"[grid] {name} must be a non-empty list of names or globs"
+
+
+def _seeds(value: Any) -> list[int]:
+    if isinstance(value, int):
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return list(range(value))
+    if not value or not all(isinstance(s, int) and not isinstance(s, bool) for s in value):
+        raise ValueError("must be a count or a non-empty list of integers")
+    return list(value)
+
+
+def _seeds_check(name: str, value: Any) -> str | None:
+    if not value:
+        return "seeds must be a count of at least 1 or a non-empty list of integers"
+    if not all(isinstance(x, int) and not isinstance(x, bool) for x in value):
+        return f"seeds must be integers, not {value!r}"
+    if len(set(value)) != len(value):
+        return "seeds must not repeat"
+    return None
+
+
+def _gold_check(name: str, value: Any) -> str | None:
+    if value in GOLD_DRAWS:
+        return None
+    hint = nearest(value, GOLD_DRAWS)
+    return f"[evaluation] gold must be one of {list(GOLD_DRAWS)}, not {value!r}" + (f"; did you mean {hint!r}?" if hint else "")
+
+
+def _baseline_check(name: str, value: Any) -> str | None:
+    return None if value else "[evaluation] baseline must name a strategy"
+
+
+def _model_sampling(value: dict[str, dict[str, Any]]) -> Any:
+    return {m: dict(v) for m, v in sorted(value.items())} if value else OMIT
+
+
+def _unless_default(value: Any) -> Any:
+    """The baseline enters the settings so that a leaderboard's settings (its manifest) say which
+    strategy its rows are compared with; only where a suite changes it, so that every run made against
+    zero-shot keeps its settings hash and resumes."""
+    return OMIT if value == DEFAULT_BASELINE else value
+
+
+_GRID = {"section": "grid", "types": (list, str), "parse": _grid, "check": _grid_check}
+_GEN_INT = {"types": int, "setting": True}
+
+
 @dataclass
 class Suite:
     """A benchmark suite: a suite file (`load_suite`) or built in Python, with the same fields and the
     same checks (README.md, "Suites", says what each one means). The grid is five name lists (globs
     allowed: `["*"]`, `["target-demos*"]`); `[generation]`, `[sampling]` and `[evaluation]` values are
     fields of their own; the `[models."X"]`, `[classifiers."X"]` and `[strategies."X"]` tables are
-    `model_options`, `classifier_options` and `strategy_options`.
+    `model_options`, `classifier_options` and `strategy_options`. Each field's `Key` (its metadata)
+    says where a suite file writes it, what it takes and whether it decides the numbers.
 
         Suite(name="mine", tasks=["massive10"], languages=["sw"], strategies=["zero-shot", "target-demos"],
               models=["gemma-3-270m"], classifiers=["e5-logreg"], per_class=8, seeds=[0, 1, 2])
     """
 
-    name: str = "custom"
-    description: str = ""
-    tasks: list[str] = field(default_factory=lambda: ["*"])
-    languages: list[str] = field(default_factory=lambda: ["*"])
-    strategies: list[str] = field(default_factory=lambda: ["*"])
-    models: list[str] = field(default_factory=lambda: ["gemma-3-270m"])
-    classifiers: list[str] = field(default_factory=lambda: ["e5-logreg"])
-    per_class: int = 100
-    seeds: list[int] = field(default_factory=lambda: list(range(10)))
-    seed: int = 0  # generation seed: demos, sampling
-    summarizer: str = ""  # model writing label summaries; "" = each generator for itself
-    faithful: bool = False
-    data_dir: str = ""
-    samples_per_request: int = 4
-    calls_per_class: int = 0  # 0: derived from per_class
-    demos_per_class: int = 10
-    summary_examples: int = 10
-    sampling: SamplingParams = field(default_factory=SamplingParams)
-    revision_max_new_tokens: int = 64
-    match_gold_size: bool = False  # cap every synthetic class at its gold count before training
-    replicates: int = 1  # independent generations per cell (own demos, sampling and classifier seeds)
-    gold: str = "first"  # gold subset: "first" N per class (the paper) or a seeded "random" draw per replicate
-    model_options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    model_sampling: dict[str, dict[str, Any]] = field(default_factory=dict)  # [models."X".sampling] overrides
-    classifier_options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    strategy_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # [strategies."X"] tables
-    source: str = ""
+    name: str = _key("custom", "suite", str)
+    description: str = _key("", "suite", str)
+    tasks: list[str] = _key(["*"], **_GRID)
+    languages: list[str] = _key(["*"], **_GRID)
+    strategies: list[str] = _key(["*"], **_GRID)
+    models: list[str] = _key(["gemma-3-270m"], **_GRID)
+    classifiers: list[str] = _key(["e5-logreg"], **_GRID)
+    per_class: int = _key(100, "generation", check=_at_least(1), **_GEN_INT)
+    seeds: list[int] = _key(list(range(10)), "evaluation", (int, list), parse=_seeds, check=_seeds_check,
+                            setting=True)
+    seed: int = _key(0, "generation", **_GEN_INT)  # generation seed: demos, sampling
+    summarizer: str = _key("", "generation", str, setting=True)  # model writing label summaries; "" = each generator
+    faithful: bool = _key(False, "generation", bool, setting=True)
+    data_dir: str = _key("", "suite", str)
+    samples_per_request: int = _key(4, "generation", check=_at_least(1), **_GEN_INT)
+    calls_per_class: int = _key(0, "generation", check=_at_least(0, "calls_per_class must be 0 (automatic) or more"),
+                                **_GEN_INT)  # 0: derived from per_class
+    demos_per_class: int = _key(10, "generation", check=_at_least(1), **_GEN_INT)
+    summary_examples: int = _key(10, "generation", **_GEN_INT)
+    sampling: SamplingParams = _key(SamplingParams, "sampling", setting=SamplingParams.as_dict)
+    revision_max_new_tokens: int = _key(64, "generation", **_GEN_INT)
+    # cap every synthetic class at its gold count before training
+    match_gold_size: bool = _key(False, "evaluation", bool, setting=True)
+    # independent generations per cell (own demos, sampling and classifier seeds); like the grid, it says
+    # which cells exist rather than what they compute, so raising it resumes a run
+    replicates: int = _key(1, "generation", int, check=_at_least(1))
+    # gold subset: "first" N per class (the paper) or a seeded "random" draw per replicate
+    gold: str = _key("first", "evaluation", str, check=_gold_check, setting=True)
+    # the strategy the others are compared with (the answer's and the DataFrame's "vs" column)
+    baseline: str = _key(DEFAULT_BASELINE, "evaluation", str, check=_baseline_check, setting=_unless_default)
+    model_options: dict[str, dict[str, Any]] = _key({}, None)
+    model_sampling: dict[str, dict[str, Any]] = _key({}, None, setting=_model_sampling)  # [models."X".sampling]
+    classifier_options: dict[str, dict[str, Any]] = _key({}, None)
+    strategy_options: dict[str, dict[str, Any]] = _key({}, None)  # [strategies."X"] tables
+    source: str = _key("", None)
 
     def to_dict(self) -> dict[str, Any]:
         """Everything needed to rebuild this exact suite elsewhere (a Ray worker, `bench merge`)."""
@@ -85,23 +192,25 @@ class Suite:
         known["sampling"] = SamplingParams(**known.get("sampling", {}))
         return cls(**known)
 
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Suite:
+        """A new suite: this one's values with `overrides` (field name -> value) on top. The suite
+        itself is left as it was, so a suite built once in a notebook can be run many ways."""
+        if unknown := [k for k in overrides if k not in SUITE_FIELDS]:
+            raise BenchError(f"unknown suite setting {unknown[0]!r}")
+        return replace(copy.deepcopy(self), **copy.deepcopy(dict(overrides)))
+
     def sampling_for(self, model: str) -> SamplingParams:
         """The suite's sampling with the model's own `[models."X".sampling]` values on top: a small
         base model and a large chat model rarely want the same decoding."""
         return SamplingParams(**{**self.sampling.as_dict(), **self.model_sampling.get(model, {})})
 
     def settings(self) -> dict[str, Any]:
-        """What decides the numbers (not which cells): a run directory keeps one of these. The
-        replicate count, like the grid, says which cells exist, so raising it resumes a run."""
-        keep = {
-            "per_class", "seeds", "seed", "summarizer", "faithful", "samples_per_request", "calls_per_class",
-            "demos_per_class", "summary_examples", "revision_max_new_tokens", "match_gold_size", "gold",
-        }
-        out = {k: v for k, v in asdict(self).items() if k in keep}
-        out["sampling"] = self.sampling.as_dict()
-        if self.model_sampling:
-            out["model_sampling"] = {m: dict(v) for m, v in sorted(self.model_sampling.items())}
-        return out  # model, classifier and strategy tables are in the ids of the cells they change
+        """What decides the numbers (not which cells): a run directory keeps one of these. The fields
+        whose Key is a setting, as that Key gives them; model, classifier and strategy tables are in
+        the ids of the cells they change instead."""
+        plain = {n: copy.deepcopy(getattr(self, n)) for n, k in _KEYS.items() if k.setting is True}
+        derived = {n: k.setting(getattr(self, n)) for n, k in _KEYS.items() if callable(k.setting)}
+        return plain | {n: v for n, v in derived.items() if v is not OMIT}
 
     def options_for_strategy(self, name: str, declared: Mapping[str, Option] | None) -> dict[str, Any]:
         """A strategy's options as it reads them: its `[strategies."X"]` table, then for what the table
@@ -114,7 +223,7 @@ class Suite:
         for key, option in declared.items():
             if key in table:
                 out[key] = table[key]
-            elif key in _SPEC["generation"] and key in SUITE_FIELDS:
+            elif key in _SPEC["generation"]:
                 out[key] = getattr(self, key)
             else:
                 out[key] = option.default
@@ -127,18 +236,20 @@ class Suite:
         return max(4, -(-4 * self.per_class // max(1, self.samples_per_request * 5)))
 
 
-_TOP = {"suite", "grid", "generation", "sampling", "evaluation", "models", "classifiers", "strategies"}
-_SPEC: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "suite": {"name": str, "description": str, "data_dir": str},
-    "grid": {a: (list, str) for a in AXES},
-    "generation": {
-        "per_class": int, "seed": int, "summarizer": str, "faithful": bool, "samples_per_request": int,
-        "calls_per_class": int, "demos_per_class": int, "summary_examples": int, "revision_max_new_tokens": int,
-        "replicates": int,
-    },
-    "sampling": {"temperature": (float, int), "top_p": (float, int), "repetition_penalty": (float, int), "max_new_tokens": int},
-    "evaluation": {"seeds": (int, list), "match_gold_size": bool, "gold": str},
-}
+_KEYS: dict[str, Key] = {f.name: f.metadata["key"] for f in fields(Suite)}
+SUITE_FIELDS = set(_KEYS)
+#: the `[sampling]` table (and each `[models."X".sampling]`): SamplingParams's fields and their TOML types
+_SAMPLING_TYPES: dict[str, type | tuple[type, ...]] = {
+    "temperature": (float, int), "top_p": (float, int), "repetition_penalty": (float, int), "max_new_tokens": int}
+#: the option tables of a suite file and the fields that keep them
+_TABLES = {"models": "model_options", "classifiers": "classifier_options", "strategies": "strategy_options"}
+#: each section's plain keys and their TOML types, from the fields' Keys
+_SPEC: dict[str, dict[str, type | tuple[type, ...]]] = {}
+for _name, _k in _KEYS.items():
+    if _k.section is not None and _k.section != "sampling":
+        _SPEC.setdefault(_k.section, {})[_name] = _k.types
+_SPEC["sampling"] = _SAMPLING_TYPES
+_TOP = {*_SPEC, *_TABLES}
 
 
 #: what a model's generations cost, for the leaderboard's quality-cost frontier: per million input and
@@ -297,7 +408,7 @@ def load_suite(path: str | Path, *, given: Collection[str] = ()) -> Suite:
                       top if not isinstance(value, dict) else "", None if not isinstance(value, dict) else top)
         if not isinstance(value, dict):
             raise bad(f"{top!r} must be a [section]", top, None)
-        if top in ("models", "classifiers", "strategies"):
+        if top in _TABLES:
             for name, opts in value.items():
                 if not isinstance(opts, dict):
                     raise bad(f"[{top}.{name!r}] must be a table of options for that {top[:-1]}", name, top)
@@ -315,32 +426,20 @@ def load_suite(path: str | Path, *, given: Collection[str] = ()) -> Suite:
                 for key, val in opts.items():  # a strategy's table is checked against its declaration, in the plan
                     if top != "strategies" and (msg := option_problem(f'{top}."{name}"', key, val)):
                         raise bad(msg, key, f'{top}."{name}"')
-                getattr(suite, f"{top[:-1] if top != 'strategies' else 'strategy'}_options")[name] = opts
+                getattr(suite, _TABLES[top])[name] = opts
             continue
         for key, val in value.items():
             msg = _check_value(top, key, val)
             if msg:
                 raise bad(msg, key, top)
-            if top == "grid":
-                items = [val] if isinstance(val, str) else val
-                if not items or not all(isinstance(x, str) and x for x in items):
-                    raise bad(f"[grid] {key} must be a non-empty list of names or globs", key, top)
-                setattr(suite, key, list(items))
-            elif top == "sampling":
+            if top == "sampling":
                 suite.sampling = SamplingParams(**{**suite.sampling.as_dict(), key: val})
-            elif top == "evaluation" and key in ("match_gold_size", "gold"):
-                setattr(suite, key, val)
-            elif top == "evaluation":
-                if isinstance(val, int):
-                    if val < 1:
-                        raise bad("[evaluation] seeds must be at least 1", key, top)
-                    suite.seeds = list(range(val))
-                else:
-                    if not val or not all(isinstance(s, int) and not isinstance(s, bool) for s in val):
-                        raise bad("[evaluation] seeds must be a count or a non-empty list of integers", key, top)
-                    suite.seeds = list(val)
-            else:
-                setattr(suite, key, val)
+                continue
+            parse = _KEYS[key].parse
+            try:
+                setattr(suite, key, parse(val) if parse else val)
+            except ValueError as exc:
+                raise bad(f"[{top}] {key} {exc}", key, top) from None
     problems = check(suite)
     if problems:
         key, section, msg = problems[0]
@@ -362,20 +461,9 @@ def load_suite(path: str | Path, *, given: Collection[str] = ()) -> Suite:
 def check(suite: Suite) -> list[tuple[str, str, str]]:
     """Range checks shared by suite files and CLI overrides: (key, section, message)."""
     out = []
-    if suite.per_class < 1:
-        out.append(("per_class", "generation", "per_class must be at least 1"))
-    if suite.samples_per_request < 1:
-        out.append(("samples_per_request", "generation", "samples_per_request must be at least 1"))
-    if suite.calls_per_class < 0:
-        out.append(("calls_per_class", "generation", "calls_per_class must be 0 (automatic) or more"))
-    if suite.replicates < 1:
-        out.append(("replicates", "generation", "replicates must be at least 1"))
-    if suite.gold not in GOLD_DRAWS:
-        hint = nearest(suite.gold, GOLD_DRAWS)
-        out.append(("gold", "evaluation", f"[evaluation] gold must be one of {list(GOLD_DRAWS)}, not {suite.gold!r}"
-                    + (f"; did you mean {hint!r}?" if hint else "")))
-    if suite.demos_per_class < 1:
-        out.append(("demos_per_class", "generation", "demos_per_class must be at least 1"))
+    for name, key in _KEYS.items():
+        if key.check is not None and (msg := key.check(name, getattr(suite, name))):
+            out.append((name, key.section or "", msg))
     sections = [("sampling", suite.sampling)]
     sections += [(f'models."{m}".sampling', suite.sampling_for(m)) for m in suite.model_sampling]
     for section, s in sections:
@@ -387,15 +475,6 @@ def check(suite: Suite) -> list[tuple[str, str, str]]:
             out.append(("repetition_penalty", section, f"[{section}] repetition_penalty must be in (0, 5]"))
         if s.max_new_tokens < 1:
             out.append(("max_new_tokens", section, f"[{section}] max_new_tokens must be at least 1"))
-    if not suite.seeds:
-        out.append(("seeds", "evaluation", "seeds must be a count of at least 1 or a non-empty list of integers"))
-    elif not all(isinstance(x, int) and not isinstance(x, bool) for x in suite.seeds):
-        out.append(("seeds", "evaluation", f"seeds must be integers, not {suite.seeds!r}"))
-    elif len(set(suite.seeds)) != len(suite.seeds):
-        out.append(("seeds", "evaluation", "seeds must not repeat"))
-    for axis in AXES:
-        if not getattr(suite, axis):
-            out.append((axis, "grid", f"[grid] {axis} must be a non-empty list of names or globs"))
     for kind, tables in (("models", suite.model_options), ("classifiers", suite.classifier_options)):
         for name, opts in tables.items():
             for key, val in opts.items():
@@ -403,5 +482,3 @@ def check(suite: Suite) -> list[tuple[str, str, str]]:
                     out.append((key, f'{kind}."{name}"', msg))
     return out
 
-
-SUITE_FIELDS = {f.name for f in fields(Suite)}

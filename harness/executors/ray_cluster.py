@@ -72,7 +72,6 @@ class _Job:
     out: str
     cache_path: str
     snapshot: str | None
-    data_dir: str | None
     registry: Any  # an object-store reference to the caller's registry: workers use it, never their own
     kill_marker: str | None = None
 
@@ -105,8 +104,6 @@ def _worker_runner(plan: Plan, job: _Job):
         # progress bars of downloads and loops would flood the driver's log with carriage returns
         os.environ.setdefault("TQDM_DISABLE", "1")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        if job.data_dir:
-            datadir.use(job.data_dir)
         import ray
 
         from harness.pipeline.runner import Runner
@@ -146,19 +143,21 @@ class ModelWorker:
     def ready(self, plan: Plan) -> str:
         """Loads the engine and answers: the driver sends cells only to replicas that are up, so a
         cell never waits behind a replica that the cluster has no room for yet."""
-        self._open(plan)
+        with datadir.reading(plan.data_dir):
+            self._open(plan)
         return self.name
 
     def generate(self, plan: Plan, cell: GenCell) -> dict:
         import ray
 
-        self._open(plan)
-        self.runner.rep.cell_id = cell.id
-        marker = self.job.kill_marker
-        if marker and self.done and _claim(marker):
-            self.runner.rep.log("exiting mid-cell (kill marker)")
-            os._exit(1)
-        payload = self.session.generate(cell)
+        with datadir.reading(plan.data_dir):
+            self._open(plan)
+            self.runner.rep.cell_id = cell.id
+            marker = self.job.kill_marker
+            if marker and self.done and _claim(marker):
+                self.runner.rep.log("exiting mid-cell (kill marker)")
+                os._exit(1)
+            payload = self.session.generate(cell)
         self.done += 1
         self.runner.rep.cell_id = ""
         with warnings.catch_warnings():  # Ray's own use of a deprecated call inside this property
@@ -181,19 +180,21 @@ def _claim(path: str) -> bool:
 
 
 def _prepare(plan: Plan, job: _Job, cells: list[GenCell]) -> dict:
-    runner = _worker_runner(plan, job)
-    runner.prepare(cells)
+    with datadir.reading(plan.data_dir):
+        runner = _worker_runner(plan, job)
+        runner.prepare(cells)
     return runner.store.take_new()
 
 
 def _evaluate(plan: Plan, job: _Job, cell: EvalCell, generation: dict | None, log_samples: bool = False) -> dict:
-    runner = _worker_runner(plan, job)
-    runner.log_samples = log_samples  # the driver writes the predictions it returns
-    runner.rep.cell_id = cell.id
-    try:
-        payload = runner.evaluation_payload(cell, generation)
-    finally:
-        runner.rep.cell_id = ""
+    with datadir.reading(plan.data_dir):
+        runner = _worker_runner(plan, job)
+        runner.log_samples = log_samples  # the driver writes the predictions it returns
+        runner.rep.cell_id = cell.id
+        try:
+            payload = runner.evaluation_payload(cell, generation)
+        finally:
+            runner.rep.cell_id = ""
     return {"payload": payload, "cache": runner.store.take_new()}
 
 
@@ -254,7 +255,7 @@ def run_on_ray(runner, gen_cells: list[GenCell], eval_cells: list[EvalCell], add
         snapshot = runner.store.snapshot(cache_path.parent / "ray" / f"snapshot-{uuid.uuid4().hex}.sqlite")
         # the workers compute cells and never report them (the driver saves and tracks each one), so
         # the trackers stay here: a tracker defined where workers cannot import it cannot fail them
-        job = _Job(out, str(cache_path), str(snapshot), datadir.current(), ray.put(replace(runner.reg, trackers={})),
+        job = _Job(out, str(cache_path), str(snapshot), ray.put(replace(runner.reg, trackers={})),
                    os.environ.get(KILL_MARKER_ENV) or None)
         _Scheduler(ray, runner, job, cluster_gpus, gen_cells, eval_cells).run()
     finally:

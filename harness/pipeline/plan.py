@@ -66,6 +66,7 @@ class Plan:
     provenance: dict[str, dict[str, str]] = field(default_factory=dict)  # {"data": {...}, "methods": {...}}
     strategy_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # resolved, per strategy of the grid
     helper_models: list[str] = field(default_factory=list)  # models the strategies' options name (summarizers)
+    data_dir: str = ""  # where its tasks read gold data (harness.config.datadir.reading); "": $BENCH_DATA_DIR
 
     def __post_init__(self) -> None:
         if not self.plan_hash:
@@ -324,7 +325,8 @@ class _PlanBuilder:
 
 
 def apply_filters(suite: Suite, filters: dict[str, str | None]) -> Suite:
-    """CLI axis options replace the suite's list for that axis (globs and comma lists)."""
+    """A new suite whose axes named by CLI options (globs and comma lists) replace the suite's."""
+    chosen = {}
     for axis in AXES:
         value = filters.get(axis)
         if value is None:
@@ -338,8 +340,8 @@ def apply_filters(suite: Suite, filters: dict[str, str | None]) -> Suite:
             raise BenchError(f"--{axis} {value!r} names no {axis}; give a comma list of names or globs "
                              f"(see `bench list {axis}`), or leave the "
                              f"option out to run the suite's {axis}")
-        setattr(suite, axis, items)
-    return suite
+        chosen[axis] = items
+    return suite.with_overrides(chosen)
 
 
 def by_model(cells: list[GenCell]) -> dict[str, list[GenCell]]:
@@ -386,4 +388,4 @@ def shard_plan(plan: Plan, index: int, count: int) -> Plan:
     evals = [c for c in plan.eval_cells if id(c) in keep]  # plan order
     return Plan(plan.suite, gens, evals, plan.unavailable, plan.languages, sum(c.expected_calls for c in gens),
                 plan.settings_hash, shard=(index, count), plan_hash=plan.plan_hash, provenance=plan.provenance,
-                strategy_options=plan.strategy_options, helper_models=plan.helper_models)
+                strategy_options=plan.strategy_options, helper_models=plan.helper_models, data_dir=plan.data_dir)

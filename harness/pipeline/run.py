@@ -58,18 +58,18 @@ def prepare(suite: Suite | str | Path, *, overrides: Mapping[str, Any] | None = 
     Raises BenchError for any mistake in the input."""
     if not isinstance(suite, Suite):
         suite = load_suite(Path(suite), given=set(overrides or {}))
-    for key, value in (overrides or {}).items():
-        if not hasattr(suite, key):
-            raise BenchError(f"unknown suite setting {key!r}")
-        setattr(suite, key, value)
+    suite = suite.with_overrides(overrides or {})  # the caller's suite stays as it was
     if problems := check(suite):
         key, _, msg = problems[0]
         raise BenchError(f"{named_by[key]}: {msg}" if named_by and key in named_by else msg)
     schedule = named(executor, ray_address)  # an executor mistake fails the dry run too
-    if note := use_data_dir(suite, data_dir):
+    chosen, note = choose_data_dir(suite, data_dir)
+    if note:
         print(note, file=sys.stderr, flush=True)
     reg = registry or load_registry()
-    plan = build_plan(suite, reg)
+    with datadir.reading(chosen):
+        plan = build_plan(suite, reg)
+    plan.data_dir = chosen
     if shard is not None:
         plan = shard_plan(plan, *shard)
     return Prepared(plan, reg, schedule, resolve(track, reg.tracker))
@@ -80,6 +80,12 @@ def execute(prepared: Prepared, *, out: str | Path | None = None, cache_dir: str
     """Run every pending cell of the plan into its run directory (finished ones are kept), then
     write the leaderboard from the files; returns the leaderboard's path. A plan whose estimate is
     above the thresholds (harness/pipeline/estimate.py) is refused unless `yes`."""
+    with datadir.reading(prepared.plan.data_dir):
+        return _execute(prepared, out=out, cache_dir=cache_dir, progress=progress, log_samples=log_samples, yes=yes)
+
+
+def _execute(prepared: Prepared, *, out: str | Path | None, cache_dir: str | Path | None, progress: bool,
+             log_samples: bool, yes: bool) -> Path:
     plan = prepared.plan
     if not plan.gen_cells and not plan.eval_cells:
         raise BenchError("the plan has no runnable cell (every selected pair is unavailable); see `bench run --dry-run`")
@@ -192,39 +198,37 @@ def bill(prepared: Prepared, rates: Rates | None = None, cache_dir: str | Path |
                 rates = store.rates()
             finally:
                 store.close()
-    return estimate(prepared.plan, prepared.registry, rates, device or torch_device())
+    with datadir.reading(prepared.plan.data_dir):
+        return estimate(prepared.plan, prepared.registry, rates, device or torch_device())
 
 
 #: the offline gold data as the project lays it out: shared/data beside the checkout
 BESIDE_CHECKOUT = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
-def use_data_dir(suite: Suite, given: str | Path | None) -> str | None:
-    """Where the gold data is read from, one rule for every suite: `given` (--data-dir), else
+def choose_data_dir(suite: Suite, given: str | Path | None) -> tuple[str, str | None]:
+    """Where the plan of `suite` reads its gold data, and a line to log or None. One rule for every
+    suite: `given` (--data-dir), else
     $BENCH_DATA_DIR, else the suite's data_dir, else shared/data beside the checkout when it is there,
     else the pinned public sources. A directory named on the command line or in the environment must
     exist; a suite's data_dir that is missing (a checkout without the offline copy where the suite
-    expects it) passes to the next rule, and the line returned says so, to be logged."""
+    expects it) passes to the next rule, and the line returned says so."""
     if given:
         if str(given) != REMOTE_DATA:
             directory(given, "--data-dir")
-        datadir.use(resolve_data_dir(str(given), Path.cwd()))
-        return None
+        return resolve_data_dir(str(given), Path.cwd()), None
     if os.environ.get(datadir.ENV):
         if os.environ[datadir.ENV] != REMOTE_DATA:
             directory(os.environ[datadir.ENV], datadir.ENV)
-        datadir.use(os.environ[datadir.ENV])
-        return None
+        return os.environ[datadir.ENV], None
     chosen = resolve_data_dir(str(suite.data_dir), Path.cwd()) if suite.data_dir else None
     if chosen is not None and (chosen == REMOTE_DATA or Path(chosen).is_dir()):
-        datadir.use(chosen)
-        return None
+        return chosen, None
     missing = (f"the suite's data_dir {chosen} " + ("is not a directory" if Path(chosen).exists() else "does not exist")
                if chosen else "")
     if BESIDE_CHECKOUT.is_dir():
-        datadir.use(str(BESIDE_CHECKOUT))
-        return f"gold data: {missing}; reading {BESIDE_CHECKOUT} beside the checkout" if missing else None
-    datadir.use(REMOTE_DATA)
-    return (f"gold data: {missing or 'no --data-dir, BENCH_DATA_DIR or data_dir, and no shared/data beside the checkout'}; "
+        return str(BESIDE_CHECKOUT), (f"gold data: {missing}; reading {BESIDE_CHECKOUT} beside the checkout"
+                                      if missing else None)
+    return REMOTE_DATA, (f"gold data: {missing or 'no --data-dir, BENCH_DATA_DIR or data_dir, and no shared/data beside the checkout'}; "
             f"reading the files from their pinned public sources into {remote_root()} (each fetched once and checked "
             "against its SHA-256; --data-dir names a local copy)")

@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from harness.reports.markdown import unit
-from harness.results.frame import BASELINE, baseline_comparison, in_best_set
+from harness.results.frame import baseline, baseline_comparison, in_best_set
 from harness.results.model import Leaderboard, Result, Stat
 
-HEADER = ["best", "strategy", "model", "classifier", "macro-F1 [95% interval]", "gold", "gap", f"vs {BASELINE}"]
+
+def header(board: Leaderboard) -> list[str]:
+    """The table's column names; the last names the strategy the rows are compared with."""
+    return ["best", "strategy", "model", "classifier", "macro-F1 [95% interval]", "gold", "gap", f"vs {baseline(board)}"]
 
 
 @dataclass
@@ -62,15 +65,16 @@ _FLIPPED = {"better": "worse", "worse": "better"}
 
 
 def verdict(board: Leaderboard, r: Result) -> str:
-    """The row minus zero-shot in points, its interval and the verdict; `-` where there is none."""
-    if r.strategy == BASELINE:
+    """The row minus the baseline strategy in points, its interval and the verdict; `-` where there is
+    none."""
+    if r.strategy == baseline(board):
         return "(baseline)"
     c = baseline_comparison(board, r)
     if c is None:
         return "-"
     if c.a == r.strategy:
         return f"{c.verdict} ({difference(c.difference_points)})"
-    # stored as zero-shot minus this row: read the other way round
+    # stored as the baseline minus this row: read the other way round
     return f"{_FLIPPED.get(c.verdict, c.verdict)} ({difference(c.difference_points, -1)})"
 
 
@@ -111,8 +115,9 @@ def pooled_frontiers(board: Leaderboard) -> list[str]:
 def caption(board: Leaderboard) -> str:
     overs = sorted({s.over for r in board.results if r.scores for s in (r.scores.macro_f1,) if s.over})
     over = f" over {' or '.join(overs)}" if overs else ""
+    base = baseline(board)
     return (f"macro-F1, gold and gap in F1 points; [95% interval]{over}; gap: gold minus synthetic; "
-            f"vs {BASELINE}: this row minus {BASELINE}, paired, verdict at 95%; ★ best set of the task and language")
+            f"vs {base}: this row minus {base}, paired, verdict at 95%; ★ best set of the task and language")
 
 
 def commands(run_dir: str | Path) -> list[str]:
@@ -124,10 +129,11 @@ def commands(run_dir: str | Path) -> list[str]:
 def answer(board: Leaderboard, run_dir: str | Path) -> list[str]:
     """The answer as plain lines (what a log or a pipe gets)."""
     out = [caption(board)]
+    head = header(board)
     for b in blocks(board):
         out += ["", b.title]
-        widths = [max(len(line[i]) for line in [HEADER, *b.rows]) for i in range(len(HEADER))]
-        for line in [HEADER, *b.rows]:
+        widths = [max(len(line[i]) for line in [head, *b.rows]) for i in range(len(head))]
+        for line in [head, *b.rows]:
             out.append("  " + "  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
         out += [f"  {note}" for note in b.notes]
     if pooled := pooled_frontiers(board):
@@ -144,12 +150,13 @@ def rich_answer(board: Leaderboard, run_dir: str | Path) -> list[Any]:
     from rich.text import Text
 
     out: list[Any] = [Text(caption(board), style="dim")]
+    head = header(board)
     for b in blocks(board):
         # Text, not str: names and intervals in brackets are data, never rich markup
         table = Table(title=Text(b.title, style="bold"), title_justify="left",
                       caption=Text("\n".join(b.notes)) if b.notes else None, caption_justify="left")
-        for name in HEADER:
-            table.add_column(name, justify="right" if name in ("gold", "gap") else "left", no_wrap=name != HEADER[-1])
+        for name in head:
+            table.add_column(name, justify="right" if name in ("gold", "gap") else "left", no_wrap=name != head[-1])
         for line in b.rows:
             table.add_row(*(Text(c) for c in line))
         out.append(table)

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from harness.config.suite import DEFAULT_BASELINE
 from harness.errors import BenchError
 from harness.results.model import Comparison, GoldResult, Leaderboard, Result, SeedScore, Stat
 
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
 Level = Literal["seed", "row"]
 LEVELS = ("seed", "row")
 
-#: the strategy comparisons of the answer and the table are against this one, when the run has it
-BASELINE = "zero-shot"
 
 #: generation statistics that say what a row cost, read from its `generation` block where present
 GENERATION_COST = ("llm_calls", "prompt_tokens", "completion_tokens", "engine_seconds")
@@ -188,14 +187,22 @@ def _ci(stat: Stat, i: int) -> float | None:
 
 # -- what the leaderboard says about a row --------------------------------------------------------
 
+def baseline(board: Leaderboard) -> str:
+    """The strategy this leaderboard's rows are compared with: the suite's `baseline` setting, which
+    its settings name only where the suite changed it."""
+    return str(board.manifest.settings.get("baseline", DEFAULT_BASELINE))
+
+
 def baseline_comparison(board: Leaderboard, r: Result) -> Comparison | None:
-    """The leaderboard's comparison of this row's strategy with zero-shot (same task, language, model
-    and classifier), whichever way round it was written; None for zero-shot itself or without one."""
-    if r.strategy == BASELINE:
+    """The leaderboard's comparison of this row's strategy with the baseline strategy (same task,
+    language, model and classifier), whichever way round it was written; None for the baseline itself
+    or without one."""
+    base = baseline(board)
+    if r.strategy == base:
         return None
     for c in board.comparisons:
         if (c.compared == "strategy" and (c.task, c.language, c.classifier, c.model) ==
-                (r.task, r.language, r.classifier, r.model) and {c.a, c.b} == {r.strategy, BASELINE}):
+                (r.task, r.language, r.classifier, r.model) and {c.a, c.b} == {r.strategy, base}):
             return c
     return None
 
@@ -204,8 +211,9 @@ _FLIPPED = {"better": "worse", "worse": "better", "not distinguishable": "not di
 
 
 def vs_baseline(board: Leaderboard, r: Result) -> tuple[str | None, float | None]:
-    """This row against zero-shot: the verdict and the difference in points, both read as "this row
-    minus zero-shot" (the leaderboard stores each pair once, as a minus b)."""
+    """This row against the baseline strategy: the verdict and the difference in points, both read as
+    "this row minus the baseline" (the leaderboard stores each pair once, as a minus b). The columns
+    keep the name `vs_zero_shot` whatever the baseline, so that code reading them keeps working."""
     c = baseline_comparison(board, r)
     if c is None:
         return None, None

@@ -69,9 +69,10 @@ def _check_shards(dirs: list[Path], manifests: list[dict], partial: bool) -> Non
 
 def _rebuild(manifest: dict, reg: Registry, where: Path) -> Plan:
     suite = Suite.from_dict(manifest["suite_config"])
-    if suite.data_dir and not datadir.current():
-        datadir.use(suite.data_dir)
-    plan = build_plan(suite, reg)
+    chosen = datadir.current() or suite.data_dir
+    with datadir.reading(chosen):
+        plan = build_plan(suite, reg)
+    plan.data_dir = chosen
     if plan.plan_hash != manifest["plan_hash"]:
         raise BenchError(f"the plan rebuilt from {where}'s suite differs from the one it ran (plugins, gold data or "
                          f"harness version changed since); merge with the installation that ran the shards")
@@ -132,5 +133,6 @@ def merge(dirs: list[Path], out: Path, reg: Registry, partial: bool = False) -> 
         for f in r.demo_files():  # the same draw makes the same bytes in every shard
             if not target.demos(f.name).exists():
                 _copy(f, target.demos(f.name))
-    write_leaderboard(target.leaderboard, build(plan, reg, target))
+    with datadir.reading(plan.data_dir):
+        write_leaderboard(target.leaderboard, build(plan, reg, target))
     return target.leaderboard, {"shards": len(dirs), "generations": len(gens), "scores": len(scores)}

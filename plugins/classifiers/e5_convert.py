@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from harness.api import BenchError, default_cache_dir, provision_once
+from harness._builtin_kit import default_cache_dir, provision_once
+from harness.api import BenchError
 
 if TYPE_CHECKING:
     from tokenizers.normalizers import Normalizer
@@ -444,7 +445,7 @@ def e5_bert_dir(cache_dir: Path | None = None) -> Path:
 def _load(model_dir: str):
     from transformers import AutoModel, AutoTokenizer
 
-    from harness.api import quiet_transformers
+    from harness._builtin_kit import quiet_transformers
 
     quiet_transformers()
     tokenizer = AutoTokenizer.from_pretrained(model_dir)

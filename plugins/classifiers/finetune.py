@@ -141,7 +141,7 @@ class FineTune(Classifier):
         if name not in self._loaded:
             from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-            from harness.api import quiet_transformers
+            from harness._builtin_kit import quiet_transformers
 
             quiet_transformers()
             path = self._model_dir(name, ctx)

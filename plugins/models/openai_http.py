@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 
 import openai
 
-from harness.api import BenchError, Completion, Engine, GenerationRequest, engine_identity, identity_label
+from harness._builtin_kit import engine_identity, identity_label
+from harness.api import BenchError, Completion, Engine, GenerationRequest
 
 #: what a `/v1/models` entry says about the weights behind a model id (vLLM: `root` is the path or
 #: hub id it loaded); `created` is left out, vLLM stamps it with the time of each request

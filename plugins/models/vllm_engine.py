@@ -10,11 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.api import (
-    BenchError,
-    Completion,
-    Engine,
-    GenerationRequest,
+from harness._builtin_kit import (
     context_overflow,
     device_kind,
     engine_identity,
@@ -23,6 +19,7 @@ from harness.api import (
     quantization_of,
     weights_identity,
 )
+from harness.api import BenchError, Completion, Engine, GenerationRequest
 
 
 def vllm_identity(name_or_path: str, options: Mapping[str, Any], vllm_version: str, dtype: str, device: str,

@@ -7,18 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from harness.api import (
-    DataError,
-    Example,
-    HubSource,
-    Language,
-    Split,
-    Task,
-    gold_root,
-    read_header,
-    read_rows,
-    require_file,
-)
+from harness._builtin_kit import gold_root, read_header, read_rows, require_file
+from harness.api import DataError, Example, HubSource, Language, Split, Task
 from plugins.tasks.languages import CODES, language
 
 KINIT_HOW = ("the offline copy comes from kinit-sk/multilingual-classifiers-not-generators (see shared/data/SOURCES.md); "

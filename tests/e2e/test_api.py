@@ -43,13 +43,16 @@ def test_run_checks_its_overrides_as_the_command_line_does(tiny_run, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_the_data_directory_is_chosen_for_the_process_not_written_into_the_environment(tmp_path, monkeypatch):
+def test_the_data_directory_travels_with_the_plan_not_the_environment(tmp_path, monkeypatch):
     import os
 
+    from harness.config import datadir
+    from harness.pipeline.run import choose_data_dir
+
     before = os.environ.get("BENCH_DATA_DIR")
-    assert api.use_data_dir(api.Suite(), str(tmp_path)) is None
-    assert api.gold_data_dir() == str(tmp_path) and os.environ.get("BENCH_DATA_DIR") == before
+    chosen, _ = choose_data_dir(api.Suite(), str(tmp_path))
+    with datadir.reading(chosen):
+        assert datadir.current() == str(tmp_path) and os.environ.get("BENCH_DATA_DIR") == before
     # without a flag, the environment is the user's word over the suite's data_dir
     monkeypatch.setenv("BENCH_DATA_DIR", str(tmp_path / "env"))
-    api.use_data_dir(api.Suite(data_dir=str(tmp_path / "suite")), None)
-    assert api.gold_data_dir() == str(tmp_path / "env")
+    assert choose_data_dir(api.Suite(data_dir=str(tmp_path / "suite")), None)[0] == str(tmp_path / "env")

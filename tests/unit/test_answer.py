@@ -95,3 +95,15 @@ def test_on_a_terminal_the_answer_is_a_table_and_names_in_brackets_stay_text():
     text = console.file.getvalue()
     assert "┃ strategy" in text and "Pareto frontier (gap to gold against price) [c]: sl m" in text
     assert "62.0 [" in text and "report: bench report runs/x" in text
+
+
+def test_rows_are_compared_with_the_baseline_the_suite_named():
+    board = small_board()
+    board.manifest.settings = {**board.manifest.settings, "baseline": "target-demos"}
+    lines = answer(board, "runs/x")
+    assert "vs target-demos: this row minus target-demos" in lines[0]
+    assert any(line.split()[:1] == ["best"] and line.endswith("vs target-demos") for line in lines)
+    row = {line.split()[1] if line.lstrip().startswith("★") else line.split()[0]: line
+           for line in lines if line.startswith("  ") and " m " in line}
+    assert row["target-demos"].endswith("(baseline)")
+    assert "better (+12.0 [" in row["sl"] and "worse (-19.0 [" in row["zero-shot"]

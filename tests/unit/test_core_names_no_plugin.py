@@ -25,8 +25,7 @@ ALLOWED = {
     ("harness/config/suite.py", "models", "gemma-3-270m"),
     ("harness/config/suite.py", "classifiers", "e5-logreg"),
     # the baseline strategy of comparisons: a suite setting's default
-    ("harness/config/suite.py", "baseline", "zero-shot"),
-    ("harness/results/frame.py", "BASELINE", "zero-shot"),
+    ("harness/config/suite.py", "DEFAULT_BASELINE", "zero-shot"),
     # the shared embeddings' cache key: caches and cell ids hold the vectors by this value
     ("harness/kits/embeddings.py", "CACHE_NAME", "e5-logreg"),
 }

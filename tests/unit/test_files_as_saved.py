@@ -74,8 +74,10 @@ def test_a_data_directory_that_is_a_file_is_named_as_a_file(tmp_path, monkeypatc
     not_a_dir = tmp_path / "data.txt"
     not_a_dir.write_text("x", encoding="utf-8")
     monkeypatch.setenv(datadir.ENV, str(not_a_dir))
-    datadir.use(str(not_a_dir))
     with pytest.raises(BenchError, match=r"data\.txt is a file, not a directory .* name the folder"):
+        gold_root()
+    monkeypatch.delenv(datadir.ENV)
+    with datadir.reading(str(not_a_dir)), pytest.raises(BenchError, match=r"data\.txt is a file, not a directory"):
         gold_root()
 
 

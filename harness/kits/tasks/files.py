@@ -1,7 +1,8 @@
 """Reading gold files with checks that name the file and line of every problem.
 
-The harness never hard-codes where the data lives: the directory is the one `bench run` chose from
-`--data-dir`, `BENCH_DATA_DIR` or the suite's `data_dir` (harness.api.gold_data_dir).
+The harness never hard-codes where the data lives: the directory is the one the plan being read chose
+from `--data-dir`, `BENCH_DATA_DIR` or the suite's `data_dir` (Plan.data_dir, read through
+harness.config.datadir).
 """
 
 from __future__ import annotations
