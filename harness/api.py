@@ -16,6 +16,8 @@ values that cannot carry one are:
   `options={k: COMMON_OPTIONS[k] for k in ("batch_size", "dtype")}`.
 - `REMOTE_DATA`: `"remote"`, the data directory that means "fetch the gold files from their pinned
   public sources" (`--data-dir remote`; `gold_data_dir()` returns it when chosen).
+- `CellSaved`: what `Tracker.cell` is told of a saved cell, a `GenerationSaved` or an
+  `EvaluationSaved` (harness/records.py); `record.kind` says which.
 
 A classifier embeds text with `ctx.embed(texts)` (`ClassifierContext`): e5-logreg's embeddings,
 `e5_embeddings`, cached in the store; `e5_identity()` names the encoder for a fingerprint.
@@ -49,6 +51,7 @@ from harness.contracts import (
     Split,
     Strategy,
     Task,
+    Tracker,
 )
 from harness.errors import BenchError, DataError, nearest
 from harness.hookspecs import hookimpl
@@ -69,13 +72,13 @@ from harness.kits.tasks.hub_task import HubSource, HubTask
 from harness.pipeline import run as pipeline
 from harness.pipeline.context import FixedModels, standalone_context
 from harness.pipeline.run import use_data_dir
+from harness.records import CellSaved, GenerationStats
 from harness.registry.discovery import Registry, load_registry
 from harness.results import frame
 from harness.results.leaderboard import validate_file
 from harness.results.model import Comparison, GoldResult, Leaderboard, Result, Scores, SeedScore, Stat
 from harness.store.cache import default_cache_dir, digest, provision_once
 from harness.store.rundir import RunDir, read_json, slug, write_json
-from harness.tracking import Tracker
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,6 +88,8 @@ __all__ = [
     "COMMON_OPTIONS", "Artifacts", "Classifier", "ClassifierContext", "Completion", "Engine", "Example", "Fit",
     "GenerationContext", "GenerationRequest", "GenerationResult", "Language", "Message", "ModelSpec", "Models", "Option",
     "SamplingParams", "Split", "Strategy", "Task", "Tracker", "hookimpl",
+    # the records a strategy returns and a tracker is told of (harness/records.py)
+    "CellSaved", "GenerationStats",
     # a strategy driven outside a run (its own tests, scripts)
     "FixedModels", "standalone_context",
     # the building blocks (harness/kits): tasks from files or hub datasets, recipes, the transformers engine,

@@ -21,12 +21,23 @@ import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-from harness.contracts import Example
+from typing import Literal
 
 #: a JSON value: what a record keeps of a plugin's free-form output (an engine's identity, a
 #: classifier's fit details, a third-party strategy's own statistics)
 JSON = str | int | float | bool | None | list["JSON"] | dict[str, "JSON"]
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled text: a gold example, or a synthetic one a strategy accepted. `label` is one of
+    the task's `labels`.
+
+        Example("ondoa miadi yangu na daktari wangu", "calendar_remove")
+    """
+
+    text: str
+    label: str
 
 
 class Unset(enum.Enum):
@@ -280,6 +291,14 @@ class GenerationStats:
         return str(kind) if kind else None
 
 
+def strategy_stats(stats: GenerationStats | Mapping[str, JSON]) -> GenerationStats:
+    """A copy of what a strategy returned as its statistics, typed (a strategy may return a mapping
+    of its own keys: the declared ones are read into their fields, the rest kept in `extra`)."""
+    if isinstance(stats, GenerationStats):
+        return dataclasses.replace(stats, extra=dict(stats.extra))
+    return GenerationStats.from_json(stats)
+
+
 @dataclass
 class GenerationRecord:
     """What one generation cell produces (generations/<cell>.json): its accepted examples and the
@@ -304,7 +323,7 @@ class GenerationRecord:
 
 
 @dataclass
-class SeedScore:
+class SeedScores:
     """One classifier seed's scores on the test set; `fit` what the classifier said of its fit."""
 
     seed: int
@@ -316,7 +335,7 @@ class SeedScore:
         return _to_json(self)
 
     @classmethod
-    def from_json(cls, data: Mapping[str, JSON]) -> SeedScore:
+    def from_json(cls, data: Mapping[str, JSON]) -> SeedScores:
         fit = data.get("fit")
         return cls(seed=int(data["seed"]), macro_f1=float(data["macro_f1"]),  # type: ignore[arg-type]
                    accuracy=float(data["accuracy"]), fit=dict(fit) if isinstance(fit, dict) else None)  # type: ignore[arg-type]
@@ -400,7 +419,7 @@ class ScoresRecord:
     id: str
     train_size: int
     per_class: dict[str, int]
-    per_seed: list[SeedScore]
+    per_seed: list[SeedScores]
     note: str
     cost: EvaluationCost | None = None
     floor: Floor | None = None
@@ -416,7 +435,7 @@ class ScoresRecord:
         return cls(complete=data.get("complete") is True, cell=dict(data.get("cell") or {}),  # type: ignore[arg-type]
                    id=str(data["id"]), train_size=int(data.get("train_size") or 0),  # type: ignore[arg-type]
                    per_class=dict(data.get("per_class") or {}),  # type: ignore[arg-type]
-                   per_seed=[SeedScore.from_json(r) for r in data.get("per_seed") or []],  # type: ignore[union-attr, arg-type]
+                   per_seed=[SeedScores.from_json(r) for r in data.get("per_seed") or []],  # type: ignore[union-attr, arg-type]
                    note=str(data.get("note") or ""),
                    cost=EvaluationCost.from_json(cost) if isinstance(cost, dict) else None,
                    floor=Floor.from_json(floor) if isinstance(floor, dict) else None,
@@ -453,5 +472,45 @@ class EarlierAttempts:
 
 #: the types of the cell records, for the test that keeps them free of untyped fields
 CELL_RECORDS: tuple[type, ...] = (Candidate, DemoRecord, Candidates, ClassCount, RevisionShare, GenerationStats,
-                                  GenerationRecord, SeedScore, Floor, EvaluationCost, Diagnostics, Prediction,
+                                  GenerationRecord, SeedScores, Floor, EvaluationCost, Diagnostics, Prediction,
                                   ScoresRecord, UsageLine, EarlierAttempts)
+
+
+@dataclass
+class GenerationSaved:
+    """What a tracker's `cell` gets for a saved generation cell: its place in the grid and its statistics."""
+
+    id: str
+    task: str
+    language: str
+    strategy: str
+    model: str
+    replicate: int
+    stats: GenerationStats
+    kind: Literal["generation"] = "generation"
+
+
+@dataclass
+class EvaluationSaved:
+    """What a tracker's `cell` gets for a saved evaluation cell: its place in the grid and its per-seed
+    scores (none, with `floor`, for a cell that could not be trained)."""
+
+    id: str
+    task: str
+    language: str
+    strategy: str
+    model: str
+    classifier: str
+    source: str
+    replicate: int
+    train_size: int
+    per_seed: list[SeedScores]
+    note: str
+    floor: Floor | None = None
+    kind: Literal["evaluation"] = "evaluation"
+
+
+#: a finished cell, as a tracker is told of it
+CellSaved = GenerationSaved | EvaluationSaved
+
+CELL_RECORDS += (GenerationSaved, EvaluationSaved)

@@ -23,7 +23,7 @@ from harness.records import (
     GenerationStats,
     Prediction,
     ScoresRecord,
-    SeedScore,
+    SeedScores,
 )
 
 
@@ -82,7 +82,7 @@ def test_a_generation_record_reads_back_to_the_same_bytes():
 
 
 def test_a_scores_record_leaves_its_predictions_out():
-    record = ScoresRecord(True, {}, "c", 2, {"a": 1, "b": 1}, [SeedScore(1, 0.5, 0.6, fit={"epochs": 3})], "",
+    record = ScoresRecord(True, {}, "c", 2, {"a": 1, "b": 1}, [SeedScores(1, 0.5, 0.6, fit={"epochs": 3})], "",
                           cost=EvaluationCost(1, None, 0.25), diagnostics=Diagnostics(),
                           predictions=[Prediction(1, 0, "x", "a", "b")])
     data = record.to_json()

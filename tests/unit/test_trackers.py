@@ -130,14 +130,14 @@ def test_a_tracker_hears_the_start_every_cell_and_the_leaderboard_and_failing_on
     assert settings["out"] == str((tmp_path / "run").resolve())
     assert settings["grid"] == {"tasks": ["massive10"], "languages": ["sw"], "strategies": ["zero-shot"],
                                 "models": ["scripted"], "classifiers": ["majority"]}
-    kinds = [c[1]["kind"] for c in cells]
+    kinds = [c[1].kind for c in cells]
     assert kinds.count("generation") == len(prepared.plan.gen_cells) == 1
     assert kinds.count("evaluation") == len(prepared.plan.eval_cells) == 2
-    gen = next(c[1] for c in cells if c[1]["kind"] == "generation")
-    assert gen["stats"]["accepted"] == board.results[0].generation.accepted
-    ev = next(c[1] for c in cells if c[1]["kind"] == "evaluation" and c[1]["strategy"] == "zero-shot")
-    assert [s["seed"] for s in ev["per_seed"]] == [0, 1]
-    assert ev["per_seed"][0]["macro_f1"] == board.results[0].scores.per_seed[0].macro_f1
+    gen = next(c[1] for c in cells if c[1].kind == "generation")
+    assert gen.stats.accepted == board.results[0].generation.accepted
+    ev = next(c[1] for c in cells if c[1].kind == "evaluation" and c[1].strategy == "zero-shot")
+    assert [s.seed for s in ev.per_seed] == [0, 1]
+    assert ev.per_seed[0].macro_f1 == board.results[0].scores.per_seed[0].macro_f1
     assert finished.to_json() == board.to_json()
     assert files == {"leaderboard": path, "report": tmp_path / "run" / "report.md"}
     assert files["report"].read_text(encoding="utf-8").startswith("# Leaderboard: tracked")
