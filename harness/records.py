@@ -111,7 +111,7 @@ class CandidateStatus(enum.Enum):
 class Candidate:
     """One parsed line of a model's reply, with what the filters and the reviser made of it."""
 
-    round: int
+    round: int | None  # the generation round that wrote it
     label: str
     text: str
     off_language: bool | None | Unset = UNSET  # None: no language check knows the language
@@ -135,7 +135,7 @@ class Candidate:
 
     @classmethod
     def from_json(cls, data: Mapping[str, JSON]) -> Candidate:
-        return cls(round=int(data["round"]), label=str(data["label"]), text=str(data["text"]),  # type: ignore[arg-type]
+        return cls(round=data.get("round"), label=str(data["label"]), text=str(data["text"]),  # type: ignore[arg-type]
                    off_language=_maybe(data, "off_language"),  # type: ignore[arg-type]
                    revision_skipped=data.get("revision_skipped"), verdict=data.get("verdict"),  # type: ignore[arg-type]
                    reason=data.get("reason"), status=data.get("status"),  # type: ignore[arg-type]

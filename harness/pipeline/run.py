@@ -28,7 +28,8 @@ from harness.pipeline.plan import GOLD, Plan, build_plan, shard_plan
 from harness.pipeline.progress import Reporter
 from harness.pipeline.runner import Runner
 from harness.registry.discovery import Registry, load_registry
-from harness.results.leaderboard import build, write_leaderboard
+from harness.results.builder import build
+from harness.results.leaderboard import write_leaderboard
 from harness.results.model import Leaderboard
 from harness.store.cache import Store, default_cache_dir
 from harness.store.paths import directory

@@ -243,10 +243,12 @@ def test_tiny_context_on_a_real_model(reg, tiny_model, tiny_chat_model, tmp_path
 
 
 def test_leaderboard_rows_keep_the_context_cuts_of_every_replicate():
-    from harness.results.leaderboard import pool_generation
+    from harness.records import GenerationStats
+    from harness.results.pooling import pool_generation
 
     counts = dict.fromkeys(("requested", "accepted", "rejected", "duplicates", "llm_calls", "engine_calls",
                             "prompt_tokens", "completion_tokens", "seconds"), 0)
-    pooled = pool_generation([{**counts, "per_class": {}, "demos_dropped": {"a": 1}, "context_rejected": {"b": "too long"}},
-                              {**counts, "per_class": {}, "demos_dropped": {"a": 2, "c": 1}}])
+    pooled = pool_generation([GenerationStats.from_json(st) for st in (
+        {**counts, "per_class": {}, "demos_dropped": {"a": 1}, "context_rejected": {"b": "too long"}},
+        {**counts, "per_class": {}, "demos_dropped": {"a": 2, "c": 1}})])
     assert pooled.demos_dropped == {"a": 3, "c": 1} and pooled.context_rejected == {"b": "too long"}
