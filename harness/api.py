@@ -131,8 +131,8 @@ def run(suite: Suite | str | Path, *, out: str | Path | None = None, data_dir: s
     """
     prepared = pipeline.prepare(suite, overrides=overrides, data_dir=data_dir, registry=registry, shard=shard,
                                 executor=executor, ray_address=ray_address, track=track)
-    return validate_file(pipeline.execute(prepared, out=out, cache_dir=cache_dir, progress=progress,
-                                          log_samples=log_samples, yes=yes))
+    return pipeline.execute(prepared, out=out, cache_dir=cache_dir, progress=progress, log_samples=log_samples,
+                            yes=yes)
 
 
 def results(source: str | Path | Leaderboard, level: frame.Level = "seed") -> pd.DataFrame:
