@@ -470,12 +470,6 @@ class EarlierAttempts:
     elapsed: float = 0.0
 
 
-#: the types of the cell records, for the test that keeps them free of untyped fields
-CELL_RECORDS: tuple[type, ...] = (Candidate, DemoRecord, Candidates, ClassCount, RevisionShare, GenerationStats,
-                                  GenerationRecord, SeedScores, Floor, EvaluationCost, Diagnostics, Prediction,
-                                  ScoresRecord, UsageLine, EarlierAttempts)
-
-
 @dataclass
 class GenerationSaved:
     """What a tracker's `cell` gets for a saved generation cell: its place in the grid and its statistics."""
@@ -513,4 +507,9 @@ class EvaluationSaved:
 #: a finished cell, as a tracker is told of it
 CellSaved = GenerationSaved | EvaluationSaved
 
-CELL_RECORDS += (GenerationSaved, EvaluationSaved)
+
+#: the types of the cell records, for the test that keeps them free of untyped fields
+CELL_RECORDS: tuple[type, ...] = (Candidate, DemoRecord, Candidates, ClassCount, RevisionShare, GenerationStats,
+                                  GenerationRecord, SeedScores, Floor, EvaluationCost, Diagnostics, Prediction,
+                                  ScoresRecord, UsageLine, EarlierAttempts, GenerationSaved,
+                                  EvaluationSaved)
