@@ -20,6 +20,8 @@ values that cannot carry one are:
 - `COMMON_OPTIONS`: the engine options most models share (`batch_size`, `dtype`, `device`, ...), by
   name, as `Option`s; a `ModelSpec` declares the ones its engine reads:
   `options={k: COMMON_OPTIONS[k] for k in ("batch_size", "dtype")}`.
+- `CellSaved`: what `Tracker.cell` is told of a saved cell, a `GenerationSaved` or an
+  `EvaluationSaved` (harness/records.py); `record.kind` says which.
 
 A classifier embeds text with `ctx.embed(texts)` (`ClassifierContext`): e5-logreg's embeddings,
 `e5_embeddings`, cached in the store; `e5_identity()` names the encoder for a fingerprint.
@@ -54,6 +56,7 @@ from harness.contracts import (
     Split,
     Strategy,
     Task,
+    Tracker,
 )
 from harness.errors import BenchError, DataError
 from harness.hookspecs import hookimpl
@@ -65,11 +68,10 @@ from harness.kits.tasks.file_task import FileTask
 from harness.kits.tasks.hub_task import HubSource, HubTask
 from harness.pipeline import run as pipeline
 from harness.pipeline.context import FixedModels, standalone_context
+from harness.records import CellSaved, GenerationStats
 from harness.registry.discovery import Registry, load_registry
 from harness.results import frame
-from harness.results.leaderboard import validate_file
 from harness.results.model import Leaderboard, Result
-from harness.tracking import Tracker
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -79,6 +81,8 @@ __all__ = [
     "COMMON_OPTIONS", "Artifacts", "Classifier", "ClassifierContext", "Completion", "EmbeddingStore", "Engine", "Example", "Fit",
     "GenerationContext", "GenerationEngine", "GenerationRequest", "GenerationResult", "Language", "Message", "ModelSpec", "Models", "Option",
     "SamplingParams", "Split", "Strategy", "Task", "Tracker", "hookimpl",
+    # the records a strategy returns and a tracker is told of (harness/records.py)
+    "CellSaved", "GenerationStats",
     # the building blocks (harness/kits): tasks from files or hub datasets, recipes, the transformers engine,
     # the text embeddings classifiers share (ClassifierContext.embed)
     "ComposedStrategy", "FileTask", "HubSource", "HubTask", "Recipe", "TransformersEngine", "e5_embeddings",
@@ -113,8 +117,8 @@ def run(suite: Suite | str | Path, *, out: str | Path | None = None, data_dir: s
     """
     prepared = pipeline.prepare(suite, overrides=overrides, data_dir=data_dir, registry=registry, shard=shard,
                                 executor=executor, ray_address=ray_address, track=track)
-    return validate_file(pipeline.execute(prepared, out=out, cache_dir=cache_dir, progress=progress,
-                                          log_samples=log_samples, yes=yes))
+    return pipeline.execute(prepared, out=out, cache_dir=cache_dir, progress=progress, log_samples=log_samples,
+                            yes=yes)
 
 
 def results(source: str | Path | Leaderboard, level: frame.Level = "seed") -> pd.DataFrame:

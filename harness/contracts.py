@@ -13,21 +13,14 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from harness.records import CellSaved, Example, GenerationStats
+
+if TYPE_CHECKING:
+    from harness.results.model import Leaderboard
 
 Split = Literal["train", "test"]
-
-
-@dataclass(frozen=True)
-class Example:
-    """One labelled text: a gold example, or a synthetic one a strategy accepted. `label` is one of
-    the task's `labels`.
-
-        Example("ondoa miadi yangu na daktari wangu", "calendar_remove")
-    """
-
-    text: str
-    label: str
 
 
 @dataclass(frozen=True)
@@ -440,13 +433,15 @@ class GenerationContext:
 class GenerationResult:
     """What `Strategy.generate` returns: the accepted examples (the synthetic training set) and its
     statistics, written into the cell's row (`requested` and `accepted` at least; the composed
-    strategies add rejections, duplicates, calls and more).
+    strategies add rejections, duplicates, calls and more). `stats` is a `GenerationStats`
+    (harness.records), or a mapping of its keys, where a key it does not declare is the strategy's own
+    statistic, kept beside the others.
 
-        GenerationResult([Example("je nitahitaji mwavuli leo", "weather_query")], {"requested": 8, "accepted": 1})
+        GenerationResult([Example("je nitahitaji mwavuli leo", "weather_query")], GenerationStats(requested=8, accepted=1))
     """
 
     examples: list[Example]
-    stats: dict[str, Any]
+    stats: GenerationStats | Mapping[str, Any]
 
 
 class Strategy(ABC):
@@ -606,3 +601,57 @@ class Classifier(ABC):
 
     def fingerprint(self) -> str:
         return self.name
+
+
+class Tracker(ABC):
+    """Reports a run to an experiment tracker. Registered once per process (`bench_register_trackers`);
+    each run works on its own copy (`copy.copy`), so what `start` keeps on `self` belongs to that run
+    and `--track mlflow:A --track mlflow:B` reports to both.
+
+    - `start(settings, uri)`: the run is about to compute its pending cells. `settings` holds `suite`,
+      `settings` (the suite settings that decide the numbers), `settings_hash`, `plan_hash`, `out` (the
+      run directory), `shard`, `harness_version`, `grid` (the tasks, languages, strategies, models and
+      classifiers of the plan) and `cells` (how many of each kind); `uri` is what followed the name in
+      `--track NAME:URI`, or None.
+    - `cell(record)`: a cell's result was just saved: a `GenerationSaved` (`id`, `task`, `language`,
+      `strategy`, `model`, `replicate`, `stats`: the generation statistics) or an `EvaluationSaved`
+      (also `classifier`, `source`, `train_size`, `per_seed`: one `SeedScore` per classifier seed,
+      empty, with `floor`, for a cell that could not be trained, and `note`); `record.kind` says
+      which (harness/records.py). Cells finished by an earlier invocation of a resumed run are not
+      sent again; the leaderboard at `finish` has them all. Called in the process that writes the run
+      directory, whichever executor computed the cell.
+    - `finish(leaderboard, files)`: the leaderboard is written; `files` maps `"leaderboard"` and
+      `"report"` to leaderboard.json and report.md in the run directory.
+    - `abort(reason)`: the run stopped with an error or was interrupted before `finish` (optional).
+
+    An exception out of any of them is reported as one line and the tracker is not called again.
+
+        class Printer(Tracker):
+            name = "print"
+
+            def start(self, settings, uri):
+                print("run", settings["suite"], settings["settings_hash"])
+
+            def finish(self, leaderboard, files):
+                print(len(leaderboard.results), "rows; report at", files["report"])
+    """
+
+    name: str
+    description: str = ""
+
+    @abstractmethod
+    def start(self, settings: dict[str, Any], uri: str | None) -> None:
+        """Open the tracker's run (connect, create it, log the settings)."""
+
+    def cell(self, record: CellSaved) -> None:
+        """One finished cell; the default ignores it."""
+        return None
+
+    @abstractmethod
+    def finish(self, leaderboard: Leaderboard, files: dict[str, Path]) -> None:
+        """Log the final results and close the tracker's run."""
+
+    def abort(self, reason: str) -> None:
+        """The run ended without a leaderboard (`reason`: the error, or "interrupted"); the default
+        does nothing."""
+        return None

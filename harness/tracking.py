@@ -11,71 +11,19 @@ it. Plugins add trackers with `bench_register_trackers`; `bench run --track NAME
 from __future__ import annotations
 
 import copy
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.contracts import Tracker
 from harness.errors import BenchError
+from harness.records import CellSaved, EvaluationSaved, GenerationRecord, GenerationSaved, ScoresRecord
 
 if TYPE_CHECKING:
     from harness.pipeline.plan import EvalCell, GenCell
     from harness.results.model import Leaderboard
-    from harness.store.rundir import GenerationRecord, ScoresRecord
 
-
-class Tracker(ABC):
-    """Reports a run to an experiment tracker. Registered once per process (`bench_register_trackers`);
-    each run works on its own copy (`copy.copy`), so what `start` keeps on `self` belongs to that run
-    and `--track mlflow:A --track mlflow:B` reports to both.
-
-    - `start(settings, uri)`: the run is about to compute its pending cells. `settings` holds `suite`,
-      `settings` (the suite settings that decide the numbers), `settings_hash`, `plan_hash`, `out` (the
-      run directory), `shard`, `harness_version`, `grid` (the tasks, languages, strategies, models and
-      classifiers of the plan) and `cells` (how many of each kind); `uri` is what followed the name in
-      `--track NAME:URI`, or None.
-    - `cell(record)`: a cell's result was just saved: `{"kind": "generation", "id", "task",
-      "language", "strategy", "model", "replicate", "stats"}` (the generation statistics) or `{"kind":
-      "evaluation", ..., "classifier", "source", "train_size", "per_seed", "note"}` (`per_seed`: one
-      `{"seed", "macro_f1", "accuracy", ...}` per classifier seed; empty, with `floor`, for a cell that
-      could not be trained). Cells finished by an earlier invocation of a resumed run are not sent
-      again; the leaderboard at `finish` has them all. Called in the process that writes the run
-      directory, whichever executor computed the cell.
-    - `finish(leaderboard, files)`: the leaderboard is written; `files` maps `"leaderboard"` and
-      `"report"` to leaderboard.json and report.md in the run directory.
-    - `abort(reason)`: the run stopped with an error or was interrupted before `finish` (optional).
-
-    An exception out of any of them is reported as one line and the tracker is not called again.
-
-        class Printer(Tracker):
-            name = "print"
-
-            def start(self, settings, uri):
-                print("run", settings["suite"], settings["settings_hash"])
-
-            def finish(self, leaderboard, files):
-                print(len(leaderboard.results), "rows; report at", files["report"])
-    """
-
-    name: str
-    description: str = ""
-
-    @abstractmethod
-    def start(self, settings: dict[str, Any], uri: str | None) -> None:
-        """Open the tracker's run (connect, create it, log the settings)."""
-
-    def cell(self, record: dict[str, Any]) -> None:
-        """One finished cell; the default ignores it."""
-        return None
-
-    @abstractmethod
-    def finish(self, leaderboard: Leaderboard, files: dict[str, Path]) -> None:
-        """Log the final results and close the tracker's run."""
-
-    def abort(self, reason: str) -> None:
-        """The run ended without a leaderboard (`reason`: the error, or "interrupted"); the default
-        does nothing."""
-        return None
+__all__ = ["Tracker", "Tracking", "evaluation_record", "generation_record", "parse_track", "resolve"]
 
 
 def parse_track(spec: str) -> tuple[str, str | None]:
@@ -132,7 +80,7 @@ class Tracking:
         self.started = True
         self._each("start", lambda t, uri: t.start(settings, uri))
 
-    def cell(self, record: dict[str, Any]) -> None:
+    def cell(self, record: CellSaved) -> None:
         self._each("record a cell", lambda t, _: t.cell(record))
 
     def finish(self, leaderboard: Leaderboard, files: dict[str, Path]) -> None:
@@ -147,18 +95,12 @@ class Tracking:
         self.active = []
 
 
-def generation_record(cell: GenCell, payload: GenerationRecord) -> dict[str, Any]:
-    """What a tracker's `cell` gets for a saved generation cell: its place in the grid and its statistics."""
-    return {"kind": "generation", "id": cell.id, "task": cell.task, "language": cell.language,
-            "strategy": cell.strategy, "model": cell.model, "replicate": cell.replicate, "stats": payload["stats"]}
+def generation_record(cell: GenCell, payload: GenerationRecord) -> GenerationSaved:
+    """What a tracker's `cell` gets for a saved generation cell."""
+    return GenerationSaved(cell.id, cell.task, cell.language, cell.strategy, cell.model, cell.replicate, payload.stats)
 
 
-def evaluation_record(cell: EvalCell, payload: ScoresRecord) -> dict[str, Any]:
-    """What a tracker's `cell` gets for a saved evaluation cell: its place in the grid and its per-seed scores."""
-    out = {"kind": "evaluation", "id": cell.id, "task": cell.task, "language": cell.language,
-           "strategy": cell.strategy, "model": cell.model, "classifier": cell.classifier, "source": cell.source,
-           "replicate": cell.replicate, "train_size": payload["train_size"], "per_seed": payload["per_seed"],
-           "note": payload["note"]}
-    if "floor" in payload:
-        out["floor"] = payload["floor"]
-    return out
+def evaluation_record(cell: EvalCell, payload: ScoresRecord) -> EvaluationSaved:
+    """What a tracker's `cell` gets for a saved evaluation cell."""
+    return EvaluationSaved(cell.id, cell.task, cell.language, cell.strategy, cell.model, cell.classifier, cell.source,
+                           cell.replicate, payload.train_size, payload.per_seed, payload.note, payload.floor)

@@ -6,6 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.results.model import Leaderboard
 
 DEFAULT_SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "default.toml"
 
@@ -51,13 +55,14 @@ def quiet_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="do not print the results after writing the leaderboard")
 
 
-def print_answer(leaderboard: Path) -> None:
+def print_answer(leaderboard: Path, board: Leaderboard | None = None) -> None:
     """A finished run's answer on stdout (harness/reports/answer.py): a table per task and language
-    on a terminal, plain lines when stdout is a file or a pipe."""
+    on a terminal, plain lines when stdout is a file or a pipe. `board`: the leaderboard written to
+    `leaderboard`, when the caller holds it (else the file is read)."""
     from harness.reports.answer import answer, rich_answer
     from harness.results.leaderboard import validate_file
 
-    board = validate_file(leaderboard)
+    board = board if board is not None else validate_file(leaderboard)
     if sys.stdout.isatty():
         out = console()
         for part in rich_answer(board, leaderboard.parent):

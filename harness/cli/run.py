@@ -56,6 +56,7 @@ def cmd_run(args) -> int:
     from harness.config.suite import load_suite
     from harness.pipeline import run as pipeline
     from harness.pipeline.plan import apply_filters, parse_shard
+    from harness.store.rundir import RunDir
 
     axes = ("tasks", "languages", "strategies", "models", "classifiers")
     given = axes if args.all else [axis for axis in axes if getattr(args, axis) is not None]
@@ -83,10 +84,10 @@ def cmd_run(args) -> int:
                                 executor=args.executor, ray_address=args.ray_address, track=args.track)
     if args.dry_run:
         return print_plan(prepared.plan, pipeline.bill(prepared, cache_dir=args.cache_dir, device=args.priced_on), args.json)
-    leaderboard = pipeline.execute(prepared, out=args.out, cache_dir=args.cache_dir, progress=not args.no_progress,
-                                   log_samples=args.log_samples, yes=args.yes)
+    board = pipeline.execute(prepared, out=args.out, cache_dir=args.cache_dir, progress=not args.no_progress,
+                             log_samples=args.log_samples, yes=args.yes)
     if not args.quiet:
-        common.print_answer(leaderboard)
+        common.print_answer(RunDir(pipeline.out_dir(prepared.plan, args.out)).leaderboard, board)
     return 0
 
 

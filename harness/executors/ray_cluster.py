@@ -52,6 +52,7 @@ from harness.environment import torch_device
 from harness.errors import BenchError
 from harness.pipeline.models import ModelSession
 from harness.pipeline.plan import GOLD, EvalCell, GenCell, Plan, by_model
+from harness.records import GenerationRecord
 
 #: restarts of a dead replica, and retries of the call it was running, before the cell moves on
 MAX_RESTARTS = 2
@@ -186,7 +187,8 @@ def _prepare(plan: Plan, job: _Job, cells: list[GenCell]) -> dict:
     return runner.store.take_new()
 
 
-def _evaluate(plan: Plan, job: _Job, cell: EvalCell, generation: dict | None, log_samples: bool = False) -> dict:
+def _evaluate(plan: Plan, job: _Job, cell: EvalCell, generation: GenerationRecord | None,
+              log_samples: bool = False) -> dict:
     with datadir.reading(plan.data_dir):
         runner = _worker_runner(plan, job)
         runner.log_samples = log_samples  # the driver writes the predictions it returns
@@ -348,7 +350,7 @@ class _Scheduler:
                     self.saved.add(cell.id)
                     self.runner.save_scores(cell, result["payload"])
 
-    def submit_eval(self, cell: EvalCell, generation: dict | None) -> None:
+    def submit_eval(self, cell: EvalCell, generation: GenerationRecord | None) -> None:
         opts = _resources(self.suite.classifier_options.get(cell.classifier, {}), 1, 0)
         ref = self.evaluate.options(**opts, max_retries=EVAL_MAX_RETRIES, retry_exceptions=False).remote(
             self.plan_ref, self.job, cell, generation, self.runner.log_samples)

@@ -28,7 +28,8 @@ from harness.pipeline.plan import GOLD, Plan, build_plan, shard_plan
 from harness.pipeline.progress import Reporter
 from harness.pipeline.runner import Runner
 from harness.registry.discovery import Registry, load_registry
-from harness.results.leaderboard import build, write_leaderboard
+from harness.results.builder import build
+from harness.results.leaderboard import write_leaderboard
 from harness.results.model import Leaderboard
 from harness.store.cache import Store, default_cache_dir
 from harness.store.paths import directory
@@ -75,10 +76,16 @@ def prepare(suite: Suite | str | Path, *, overrides: Mapping[str, Any] | None = 
     return Prepared(plan, reg, schedule, resolve(track, reg.tracker))
 
 
+def out_dir(plan: Plan, out: str | Path | None) -> Path:
+    """Where a run of `plan` is written: `out`, or runs/<suite name>."""
+    return Path(out) if out else Path("runs") / plan.suite.name
+
+
 def execute(prepared: Prepared, *, out: str | Path | None = None, cache_dir: str | Path | None = None,
-            progress: bool = False, log_samples: bool = False, yes: bool = False) -> Path:
+            progress: bool = False, log_samples: bool = False, yes: bool = False) -> Leaderboard:
     """Run every pending cell of the plan into its run directory (finished ones are kept), then
-    write the leaderboard from the files; returns the leaderboard's path. A plan whose estimate is
+    write the leaderboard from the files (`RunDir(out).leaderboard`) and return it: the document
+    written was checked against the schema on the way out, so it is not read back. A plan whose estimate is
     above the thresholds (harness/pipeline/estimate.py) is refused unless `yes`."""
     with datadir.reading(prepared.plan.data_dir):
         return _execute(prepared, out=out, cache_dir=cache_dir, progress=progress, log_samples=log_samples, yes=yes)
@@ -89,7 +96,7 @@ def _execute(prepared: Prepared, *, out: str | Path | None, cache_dir: str | Pat
     plan = prepared.plan
     if not plan.gen_cells and not plan.eval_cells:
         raise BenchError("the plan has no runnable cell (every selected pair is unavailable); see `bench run --dry-run`")
-    target = directory(out or Path("runs") / plan.suite.name, "--out", writable=True)  # before any line is logged
+    target = directory(out_dir(plan, out), "--out", writable=True)  # before any line is logged
     store = Store(cache_folder(cache_dir, create=True) / "cache.sqlite")
     estimated = bill(prepared, store.rates())
     if not yes and (why := refusal(estimated)):
@@ -116,7 +123,7 @@ def _execute(prepared: Prepared, *, out: str | Path | None, cache_dir: str | Pat
         if prepared.trackers:  # a run with --track keeps report.md, whether or not its trackers held up
             files = tracked_files(runner.run, board, rep)
             tracking.finish(board, files)
-    return runner.run.leaderboard
+    return board
 
 
 def tracked(executor: Executor, tracking: Tracking, settings: dict[str, Any]) -> Executor:

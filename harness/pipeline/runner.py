@@ -3,7 +3,6 @@ cells, each result written atomically to the run directory, then the leaderboard
 
 from __future__ import annotations
 
-import json
 import random
 import time
 import uuid
@@ -22,10 +21,23 @@ from harness.pipeline.diagnostics import diagnose
 from harness.pipeline.models import ModelPool, ModelSession
 from harness.pipeline.plan import GOLD, EvalCell, GenCell, Plan
 from harness.pipeline.progress import Reporter
+from harness.records import (
+    ClassCount,
+    Diagnostics,
+    EvaluationCost,
+    Floor,
+    GenerationRecord,
+    Prediction,
+    RevisionShare,
+    ScoresRecord,
+    SeedScores,
+    UsageLine,
+    strategy_stats,
+)
 from harness.registry.discovery import Registry
 from harness.results.metrics import scores
 from harness.store.cache import CachedEngine, Store
-from harness.store.rundir import GenerationRecord, RunDir, ScoresRecord, read_json, write_json, write_text
+from harness.store.rundir import RunDir, write_json
 from harness.tracking import evaluation_record, generation_record
 
 
@@ -88,7 +100,7 @@ class Runner:
         #: the data diagnostics read the shared embeddings: computed where a classifier of the run
         #: declares them worth it (`Classifier.diagnoses`), not in a quick run of cheap classifiers
         self.diagnose = any(reg.classifier(name).diagnoses for name in plan.suite.classifiers)
-        self._diagnosed: dict[str, dict[str, Any]] = {}  # generation cell id -> its diagnostics
+        self._diagnosed: dict[str, Diagnostics] = {}  # generation cell id -> its diagnostics
         self.on_saved = on_saved
 
     # -- engines -------------------------------------------------------------------------------
@@ -177,18 +189,14 @@ class Runner:
         strategy = self.reg.strategy(cell.strategy)
         self.rep.cell(f"generate {cell.task}/{cell.language} {cell.strategy} [{cell.model}]",
                       suite.per_class * len(task.labels))
-        earlier = self._earlier_attempts(cell)
-        ledger = self.run.usage(cell.id)
+        earlier = self.run.earlier_attempts(cell.id)
         attempt = uuid.uuid4().hex[:12]
         before, revised_before = engine.counters(), engine.counters("cell/revision")
         start = time.perf_counter()
 
         def record(calls: int, seconds: float) -> None:
-            ledger.parent.mkdir(parents=True, exist_ok=True)
-            line = {"attempt": attempt, "engine_calls": calls, "engine_seconds": round(seconds, 3),
-                    "elapsed": round(time.perf_counter() - start, 3)}
-            with ledger.open("a", encoding="utf-8") as f:
-                f.write(json.dumps(line) + "\n")
+            self.run.add_usage(cell.id, UsageLine(attempt, calls, round(seconds, 3),
+                                                  round(time.perf_counter() - start, 3)))
 
         engine.on_engine_batch = record
         try:
@@ -196,54 +204,39 @@ class Runner:
         finally:
             engine.on_engine_batch = None
         after = engine.counters()
-        stats = dict(result.stats)
+        stats = strategy_stats(result.stats)
         # what the cell asked for is the same however it ran; what reached the engine and the time it
         # took add up over the attempts of a cell that was interrupted and resumed
-        for key in ("llm_calls", "prompt_tokens", "completion_tokens"):
-            stats[key] = int(after[key] - before[key])
-        stats["engine_calls"] = int(after["engine_calls"] - before["engine_calls"]) + earlier["engine_calls"]
-        stats["engine_seconds"] = round(after["engine_seconds"] - before["engine_seconds"] + earlier["engine_seconds"], 3)
-        stats["seconds"] = round(time.perf_counter() - start + earlier["elapsed"], 3)
-        stats["attempts"] = earlier["attempts"] + 1
+        stats.llm_calls = int(after["llm_calls"] - before["llm_calls"])
+        stats.prompt_tokens = int(after["prompt_tokens"] - before["prompt_tokens"])
+        stats.completion_tokens = int(after["completion_tokens"] - before["completion_tokens"])
+        stats.engine_calls = int(after["engine_calls"] - before["engine_calls"]) + earlier.engine_calls
+        stats.engine_seconds = round(after["engine_seconds"] - before["engine_seconds"] + earlier.engine_seconds, 3)
+        stats.seconds = round(time.perf_counter() - start + earlier.elapsed, 3)
+        stats.attempts = earlier.attempts + 1
         revised = engine.counters("cell/revision")
         if revised["llm_calls"] > revised_before["llm_calls"]:  # its share of the numbers above (time: this attempt's)
-            stats["revision"] = {k: round(revised[k] - revised_before[k], 3) for k in
-                                 ("llm_calls", "prompt_tokens", "completion_tokens", "engine_seconds")}
+            stats.revision = RevisionShare(**{k: round(revised[k] - revised_before[k], 3) for k in
+                                              ("llm_calls", "prompt_tokens", "completion_tokens", "engine_seconds")})
         if engine.identity:  # what generated: backend, version, dtype, device kind, weights
-            stats["model_identity"] = engine.identity
-        stats.setdefault("requested", suite.per_class * len(task.labels))
-        stats.setdefault("accepted", len(result.examples))
-        for key in ("rejected", "duplicates"):
-            stats.setdefault(key, 0)
-        stats.setdefault("per_class", {lab: {"requested": suite.per_class,
-                                             "accepted": sum(e.label == lab for e in result.examples)}
-                                       for lab in task.labels})
-        return {"complete": True, "cell": cell.config, "id": cell.id,
-                "examples": [{"text": e.text, "label": e.label} for e in result.examples], "stats": stats}
-
-    def _earlier_attempts(self, cell: GenCell) -> dict[str, float]:
-        """The engine work of this cell's interrupted attempts, from its usage ledger (a line cut
-        short by the interruption is skipped: at most that batch is counted again)."""
-        per: dict[str, dict[str, float]] = {}
-        path = self.run.usage(cell.id)
-        if path.is_file():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    rec = json.loads(line)
-                    mine = per.setdefault(str(rec["attempt"]), {"engine_calls": 0, "engine_seconds": 0.0, "elapsed": 0.0})
-                    mine["engine_calls"] += int(rec["engine_calls"])
-                    mine["engine_seconds"] += float(rec["engine_seconds"])
-                    mine["elapsed"] = max(mine["elapsed"], float(rec["elapsed"]))
-                except (ValueError, KeyError, TypeError):
-                    continue
-        return {"attempts": len(per), **{k: sum(a[k] for a in per.values()) for k in ("engine_calls", "engine_seconds", "elapsed")}}
+            stats.model_identity = engine.identity
+        if stats.requested is None:
+            stats.requested = suite.per_class * len(task.labels)
+        if stats.accepted is None:
+            stats.accepted = len(result.examples)
+        stats.rejected = stats.rejected or 0
+        stats.duplicates = stats.duplicates or 0
+        if stats.per_class is None:
+            stats.per_class = {lab: ClassCount(suite.per_class, sum(e.label == lab for e in result.examples))
+                               for lab in task.labels}
+        return GenerationRecord(True, cell.config, cell.id, [Example(e.text, e.label) for e in result.examples], stats)
 
     def save_generation(self, cell: GenCell, payload: GenerationRecord) -> None:
-        write_json(self.run.generation(cell.id), payload)
-        stats = payload["stats"]
-        short = {k: v["requested"] - v["accepted"] for k, v in stats["per_class"].items() if v["accepted"] < v["requested"]}
-        self.rep.log(f"generated {cell.id}: {stats['accepted']}/{stats['requested']} accepted, "
-                     f"{stats['llm_calls']} LLM calls ({stats['engine_calls']} uncached), {stats['seconds']:.1f}s"
+        self.run.write_generation(payload)
+        stats = payload.stats
+        short = {k: v.requested - v.accepted for k, v in (stats.per_class or {}).items() if v.accepted < v.requested}
+        self.rep.log(f"generated {cell.id}: {stats.accepted}/{stats.requested} accepted, "
+                     f"{stats.llm_calls} LLM calls ({stats.engine_calls} uncached), {stats.seconds:.1f}s"
                      + (f"; short: {short}" if short else ""))
         self.rep.advance()
         if self.on_saved is not None:
@@ -251,24 +244,21 @@ class Runner:
 
     # -- evaluation ----------------------------------------------------------------------------
     def _fit_seeds(self, cell: EvalCell, clf: Classifier, train: list[Example], test: list[Example],
-                   labels: list[str]) -> tuple[list[dict], list[dict]]:
+                   labels: list[str]) -> tuple[list[SeedScores], list[Prediction]]:
         """One fit per seed (one in all for a deterministic classifier), each scored on the test set,
         and the predictions when they are logged."""
         suite = self.plan.suite
         texts = [e.text for e in test]
         options = suite.classifier_options.get(cell.classifier, {})
-        per_seed: list[dict] = []
-        predictions: list[dict] = []
+        per_seed: list[SeedScores] = []
+        predictions: list[Prediction] = []
         fits = self._fits(cell, clf, train, texts, labels, options)
         for seed, fit in zip(suite.seeds, fits):
             pred = fit.predictions
-            row = {"seed": seed, **scores([e.label for e in test], pred, labels)}
+            got = scores([e.label for e in test], pred, labels)
             if self.log_samples:
-                predictions += [{"seed": seed, "index": j, "text": e.text, "gold": e.label, "prediction": p}
-                                for j, (e, p) in enumerate(zip(test, pred))]
-            if fit.details:
-                row["fit"] = dict(fit.details)
-            per_seed.append(row)
+                predictions += [Prediction(seed, j, e.text, e.label, p) for j, (e, p) in enumerate(zip(test, pred))]
+            per_seed.append(SeedScores(seed, got["macro_f1"], got["accuracy"], fit=dict(fit.details) or None))
         return per_seed, predictions
 
     def _fits(self, cell: EvalCell, clf: Classifier, train: list[Example], texts: list[str], labels: list[str],
@@ -310,7 +300,8 @@ class Runner:
 
     def evaluation_payload(self, cell: EvalCell, generation: GenerationRecord | None = None) -> ScoresRecord:
         """Train and score one evaluation cell over all seeds. `generation` is the source cell's
-        result when the caller has it in memory; otherwise it is read from the run directory."""
+        result when the caller has it in memory (the executors hand what they just generated);
+        otherwise, for a cell generated by an earlier invocation, it is read from the run directory."""
         suite = self.plan.suite
         task = self.reg.task(cell.task)
         key = (cell.task, cell.language)
@@ -324,8 +315,8 @@ class Runner:
             if short:
                 note = f"gold classes with fewer than {suite.per_class} examples: {short}"
         else:
-            gen = generation if generation is not None else read_json(self.run.generation(cell.source))
-            train = [Example(e["text"], e["label"]) for e in gen["examples"]]
+            gen = generation if generation is not None else self.run.read_generation(cell.source)
+            train = list(gen.examples)
             if suite.match_gold_size and not task.unavailable(cell.language, "train"):
                 _, gold_counts = gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class)
                 capped = first_per_class(train, gold_counts)
@@ -336,30 +327,27 @@ class Runner:
         clf = self.reg.classifier(cell.classifier)
         self.rep.cell(f"evaluate {cell.task}/{cell.language} {cell.strategy} {cell.model} [{cell.classifier}]",
                       len(suite.seeds))
-        per_seed = []
-        predictions: list[dict] = []
+        per_seed: list[SeedScores] = []
+        predictions: list[Prediction] = []
         floor = None
         if len({e.label for e in train}) < 2:
             note = "fewer than two classes in the training data: not scored; summaries count it at the majority-class floor"
             # what any classifier trained on it predicts: its one class (or, with no data, a fixed one)
             constant = train[0].label if train else task.labels[0]
-            floor = scores([e.label for e in test], [constant] * len(test), task.labels)
+            floor = Floor(**scores([e.label for e in test], [constant] * len(test), task.labels))
         started = time.perf_counter()
         if floor is None:
             per_seed, predictions = self._fit_seeds(cell, clf, train, test, task.labels)
-        out: ScoresRecord = {"complete": True, "cell": cell.config, "id": cell.id, "train_size": len(train),
-               "per_class": per_class, "per_seed": per_seed, "note": note}
+        out = ScoresRecord(True, cell.config, cell.id, len(train), per_class, per_seed, note, floor=floor)
         if per_seed:  # what the fits cost, for the manifest's bill
-            out["cost"] = {"fits": 1 if clf.deterministic else len(per_seed), "device_kind": device_kind(self.device),
-                           "classifier_seconds": round(time.perf_counter() - started, 3)}
-        if floor is not None:
-            out["floor"] = floor
+            out.cost = EvaluationCost(1 if clf.deterministic else len(per_seed), device_kind(self.device),
+                                      round(time.perf_counter() - started, 3))
         if self.diagnose and cell.source != GOLD and train and not task.unavailable(cell.language, "train"):
             if cell.source not in self._diagnosed:  # the same for every classifier trained on that generation
                 self._diagnosed[cell.source] = self._diagnostics(cell, train, test)
-            out["diagnostics"] = self._diagnosed[cell.source]
-        if self.log_samples and predictions:
-            out["predictions"] = predictions  # written beside the scores by save_scores, not inside them
+            out.diagnostics = self._diagnosed[cell.source]
+        if self.log_samples:
+            out.predictions = predictions  # written beside the scores by save_scores, not inside them
         return out
 
     def _gold_train(self, cell: EvalCell) -> tuple[list[Example], dict[str, int]]:
@@ -371,7 +359,7 @@ class Runner:
             return random_gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class, seed)
         return gold_subset(task.load(cell.language, "train"), task.labels, suite.per_class)
 
-    def _diagnostics(self, cell: EvalCell, train: list[Example], test: list[Example]) -> dict[str, Any]:
+    def _diagnostics(self, cell: EvalCell, train: list[Example], test: list[Example]) -> Diagnostics:
         """What may explain the cell's score (harness/pipeline/diagnostics.py), from the shared e5
         embeddings; label fidelity by the classifier that declares it reads it, trained on the gold
         subset of the same seeds."""
@@ -386,23 +374,20 @@ class Runner:
             return list(fit.predictions if isinstance(fit, Fit) else fit)
 
         try:
-            return diagnose(train, gold, test, self.plan.suite.seeds, lambda texts: e5_embeddings(texts, self.store),
-                            fit_predict if reader is not None else None)
+            return Diagnostics.from_json(diagnose(train, gold, test, self.plan.suite.seeds, lambda texts: e5_embeddings(texts, self.store),
+                            fit_predict if reader is not None else None))
         except BenchError as exc:  # the e5 encoder is not installed: the scores stand without diagnostics
             self.rep.log(f"no diagnostics for {cell.id}: {exc}")
-            return {}
+            return Diagnostics()
 
     def save_scores(self, cell: EvalCell, payload: ScoresRecord) -> None:
-        predictions = payload.pop("predictions", None)
-        if predictions:  # before the scores: a cell counts as finished only when both exist
-            write_text(self.run.samples(cell.id), "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in predictions))
-        write_json(self.run.scores(cell.id), payload)
-        per_seed = payload["per_seed"]
+        self.run.write_scores(payload)
+        per_seed = payload.per_seed
         if per_seed:
-            mean = sum(r["macro_f1"] for r in per_seed) / len(per_seed)
-            self.rep.log(f"scored {cell.id}: macro-F1 {mean:.3f} over {len(per_seed)} seeds (train {payload['train_size']})")
+            mean = sum(r.macro_f1 for r in per_seed) / len(per_seed)
+            self.rep.log(f"scored {cell.id}: macro-F1 {mean:.3f} over {len(per_seed)} seeds (train {payload.train_size})")
         else:
-            self.rep.log(f"scored {cell.id}: {payload['note']}")
+            self.rep.log(f"scored {cell.id}: {payload.note}")
         self.rep.advance()
         if self.on_saved is not None:
             self.on_saved(evaluation_record(cell, payload))

@@ -31,9 +31,8 @@ from typing import Any
 import pluggy
 
 from harness import hookspecs
-from harness.contracts import Classifier, Language, ModelSpec, Strategy, Task
+from harness.contracts import Classifier, Language, ModelSpec, Strategy, Task, Tracker
 from harness.errors import PluginError, nearest, unknown
-from harness.tracking import Tracker
 
 GROUP = hookspecs.PROJECT  # the entry-point group plugins declare
 #: the group plugins used before it was made unique: found there, a plugin is named, not loaded

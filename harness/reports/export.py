@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import BenchError
-from harness.store.rundir import MANIFEST, RunDir, read_json, write_text
+from harness.records import Candidate, CandidateStatus, GenerationRecord
+from harness.store.rundir import MANIFEST, RunDir, write_text
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -56,10 +57,10 @@ def model_terms(reg: Any, model: str, identity: Any = None) -> tuple[str | None,
 @dataclass
 class CellExport:
     """One generation cell as exported: its id, its rows and where they were written. `generation`
-    is the cell's generations/<cell>.json as read (a run file, not part of the leaderboard model)."""
+    is the cell's generations/<cell>.json (a run file, not part of the leaderboard model)."""
 
     cell_id: str
-    generation: dict[str, Any]
+    generation: GenerationRecord
     rows: list[dict[str, Any]]
     candidates_kept: bool  # False: --all-candidates found no candidates.json, so only accepted rows
     path: Path | None = None
@@ -98,28 +99,27 @@ def check_run(root: Path) -> tuple[RunDir, Leaderboard]:
     return run, validate_file(run.leaderboard)
 
 
-def cell_rows(generation: dict[str, Any], candidates: list[dict[str, Any]] | None,
+def cell_rows(generation: GenerationRecord, candidates: list[Candidate] | None,
               all_candidates: bool) -> list[dict[str, Any]]:
     """The rows of one cell. The accepted examples come first and in the order of
     generations/<cell>.json, so that filtering `status == "accepted"` gives exactly the set the
     classifier was trained on; the other candidates follow in the order they were generated."""
-    examples = generation["examples"]
+    examples = generation.examples
     if not all_candidates:
-        return [{"text": e["text"], "label": e["label"]} for e in examples]
+        return [{"text": e.text, "label": e.label} for e in examples]
     replies = {}
     for c in candidates or []:
-        if c.get("status") == "accepted" and "verdict" in c:
-            replies[(c["label"], c["text"])] = c.get("reason")
-    rows = [{"text": e["text"], "label": e["label"], "status": "accepted", "reason": None,
-             "reviser_reply": replies.get((e["label"], e["text"]))} for e in examples]
+        if c.kind is CandidateStatus.ACCEPTED and c.judged:
+            replies[(c.label, c.text)] = c.reason
+    rows = [{"text": e.text, "label": e.label, "status": "accepted", "reason": None,
+             "reviser_reply": replies.get((e.label, e.text))} for e in examples]
     for c in candidates or []:
-        status = c.get("status") or "unknown"
-        if status == "accepted":
+        if c.kind is CandidateStatus.ACCEPTED:
             continue
-        surplus = status == "surplus"
-        rows.append({"text": c["text"], "label": c["label"], "status": "surplus" if surplus else "rejected",
-                     "reason": SURPLUS_REASON if surplus else status,
-                     "reviser_reply": c.get("reason") if "verdict" in c else None})
+        surplus = c.kind is CandidateStatus.SURPLUS
+        rows.append({"text": c.text, "label": c.label, "status": "surplus" if surplus else "rejected",
+                     "reason": SURPLUS_REASON if surplus else (c.status or CandidateStatus.UNKNOWN.value),
+                     "reviser_reply": c.reason if c.judged else None})
     return rows
 
 
@@ -186,9 +186,9 @@ def export(root: str | Path, out: str | Path, fmt: str, cells: str | None = None
 def _write_all(run: RunDir, ids: Sequence[str], out: Path, fmt: str, all_candidates: bool) -> list[CellExport]:
     exports = []
     for cell_id in ids:
-        generation = read_json(run.generation(cell_id))
-        cand_path = run.candidates(cell_id)
-        candidates = read_json(cand_path).get("candidates", []) if cand_path.is_file() else None
+        generation = run.read_generation(cell_id)
+        kept = run.read_candidates(cell_id)
+        candidates = kept.candidates if kept is not None else None
         rows = cell_rows(generation, candidates, all_candidates)
         item = CellExport(cell_id, generation, rows, candidates_kept=candidates is not None)
         item.dataset = to_dataset(rows, all_candidates)
@@ -258,9 +258,9 @@ STAT_KEYS = ("requested", "accepted", "rejected", "duplicates", "parsed", "accep
 def _cell_section(item: CellExport, board: Leaderboard, reg: Any, fmt: str, all_candidates: bool) -> list[str]:
     from harness.pipeline.seeds import sampling_seed
 
-    g = item.generation  # the cell's own file: a dict, as read
+    g = item.generation
     m = board.manifest
-    cfg, stats = g.get("cell", {}), g.get("stats", {})
+    cfg, stats = g.cell, g.stats.to_json()
     task, code, strategy, model = cfg.get("task", "?"), cfg.get("language", "?"), cfg.get("strategy", "?"), cfg.get("model", "?")
     replicate = int(cfg.get("replicate", 0))
     rows = _rows_of(board, item.cell_id)
@@ -279,7 +279,7 @@ def _cell_section(item: CellExport, board: Leaderboard, reg: Any, fmt: str, all_
         "",
         (f"- directory: `{where}/` (datasets.load_from_disk)" if fmt == "hf" else f"- file: `{where}`")
         + f", {len(item.rows)} rows"
-        + (f" ({len(g['examples'])} accepted)" if all_candidates else ""),
+        + (f" ({len(g.examples)} accepted)" if all_candidates else ""),
         f"- task: {task}: {task_desc}",
         f"- language: {name} (code {code}, ISO {iso})",
         f"- strategy: {strategy}: {strat_desc}",
@@ -338,10 +338,10 @@ def card(board: Leaderboard, exports: Sequence[CellExport], fmt: str, all_candid
     model_lines: dict[str, str] = {}
     languages: list[str] = []
     for item in exports:
-        cfg = item.generation.get("cell", {})
+        cfg = item.generation.cell
         lid, _ = task_licence(reg, cfg.get("task", ""), cfg.get("language", ""))
         licences.setdefault(lid, "")
-        ident = item.generation.get("stats", {}).get("model_identity")
+        ident = item.generation.stats.model_identity
         mid, words = model_terms(reg, cfg.get("model", ""), ident)
         if mid:
             licences.setdefault(mid, "")
@@ -380,7 +380,7 @@ def card(board: Leaderboard, exports: Sequence[CellExport], fmt: str, all_candid
     ]
     gold_seen = []
     for item in exports:
-        cfg = item.generation.get("cell", {})
+        cfg = item.generation.cell
         words = f"{cfg.get('task', '?')}/{cfg.get('language', '?')}: {task_licence(reg, cfg.get('task', ''), cfg.get('language', ''))[1]}"
         if words not in gold_seen:
             gold_seen.append(words)

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from harness.records import Candidate
 from harness.reports import plots as report_plots
 from harness.reports.markdown import (
     CORRELATION_NOTE,
@@ -203,14 +204,14 @@ def _quality(board: Leaderboard) -> list[str]:
     return out + ["</section>"]
 
 
-def _candidate(c: dict, rejected: bool) -> str:
-    out = f"<li><q>{text(c.get('text', ''))}</q>"
-    if c.get("off_language"):
+def _candidate(c: Candidate, rejected: bool) -> str:
+    out = f"<li><q>{text(c.text)}</q>"
+    if c.off_language is True:
         out += '<span class="tag">off-language</span>'
     if rejected:
-        out += f' <span class="why">{text(c.get("status", ""))}</span>'
-        if c.get("reason"):
-            out += f' <span class="why">reviser: “{text(c["reason"])}”</span>'
+        out += f' <span class="why">{text(c.status or "")}</span>'
+        if c.reason:
+            out += f' <span class="why">reviser: “{text(c.reason)}”</span>'
     return out + "</li>"
 
 

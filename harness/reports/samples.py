@@ -10,19 +10,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.records import Candidate, CandidateStatus
 from harness.results.model import Result
-from harness.store.rundir import RunDir, read_json
+from harness.store.rundir import RunDir
 
 PER_CLASS = 3
-#: neither kept nor rejected: valid candidates beyond the requested count
-SURPLUS = "surplus"
 
 
 @dataclass
 class ClassSamples:
     label: str
-    accepted: list[dict] = field(default_factory=list)
-    rejected: list[dict] = field(default_factory=list)  # each with `status` (the reason) and, after revision, `reason`
+    accepted: list[Candidate] = field(default_factory=list)
+    rejected: list[Candidate] = field(default_factory=list)  # each with `status` (the reason) and, after revision, `reason`
 
 
 @dataclass
@@ -41,15 +40,16 @@ def status_kind(status: str) -> str:
     return re.sub(r"\d+", "N", status)
 
 
-def pick(candidates: list[dict], labels: list[str], per_class: int = PER_CLASS) -> list[ClassSamples]:
-    """The first `per_class` accepted and the first `per_class` rejected candidates of every class;
-    classes in `labels` order, then any the candidates name that `labels` lacks."""
-    order = list(dict.fromkeys([*labels, *(c["label"] for c in candidates)]))
+def pick(candidates: list[Candidate], labels: list[str], per_class: int = PER_CLASS) -> list[ClassSamples]:
+    """The first `per_class` accepted and the first `per_class` rejected candidates of every class
+    (surplus ones are neither, unsettled ones are left out); classes in `labels` order, then any the
+    candidates name that `labels` lacks."""
+    order = list(dict.fromkeys([*labels, *(c.label for c in candidates)]))
     out = {lab: ClassSamples(lab) for lab in order}
     for c in candidates:
-        status = c.get("status", "")
-        group = out[c["label"]].accepted if status == "accepted" else (
-            None if status in ("", SURPLUS) else out[c["label"]].rejected)
+        kind = c.kind
+        group = out[c.label].accepted if kind is CandidateStatus.ACCEPTED else (
+            None if kind in (CandidateStatus.UNKNOWN, CandidateStatus.SURPLUS) else out[c.label].rejected)
         if group is not None and len(group) < per_class:
             group.append(c)
     return list(out.values())
@@ -58,10 +58,10 @@ def pick(candidates: list[dict], labels: list[str], per_class: int = PER_CLASS) 
 def cell_samples(run_dir: Path, row: Result, per_class: int = PER_CLASS) -> CellSamples | None:
     """The browser's view of a result row's generation cell, or None when the strategy kept no
     candidates.json (strategies other than the composed ones may not)."""
-    path = RunDir(run_dir).candidates(row.cell_id)
-    if not path.is_file():
+    kept = RunDir(run_dir).read_candidates(row.cell_id)
+    if kept is None:
         return None
-    candidates = read_json(path).get("candidates", [])
+    candidates = kept.candidates
     labels = list(row.generation.per_class)
-    statuses = Counter(status_kind(c.get("status", "unknown")) for c in candidates)
+    statuses = Counter(status_kind(c.status if c.status is not None else "unknown") for c in candidates)
     return CellSamples(row.cell_id, len(candidates), statuses, pick(candidates, labels, per_class))

@@ -11,7 +11,10 @@ A generation cell that feeds several classifiers is counted once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.results.reader import FinishedCell
 
 _TOKENS = ("llm_calls", "prompt_tokens", "completion_tokens")
 
@@ -28,25 +31,28 @@ def _add(phase: dict[str, Any], numbers: Mapping[str, Any], device_kind: str | N
         phase["device_kinds"].append(device_kind)
 
 
-def run_cost(finished: Iterable[tuple[Any, dict, dict | None]], shared: Iterable[Mapping[str, Any]],
+def run_cost(finished: Iterable[FinishedCell], shared: Iterable[Mapping[str, Any]],
              estimate: Mapping[str, Any] | None) -> dict[str, Any]:
-    """`finished`: (evaluation cell, its scores record, its generation's statistics or None);
-    `shared`: the manifest's shared work; `estimate`: what the dry run printed, as saved by the run."""
+    """`finished`: the finished evaluation cells with their generations' statistics; `shared`: the
+    manifest's shared work; `estimate`: what the dry run printed, as saved by the run."""
     phases = {name: _phase(name) for name in ("label summaries", "generation", "revision", "evaluation")}
     for work in shared:
         _add(phases["label summaries"], work, None)
     seen: set[str] = set()
-    for cell, scores, gen in finished:
-        record = scores.get("cost") or {}
-        _add(phases["evaluation"], record, record.get("device_kind"))
-        if gen is None or cell.source in seen:
+    for part in finished:
+        bill = part.scores.cost
+        if bill is not None:
+            _add(phases["evaluation"], {"fits": bill.fits, "classifier_seconds": bill.classifier_seconds},
+                 bill.device_kind)
+        gen = part.generation
+        if gen is None or part.cell.source in seen:
             continue
-        seen.add(cell.source)
-        kind = (gen.get("model_identity") or {}).get("device_kind")
-        revision = gen.get("revision") or {}
+        seen.add(part.cell.source)
+        kind = gen.device_kind
+        revision = gen.revision.to_json() if gen.revision is not None else {}
         _add(phases["revision"], revision, kind if revision else None)
-        _add(phases["generation"], {k: (gen.get(k) or 0) - (revision.get(k) or 0)
-                                    for k in (*_TOKENS, "engine_seconds")}, kind)
+        _add(phases["generation"], {k: getattr(gen, k) - revision.get(k, 0) for k in (*_TOKENS, "engine_seconds")},
+             kind)
     out = [p for p in phases.values() if p["llm_calls"] or p["fits"]]
     for p in out:
         p["engine_seconds"] = round(p["engine_seconds"], 1)

@@ -10,16 +10,16 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import fields
-from typing import Any
 
+from harness import records
 from harness.results.model import Correlation, Diagnostics, Result
 
 DIAGNOSTICS = ("label_fidelity", "diversity", "distance_to_gold")
 
 
-def pooled_diagnostics(records: Sequence[dict[str, Any] | None]) -> Diagnostics | None:
+def pooled_diagnostics(records: Sequence[records.Diagnostics | None]) -> Diagnostics | None:
     """The mean over replicates of each diagnostic (a replicate that has none is left out)."""
-    got = [r for r in records if r]
+    got = [r.to_json() for r in records if r is not None and r.to_json()]
     if not got:
         return None
     values = {}

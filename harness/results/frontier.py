@@ -18,21 +18,21 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from harness.records import GenerationStats
 from harness.results.model import Cost, Frontier, FrontierPoint, Result
 
 _SHARE_KEYS = ("llm_calls", "prompt_tokens", "completion_tokens", "engine_seconds")
 
 
-def row_cost(gens: Sequence[Mapping[str, Any]], summaries: Mapping[str, float] | None,
+def row_cost(gens: Sequence[GenerationStats], summaries: Mapping[str, float] | None,
              price: Mapping[str, float] | None) -> Cost:
     """A row's cost from its replicates' generation statistics, its share of the label summaries it
     showed, and its model's declared price."""
-    tokens_in = sum(int(g.get("prompt_tokens") or 0) for g in gens) + int((summaries or {}).get("prompt_tokens", 0))
-    tokens_out = sum(int(g.get("completion_tokens") or 0) for g in gens) + int((summaries or {}).get("completion_tokens", 0))
-    seconds = sum(float(g.get("engine_seconds") or 0) for g in gens) + float((summaries or {}).get("engine_seconds", 0))
-    revision = {k: sum(float((g.get("revision") or {}).get(k) or 0) for g in gens) for k in _SHARE_KEYS}
-    kinds = sorted({str((g.get("model_identity") or {}).get("device_kind")) for g in gens
-                    if (g.get("model_identity") or {}).get("device_kind")})
+    tokens_in = sum(g.prompt_tokens for g in gens) + int((summaries or {}).get("prompt_tokens", 0))
+    tokens_out = sum(g.completion_tokens for g in gens) + int((summaries or {}).get("completion_tokens", 0))
+    seconds = sum(float(g.engine_seconds) for g in gens) + float((summaries or {}).get("engine_seconds", 0))
+    revision = {k: sum(float(getattr(g.revision, k)) for g in gens if g.revision is not None) for k in _SHARE_KEYS}
+    kinds = sorted({kind for kind in (g.device_kind for g in gens) if kind})
     cost = Cost(prompt_tokens=tokens_in, completion_tokens=tokens_out, engine_seconds=round(seconds, 3),
                 device_kinds=kinds, revision={k: round(v, 3) for k, v in revision.items()} if revision["llm_calls"] else None,
                 label_summaries=dict(summaries) if summaries else None)

@@ -17,7 +17,8 @@ from harness.config.suite import Suite
 from harness.errors import BenchError
 from harness.pipeline.plan import Plan, build_plan
 from harness.registry.discovery import Registry
-from harness.results.leaderboard import build, write_leaderboard
+from harness.results.builder import build
+from harness.results.leaderboard import write_leaderboard
 from harness.store.rundir import MANIFEST, RunDir, read_json, write_json, write_text
 
 

@@ -9,43 +9,13 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 from harness.errors import BenchError
+from harness.records import Candidates, EarlierAttempts, GenerationRecord, ScoresRecord, UsageLine
 from harness.store.paths import directory
 
 MANIFEST = "manifest.json"
-
-
-class GenerationRecord(TypedDict):
-    """What one generation cell produces (generations/<cell>.json): its accepted examples and the
-    statistics of how they were made."""
-
-    complete: bool
-    cell: dict[str, Any]  # the cell's identity (its config)
-    id: str
-    examples: list[dict[str, str]]  # {"text", "label"}
-    stats: dict[str, Any]
-
-
-class _ScoresBase(TypedDict):
-    complete: bool
-    cell: dict[str, Any]
-    id: str
-    train_size: int
-    per_class: dict[str, int]
-    per_seed: list[dict[str, Any]]  # {"seed", "macro_f1", "accuracy", ...} per classifier seed
-    note: str
-
-
-class ScoresRecord(_ScoresBase, total=False):
-    """What one evaluation cell produces (scores/<cell>.json): a score per classifier seed, or the
-    majority-class floor when the training data cannot be scored."""
-
-    floor: dict[str, float]
-    cost: dict[str, Any]  # fits, classifier_seconds, device_kind: the evaluation phase's bill
-    diagnostics: dict[str, Any]  # synthetic cells: label fidelity, diversity, distance to gold
-    predictions: list[dict[str, Any]]  # with --log-samples; written beside the scores, not in them
 
 
 def slug(text: str) -> str:
@@ -192,9 +162,56 @@ class RunDir:
         engine: an interrupted attempt's work is counted when a later attempt finishes the cell."""
         return self.artefacts(cell_id) / "usage.jsonl"
 
+    def add_usage(self, cell_id: str, line: UsageLine) -> None:
+        """Append one batch of engine work to a generation cell's usage ledger (`usage`)."""
+        path = self.usage(cell_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(line.to_json()) + "\n")
+
+    def earlier_attempts(self, cell_id: str) -> EarlierAttempts:
+        """The engine work of a cell's interrupted attempts, from its usage ledger (a line cut short
+        by the interruption is skipped: at most that batch is counted again)."""
+        per: dict[str, EarlierAttempts] = {}
+        path = self.usage(cell_id)
+        if path.is_file():
+            for text in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    line = UsageLine.from_json(json.loads(text))
+                except (ValueError, KeyError, TypeError):
+                    continue
+                mine = per.setdefault(line.attempt, EarlierAttempts())
+                mine.engine_calls += line.engine_calls
+                mine.engine_seconds += line.engine_seconds
+                mine.elapsed = max(mine.elapsed, line.elapsed)
+        return EarlierAttempts(attempts=len(per), engine_calls=sum(a.engine_calls for a in per.values()),
+                               engine_seconds=sum(a.engine_seconds for a in per.values()),
+                               elapsed=sum(a.elapsed for a in per.values()))
+
     def candidates(self, cell_id: str) -> Path:
         """Every parsed candidate of a generation cell with its status, kept by the composed strategies."""
         return self.artefacts(cell_id) / "candidates.json"
+
+    def read_candidates(self, cell_id: str) -> Candidates | None:
+        """A generation cell's candidates, when its strategy kept them."""
+        path = self.candidates(cell_id)
+        return Candidates.from_json(read_json(path)) if path.is_file() else None
+
+    def write_generation(self, record: GenerationRecord) -> None:
+        write_json(self.generation(record.id), record.to_json())
+
+    def read_generation(self, cell_id: str) -> GenerationRecord:
+        return GenerationRecord.from_json(read_json(self.generation(cell_id)))
+
+    def write_scores(self, record: ScoresRecord) -> None:
+        """The scores, after the predictions beside them: a cell counts as finished only when both exist."""
+        if record.predictions:
+            write_text(self.samples(record.id),
+                       "".join(json.dumps(p.to_json(), ensure_ascii=False) + "\n" for p in record.predictions))
+        write_json(self.scores(record.id), record.to_json())
+
+    def read_scores(self, cell_id: str) -> ScoresRecord:
+        return ScoresRecord.from_json(read_json(self.scores(cell_id)))
 
     def scores(self, cell_id: str) -> Path:
         return self.root / "scores" / f"{cell_id}.json"

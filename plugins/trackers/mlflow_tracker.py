@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.api import Leaderboard, Tracker
+from harness.api import CellSaved, Leaderboard, Tracker
 
 #: MLflow's HTTP settings while the tracker starts (fail fast) and afterwards (a short outage is
 #: retried, a long one gives up in about a minute); a variable the user set is left as it is
@@ -164,15 +164,17 @@ class MlflowTracker(Tracker):
             self.keys[key] = named
         return key
 
-    def cell(self, record: dict[str, Any]) -> None:
-        if record["kind"] == "generation":
-            key, stats = self.key(record["task"], record["language"], record["strategy"], record["model"]), record["stats"]
-            self._log(metrics=[(f"{key}/{name}", stats[name], record["replicate"])
-                               for name in ("accepted", "llm_calls", "seconds") if name in stats])
+    def cell(self, record: CellSaved) -> None:
+        if record.kind == "generation":
+            key, stats = self.key(record.task, record.language, record.strategy, record.model), record.stats
+            self._log(metrics=[(f"{key}/{name}", value, record.replicate)
+                               for name, value in (("accepted", stats.accepted), ("llm_calls", stats.llm_calls),
+                                                   ("seconds", stats.seconds)) if value is not None])
             return
-        key = self.key(record["task"], record["language"], record["strategy"], record["model"], record["classifier"])
-        self._log(metrics=[(f"{key}/seed_{name}", row[name], row["seed"])
-                           for row in record["per_seed"] for name in ("macro_f1", "accuracy")])
+        key = self.key(record.task, record.language, record.strategy, record.model, record.classifier)
+        self._log(metrics=[(f"{key}/seed_{name}", value, row.seed)
+                           for row in record.per_seed for name, value in (("macro_f1", row.macro_f1),
+                                                                          ("accuracy", row.accuracy))])
 
     def finish(self, leaderboard: Leaderboard, files: dict[str, Path]) -> None:
         try:

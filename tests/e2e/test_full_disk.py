@@ -19,7 +19,7 @@ from harness.pipeline.progress import Reporter
 from harness.pipeline.run import disk_problem
 from harness.pipeline.runner import Runner
 from harness.registry.discovery import load_registry
-from harness.results.leaderboard import build
+from harness.results.builder import build
 from harness.store.cache import CachedEngine, Store
 
 

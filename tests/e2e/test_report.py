@@ -90,8 +90,8 @@ def _lowered(board: Leaderboard, by: float) -> Leaderboard:
     """The board with its first gold baseline's per-seed macro-F1 lowered and every aggregate that
     depends on it (its scores, the gold block and gap to gold of its results) recomputed as a run
     would: `bench compare` refuses aggregates that disagree with their per-seed values."""
-    from harness.results.leaderboard import scores_block
     from harness.results.metrics import gap, paired_units
+    from harness.results.pooling import scores_block
 
     worse = copy.deepcopy(board)
     gold = worse.gold[0]
@@ -232,7 +232,7 @@ def test_quality_table_shows_the_leaderboards_generation_stats(board):
 
 
 def test_revision_verdicts_are_counted_from_the_candidates(tmp_path):
-    from harness.results.leaderboard import revision_counts
+    from harness.results.pooling import revision_counts
     from harness.store.rundir import RunDir, write_json
 
     run = RunDir(tmp_path)
@@ -242,9 +242,12 @@ def test_revision_verdicts_are_counted_from_the_candidates(tmp_path):
         {"label": "a", "text": "z", "verdict": "no", "reason": "No.", "status": "rejected by revision"}]})
     write_json(run.candidates("c1.r1"), {"candidates": [
         {"label": "a", "text": "w", "verdict": "no", "reason": "No.", "status": "rejected by revision"}]})
-    assert revision_counts(run, ["c1"]) == Revision(judged=2, rejected=1)
-    assert revision_counts(run, ["c1", "c1.r1"]) == Revision(judged=3, rejected=2)  # summed over replicates
-    assert revision_counts(run, ["absent"]) is None  # a strategy that keeps no candidates: nothing claimed
+    def counts(ids):
+        return revision_counts([run.read_candidates(c) for c in ids])
+
+    assert counts(["c1"]) == Revision(judged=2, rejected=1)
+    assert counts(["c1", "c1.r1"]) == Revision(judged=3, rejected=2)  # summed over replicates
+    assert counts(["absent"]) is None  # a strategy that keeps no candidates: nothing claimed
 
 
 def _rejected_per_class(path):

@@ -10,6 +10,7 @@ from harness.config.suite import Suite
 from harness.pipeline.plan import build_plan
 from harness.pipeline.progress import Reporter
 from harness.pipeline.runner import Runner
+from harness.records import Example, GenerationRecord, GenerationStats
 from harness.registry.discovery import load_registry
 from harness.results.leaderboard import validate_file
 from harness.results.metrics import scores
@@ -50,7 +51,9 @@ def test_match_gold_size_caps_each_synthetic_class_at_its_gold_count(tmp_path):
     labels = reg.task("massive10").labels
     examples = [{"text": f"{lab} beispiel nummer {i}", "label": lab} for lab in labels for i in range(5)]
     cell = next(c for c in plan.eval_cells if c.strategy != "gold")
-    payload = runner.evaluation_payload(cell, {"examples": examples})
-    assert payload["per_class"] == dict.fromkeys(labels, 3) and payload["train_size"] == 30
-    assert "capped at their gold sizes: 50 -> 30" in payload["note"]
+    generation = GenerationRecord(True, {}, cell.source, [Example(e["text"], e["label"]) for e in examples],
+                                  GenerationStats())
+    payload = runner.evaluation_payload(cell, generation)
+    assert payload.per_class == dict.fromkeys(labels, 3) and payload.train_size == 30
+    assert "capped at their gold sizes: 50 -> 30" in payload.note
     assert Counter(e["label"] for e in examples) == Counter(dict.fromkeys(labels, 5))

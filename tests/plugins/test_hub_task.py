@@ -144,7 +144,7 @@ def test_a_hub_dataset_gives_a_builtin_task_a_language(hub_dir):
                             classifiers=["tfidf-logreg"], per_class=5, seeds=[0]), reg)
     assert plan.provenance["sources"] == {"sentiment/xx": f"hf:{DATASET}@{COMMIT} config=de"}
     assert plan.gen_cells[0].config["data"]["source"] == plan.provenance["sources"]["sentiment/xx"]
-    from harness.results.leaderboard import manifest
+    from harness.results.manifest import manifest
 
     assert manifest(plan, reg).data_sources == plan.provenance["sources"]
 

@@ -12,7 +12,7 @@ from fake_runs import fake_run, result_row
 from rich.console import Console
 
 from harness.reports.answer import answer, rich_answer
-from harness.results.leaderboard import comparisons, summaries
+from harness.results.aggregate import comparisons, summaries
 from harness.results.model import Frontier, FrontierPoint
 from harness.results.typed import to_json
 

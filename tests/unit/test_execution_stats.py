@@ -16,10 +16,11 @@ from harness.pipeline.plan import build_plan, shard_plan
 from harness.pipeline.progress import Reporter
 from harness.pipeline.runner import Runner
 from harness.registry.discovery import load_registry
+from harness.results.builder import build
 from harness.results.cost import run_cost
-from harness.results.leaderboard import build
 from harness.results.merge import merge
 from harness.results.model import Leaderboard
+from harness.results.reader import finished
 from harness.store.cache import CachedEngine, Store, digest
 
 #: what legitimately differs between executions: clocks, and how many attempts a cell took
@@ -118,9 +119,7 @@ def test_the_manifest_bills_each_phase_once(reg, tmp_path):
     assert board.manifest.cost["estimate"]["llm_calls"] == 1
     assert Leaderboard.from_json(board.to_json()).manifest.cost == board.manifest.cost
     # the same generation cell read for a second classifier adds its fits, not its generation again
-    parts = [(c, json.loads(runner.run.scores(c.id).read_text()),
-              None if c.source == "gold" else json.loads(runner.run.generation(c.source).read_text())["stats"])
-             for c in plan.eval_cells]
+    parts = [part for row in finished(plan, runner.run).values() for part in row]
     twice = {p["phase"]: p for p in run_cost(parts + parts, [], None)["phases"]}
     assert twice["generation"]["llm_calls"] == cost["generation"]["llm_calls"]
     assert twice["evaluation"]["fits"] == 2 * cost["evaluation"]["fits"]

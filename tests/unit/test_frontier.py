@@ -11,6 +11,7 @@ from fake_runs import fake_run, result_row
 from conftest import bench, write_suite
 from harness.config.suite import PRICE
 from harness.pipeline.diagnostics import diagnose, kid, mean_pairwise_cosine_distance
+from harness.records import GenerationStats
 from harness.reports.html import html_page
 from harness.reports.markdown import markdown
 from harness.reports.plots import FRONTIER_LINE
@@ -25,8 +26,8 @@ def _row(strategy, f1s, seconds, tokens=None, model="m", language="sw", price=No
     row = result_row(strategy, f1s, language=language)
     row.model = model
     tokens = int(10 * seconds) - 10 if tokens is None else tokens
-    row.cost = row_cost([{"prompt_tokens": 10, "completion_tokens": tokens, "engine_seconds": seconds,
-                          "model_identity": {"device_kind": "cpu"}}], None, price)
+    row.cost = row_cost([GenerationStats(prompt_tokens=10, completion_tokens=tokens, engine_seconds=seconds,
+                                         model_identity={"device_kind": "cpu"})], None, price)
     return row
 
 

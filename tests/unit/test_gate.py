@@ -10,7 +10,8 @@ import pytest
 
 from conftest import bench
 from harness.errors import BenchError
-from harness.results.leaderboard import SCHEMA_VERSION, comparisons, summaries, validation_error
+from harness.results.aggregate import comparisons, summaries
+from harness.results.leaderboard import SCHEMA_VERSION, validation_error
 from harness.results.metrics import gap, paired_units, summary, units
 from harness.results.model import Leaderboard, Result
 from harness.results.typed import from_json, to_json

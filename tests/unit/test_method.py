@@ -273,8 +273,8 @@ def test_lid_ingredient_rejects_off_language_candidates_and_every_cell_reports_t
     p = reg.strategy("zero-shot").generate(ctx_for(reg, plain, tmp_path, strategy="zero-shot", model="a"))
     f = reg.strategy("zero-shot+lid").generate(ctx_for(reg, lid, tmp_path, strategy="zero-shot+lid", model="b"))
     # the same reply for every label: the first label takes two lines, the rest are duplicates
-    assert p.stats["off_language_rate"] == pytest.approx(1 / 3, abs=1e-4) and p.stats["off_language_accepted"] == 1
-    assert f.stats["off_language_accepted"] == 0 and f.stats["language_filter"] is True
+    assert p.stats.off_language_rate == pytest.approx(1 / 3, abs=1e-4) and p.stats.off_language_accepted == 1
+    assert f.stats.off_language_accepted == 0 and f.stats.language_filter is True
     assert [e.text for e in f.examples] == ["Kengele yangu imewekwa saa ngapi leo?", "Je, nina kengele kesho asubuhi mapema?"]
     cands = json.loads((tmp_path / "artefacts" / "zero-shot+lid.b" / "candidates.json").read_text())["candidates"]
     assert {c["status"] for c in cands if c["text"].startswith("What")} == {"not in Swahili (language identification)"}
@@ -304,7 +304,7 @@ def test_runner_gives_each_cell_its_factor_seed_and_the_models_sampling(reg, tmp
         store = Store(tmp_path / "c.sqlite")
         runner = Runner(plan, reg, tmp_path / "run", store, reporter=Reporter(enabled=False),
                         load_engine=lambda m: CachedEngine(Recorder(m), store, m))
-        stats = {(c.model, c.language): p["stats"] for model in ("gemma-3-270m", "hf:some/model")
+        stats = {(c.model, c.language): p.stats.extra for model in ("gemma-3-270m", "hf:some/model")
                  for c, p in runner.generation_payloads(model, [c for c in plan.gen_cells if c.model == model])}
     finally:
         del reg.strategies["recorder"]

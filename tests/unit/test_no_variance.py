@@ -19,7 +19,7 @@ from harness.pipeline.progress import Reporter
 from harness.pipeline.runner import Runner
 from harness.registry.discovery import load_registry
 from harness.reports.markdown import markdown
-from harness.results.leaderboard import build
+from harness.results.builder import build
 from harness.results.metrics import paired_difference, summary
 from harness.results.model import Leaderboard
 from harness.results.validation import problems

@@ -16,7 +16,7 @@ from fake_runs import result_row as _row
 
 from conftest import bench
 from harness.api import BenchError, results
-from harness.results.leaderboard import comparisons, summaries
+from harness.results.aggregate import comparisons, summaries
 from harness.results.typed import to_json
 
 KEYS = ["task", "language", "strategy", "model", "classifier"]

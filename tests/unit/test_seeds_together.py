@@ -145,4 +145,4 @@ def test_the_runner_gives_a_classifier_every_seed_at_once(monkeypatch):
         runner = Runner(plan, reg, out, Store(f"{out}/cache.sqlite"), Reporter(False))
         record = runner.evaluation_payload(gold)
     assert len(calls) == 1 and len(calls[0]) == 3 and len(set(calls[0])) == 3
-    assert [r["seed"] for r in record["per_seed"]] == [0, 1, 2]
+    assert [r.seed for r in record.per_seed] == [0, 1, 2]

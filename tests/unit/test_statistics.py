@@ -10,7 +10,8 @@ from fake_runs import result_row
 from scipy import stats
 
 from harness.errors import BenchError
-from harness.results.leaderboard import comparisons, summaries, validate_file
+from harness.results.aggregate import comparisons, summaries
+from harness.results.leaderboard import validate_file
 from harness.results.metrics import paired_difference, summary
 from harness.results.model import Result, Stat
 

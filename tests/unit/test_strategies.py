@@ -61,8 +61,8 @@ def test_budget_bounds_a_model_that_never_delivers(reg, tmp_path):
     res = reg.strategy("zero-shot").generate(ctx)
     assert res.examples == []
     assert len(eng.requests) == 3 * 10  # three rounds of one request per class, then it stops
-    assert res.stats["shortfall"] == dict.fromkeys(ctx.task.labels, 3)
-    assert all(v["calls"] == 3 for v in res.stats["per_class"].values())
+    assert res.stats.shortfall == dict.fromkeys(ctx.task.labels, 3)
+    assert all(v.calls == 3 for v in res.stats.per_class.values())
 
 
 def test_batches_cover_all_classes_and_dedup_is_stable(reg, tmp_path):
@@ -75,7 +75,7 @@ def test_batches_cover_all_classes_and_dedup_is_stable(reg, tmp_path):
     res = reg.strategy("zero-shot").generate(ctx)
     assert len(eng.requests) == 10  # one batched round served every class
     assert len(res.examples) == 20
-    assert res.stats["duplicates"] >= 10
+    assert res.stats.duplicates >= 10
     cands = candidates(tmp_path)["candidates"]
     assert {c["status"] for c in cands} >= {"accepted", "duplicate"}
 
@@ -143,7 +143,7 @@ def test_same_seed_same_data_with_a_real_tiny_model(reg, tiny_model, tmp_path, s
                       sampling=SamplingParams(temperature=0.9, max_new_tokens=20))
         runs.append(reg.strategy(strategy).generate(ctx))
     assert runs[0].examples == runs[1].examples
-    assert runs[0].stats["parsed"] == runs[1].stats["parsed"] > 0
+    assert runs[0].stats.parsed == runs[1].stats.parsed > 0
     assert Path(tmp_path / "0" / "artefacts" / "cell" / "candidates.json").is_file()
 
 
@@ -199,9 +199,9 @@ def test_demos_dropped_from_the_end_until_the_prompt_fits(reg, tmp_path):
     assert demos["alarm_query"][0] in alarm and demos["alarm_query"][1] not in alarm
     assert shown["alarm_query"] == 1 and shown["audio_volume_down"] == 0 and "weather_query" not in shown
     assert all(n == 2 for lab, n in shown.items() if lab not in ("alarm_query", "audio_volume_down"))
-    assert res.stats["demos_dropped"] == {"alarm_query": 1, "audio_volume_down": 2, "weather_query": 2}
-    assert res.stats["context_rejected"] == {"weather_query": "too long"}
-    assert res.stats["shortfall"] == {"weather_query": 2} and res.stats["per_class"]["weather_query"]["calls"] == 0
+    assert res.stats.demos_dropped == {"alarm_query": 1, "audio_volume_down": 2, "weather_query": 2}
+    assert res.stats.context_rejected == {"weather_query": "too long"}
+    assert res.stats.shortfall == {"weather_query": 2} and res.stats.per_class["weather_query"].calls == 0
     assert len(res.examples) == 18 and not any("LONG" in e.text for e in res.examples)
     # a revision prompt that does not fit rejects its candidate; the rest of the batch is judged
     cands = candidates(tmp_path)["candidates"]
@@ -235,18 +235,20 @@ def test_tiny_context_on_a_real_model(reg, tiny_model, tiny_chat_model, tmp_path
                   sampling=SamplingParams(temperature=0.9, max_new_tokens=budget))
     res = strategy.generate(ctx)
     keep = {lab: max((k for k in range(3) if n[k] + budget <= limit), default=None) for lab, n in lengths.items()}
-    assert res.stats["demos_dropped"] == {lab: 2 - (k or 0) for lab, k in keep.items() if k != 2}
+    assert res.stats.demos_dropped == {lab: 2 - (k or 0) for lab, k in keep.items() if k != 2}
     rejected = {lab for lab, k in keep.items() if k is None}
-    assert rejected and set(res.stats["context_rejected"]) == rejected
-    assert all(res.stats["per_class"][lab]["calls"] == (0 if lab in rejected else 1) for lab in keep)
+    assert rejected and set(res.stats.context_rejected) == rejected
+    assert all(res.stats.per_class[lab].calls == (0 if lab in rejected else 1) for lab in keep)
     small.close()
 
 
 def test_leaderboard_rows_keep_the_context_cuts_of_every_replicate():
-    from harness.results.leaderboard import pool_generation
+    from harness.records import GenerationStats
+    from harness.results.pooling import pool_generation
 
     counts = dict.fromkeys(("requested", "accepted", "rejected", "duplicates", "llm_calls", "engine_calls",
                             "prompt_tokens", "completion_tokens", "seconds"), 0)
-    pooled = pool_generation([{**counts, "per_class": {}, "demos_dropped": {"a": 1}, "context_rejected": {"b": "too long"}},
-                              {**counts, "per_class": {}, "demos_dropped": {"a": 2, "c": 1}}])
+    pooled = pool_generation([GenerationStats.from_json(st) for st in (
+        {**counts, "per_class": {}, "demos_dropped": {"a": 1}, "context_rejected": {"b": "too long"}},
+        {**counts, "per_class": {}, "demos_dropped": {"a": 2, "c": 1}})])
     assert pooled.demos_dropped == {"a": 3, "c": 1} and pooled.context_rejected == {"b": "too long"}

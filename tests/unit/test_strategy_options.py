@@ -97,8 +97,8 @@ def test_the_strategy_reads_its_resolved_options(reg, tmp_path):
         payloads = {c.strategy: p for c, p in runner.generation_payloads("gemma-3-270m", plan.gen_cells)}
     finally:
         del reg.strategies["echo"]
-    assert payloads["echo"]["stats"]["options"] == {"words": 5}
-    assert payloads["target-demos"]["stats"]["demos"]["k"] == 10  # the suite's default, not echo's table
+    assert payloads["echo"].stats.extra["options"] == {"words": 5}
+    assert payloads["target-demos"].stats.demos.k == 10  # the suite's default, not echo's table
 
 
 def test_a_summarizer_named_in_a_table_writes_the_summaries_first_and_alone(reg, tmp_path):
@@ -113,7 +113,7 @@ def test_a_summarizer_named_in_a_table_writes_the_summaries_first_and_alone(reg,
     assert len(files) == 1 and "hf_summarizer" in files[0].name
     payloads = {c.strategy: p for c, p in runner.generation_payloads("gemma-3-270m", plan.gen_cells)}
     assert loads == ["hf:summarizer", "gemma-3-270m"]  # summaries kept: the summarizer is not loaded again
-    assert payloads["target-demos+sl"]["stats"]["accepted"] > 0
+    assert payloads["target-demos+sl"].stats.accepted > 0
 
 
 def test_artefact_names_stay_inside_the_run_directory(tmp_path):

@@ -111,9 +111,10 @@ def test_a_tracker_hears_the_start_every_cell_and_the_leaderboard_and_failing_on
     Recorder.calls = []
     track = ["recorder", "bad-start:http://nowhere", "bad-cell", "bad-finish"]
     prepared = pipeline.prepare(suite(), registry=reg, track=track)
-    path = pipeline.execute(prepared, out=tmp_path / "run", cache_dir=tmp_path / "cache")
-
+    returned = pipeline.execute(prepared, out=tmp_path / "run", cache_dir=tmp_path / "cache")
+    path = tmp_path / "run" / "leaderboard.json"
     board = validate_file(path)  # the run is whole whatever the trackers did
+    assert returned.to_json() == board.to_json()  # what execute returns is what it wrote
     assert board.results and board.gold
     lines = warnings_in(capsys.readouterr().err)
     assert len(lines) == 3, lines
@@ -130,22 +131,22 @@ def test_a_tracker_hears_the_start_every_cell_and_the_leaderboard_and_failing_on
     assert settings["out"] == str((tmp_path / "run").resolve())
     assert settings["grid"] == {"tasks": ["massive10"], "languages": ["sw"], "strategies": ["zero-shot"],
                                 "models": ["scripted"], "classifiers": ["majority"]}
-    kinds = [c[1]["kind"] for c in cells]
+    kinds = [c[1].kind for c in cells]
     assert kinds.count("generation") == len(prepared.plan.gen_cells) == 1
     assert kinds.count("evaluation") == len(prepared.plan.eval_cells) == 2
-    gen = next(c[1] for c in cells if c[1]["kind"] == "generation")
-    assert gen["stats"]["accepted"] == board.results[0].generation.accepted
-    ev = next(c[1] for c in cells if c[1]["kind"] == "evaluation" and c[1]["strategy"] == "zero-shot")
-    assert [s["seed"] for s in ev["per_seed"]] == [0, 1]
-    assert ev["per_seed"][0]["macro_f1"] == board.results[0].scores.per_seed[0].macro_f1
+    gen = next(c[1] for c in cells if c[1].kind == "generation")
+    assert gen.stats.accepted == board.results[0].generation.accepted
+    ev = next(c[1] for c in cells if c[1].kind == "evaluation" and c[1].strategy == "zero-shot")
+    assert [s.seed for s in ev.per_seed] == [0, 1]
+    assert ev.per_seed[0].macro_f1 == board.results[0].scores.per_seed[0].macro_f1
     assert finished.to_json() == board.to_json()
     assert files == {"leaderboard": path, "report": tmp_path / "run" / "report.md"}
     assert files["report"].read_text(encoding="utf-8").startswith("# Leaderboard: tracked")
 
 
 def test_without_a_tracker_no_report_is_written(reg, tmp_path):
-    path = pipeline.execute(pipeline.prepare(suite(), registry=reg), out=tmp_path / "run", cache_dir=tmp_path / "c")
-    assert path.is_file() and not (tmp_path / "run" / "report.md").exists()
+    pipeline.execute(pipeline.prepare(suite(), registry=reg), out=tmp_path / "run", cache_dir=tmp_path / "c")
+    assert (tmp_path / "run" / "leaderboard.json").is_file() and not (tmp_path / "run" / "report.md").exists()
 
 
 def test_a_run_that_fails_aborts_its_trackers_and_one_refused_before_it_starts_tells_them_nothing(reg, tmp_path):
@@ -254,8 +255,9 @@ def mlflow_store(tmp_path, monkeypatch):
 def test_mlflow_gets_the_settings_a_metric_set_per_row_and_the_files(reg, tmp_path, mlflow_store, capsys):
     from mlflow import MlflowClient
 
-    path = pipeline.execute(pipeline.prepare(suite(), registry=reg, track=[f"mlflow:{mlflow_store}"]),
-                            out=tmp_path / "run", cache_dir=tmp_path / "c")
+    pipeline.execute(pipeline.prepare(suite(), registry=reg, track=[f"mlflow:{mlflow_store}"]),
+                     out=tmp_path / "run", cache_dir=tmp_path / "c")
+    path = tmp_path / "run" / "leaderboard.json"
     assert not warnings_in(capsys.readouterr().err)
     board = validate_file(path)
     client = MlflowClient(tracking_uri=mlflow_store)

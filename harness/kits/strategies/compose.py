@@ -26,6 +26,7 @@ from harness.kits.strategies import language_id, parsing, prompts, summaries
 from harness.kits.strategies.demos import DemoSelector, random_demos
 from harness.kits.strategies.summaries import label_summaries
 from harness.pipeline import seeds
+from harness.records import Candidate, Candidates, CandidateStatus, ClassCount, DemoRecord, GenerationStats
 from harness.store.cache import digest
 
 __all__ = ["ComposedStrategy", "Recipe", "method_fingerprint"]
@@ -113,7 +114,7 @@ class _Generation:
     labels: list[str]
     chat: bool
     demos: dict[str, list[str]]
-    demo_record: dict[str, Any] | None = None
+    demo_record: DemoRecord | None = None
     summaries: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
     gold_lengths: list[int] = field(default_factory=list)
@@ -248,7 +249,7 @@ class ComposedStrategy(Strategy):
             source = "target" if r.demos == "target" else "english"
             state.demos, demo_file, demo_digest = demo_draws.shared(task, lang.code, source, k, ctx.run_seed,
                                                                     ctx.artifacts, r.select, ctx.replicate)
-            state.demo_record = {"source": source, "k": k, "file": f"demos/{demo_file}", "digest": demo_digest}
+            state.demo_record = DemoRecord(source, k, f"demos/{demo_file}", demo_digest)
         state.summaries = self._summaries(ctx) if r.needs_summaries else {}
         state.description = prompts.description_block(task.description, task.text_kind) if r.describe else ""
         gold_src = lang.code if not task.unavailable(lang.code, "train") else "en"
@@ -311,7 +312,7 @@ class ComposedStrategy(Strategy):
                         reason = f"not in {lang.name} (language identification)"
                     if reason:
                         cand["status"] = reason
-                        counts["duplicates" if reason == "duplicate" else "rejected"] += 1
+                        counts["duplicates" if reason == CandidateStatus.DUPLICATE.value else "rejected"] += 1
                         continue
                     if not _option(ctx, 'faithful'):
                         state.seen.add(parsing.normalise(text))
@@ -328,35 +329,36 @@ class ComposedStrategy(Strategy):
                 cand["status"] = f"not revised: {cand['revision_skipped']}"
                 state.counts["rejected"] += 1
             elif cand.get("verdict", "yes") != "yes":
-                cand["status"] = "rejected by revision"
+                cand["status"] = CandidateStatus.REJECTED_BY_REVISION.value
                 state.counts["rejected"] += 1
             elif len(state.accepted[lab]) >= ctx.per_class:
-                cand["status"] = "surplus"
+                cand["status"] = CandidateStatus.SURPLUS.value
             else:
-                cand["status"] = "accepted"
+                cand["status"] = CandidateStatus.ACCEPTED.value
                 state.accepted[lab].append(cand)
         ctx.progress(sum(len(v) for v in state.accepted.values()), ctx.per_class * len(state.labels))
 
     def _result(self, ctx: GenerationContext, state: _Generation) -> GenerationResult:
         lang, labels, r = ctx.language, state.labels, self.recipe
-        ctx.artifacts.save("candidates.json", {"strategy": self.name, "window": list(state.window),
-                                               "demos": state.demo_record, "summaries": dict(state.summaries),
-                                               "candidates": state.candidates})
+        demos = state.demo_record
+        ctx.artifacts.save("candidates.json", Candidates(
+            self.name, list(state.window), demos, dict(state.summaries),
+            [Candidate.from_json(c) for c in state.candidates]).to_json())
         examples = [Example(c["text"], lab) for lab in labels for c in state.accepted[lab]]
         stats = self._stats(ctx, examples, state.counts, state.calls, state.gold_lengths, labels)
-        stats["off_language_accepted"] = sum(1 for lab in labels for c in state.accepted[lab] if c.get("off_language"))
-        stats["demos"] = state.demo_record
+        stats.off_language_accepted = sum(1 for lab in labels for c in state.accepted[lab] if c.get("off_language"))
+        stats.demos = demos
         dropped = {lab: len(state.demos[lab]) - state.kept[lab] for lab in labels
                    if state.kept[lab] < len(state.demos[lab])}
         if dropped:  # demonstrations left out so that the prompt fits the model's context
-            stats["demos_dropped"] = dropped
+            stats.demos_dropped = dropped
         if state.too_long:  # labels never asked for: the prompt does not fit even without demonstrations
-            stats["context_rejected"] = state.too_long
-        stats["language_check"] = language_id.check_kind(lang.code, lang.iso, lang.script)
-        stats["language_filter"] = state.lid_filter
+            stats.context_rejected = state.too_long
+        stats.language_check = language_id.check_kind(lang.code, lang.iso, lang.script)
+        stats.language_filter = state.lid_filter
         if r.language_filter and not state.lid_filter:
-            stats["language_filter_note"] = (f"not applied to {lang.code}: the check rejects over 2% of real gold text "
-                                             "(benchmarks/README.md); reported only")
+            stats.language_filter_note = (f"not applied to {lang.code}: the check rejects over 2% of real gold text "
+                                          "(benchmarks/README.md); reported only")
         return GenerationResult(examples, stats)
 
     @staticmethod
@@ -368,7 +370,7 @@ class ComposedStrategy(Strategy):
             kept, texts = [], set()
             for c in cands:
                 if c["text"] in texts:
-                    c["status"] = "duplicate"
+                    c["status"] = CandidateStatus.DUPLICATE.value
                     counts["duplicates"] += 1
                 else:
                     texts.add(c["text"])
@@ -411,7 +413,7 @@ class ComposedStrategy(Strategy):
             return f"length {len(text)} outside {window[0]}-{window[1]}"
         norm = parsing.normalise(text)
         if norm in seen:
-            return "duplicate"
+            return CandidateStatus.DUPLICATE.value
         if not _option(ctx, 'faithful') and parsing.echoes(text, prompt_text):
             return "echoes the prompt"
         if self.recipe.near_duplicates > 0:
@@ -456,29 +458,29 @@ class ComposedStrategy(Strategy):
             c["reason"] = reply[:300]
 
     def _stats(self, ctx: GenerationContext, examples: list[Example], counts: dict[str, int], calls: dict[str, int],
-               gold_lengths: list[int], labels: list[str]) -> dict[str, Any]:
+               gold_lengths: list[int], labels: list[str]) -> GenerationStats:
         texts = [e.text for e in examples]
-        per_class = {lab: {"requested": ctx.per_class, "accepted": sum(e.label == lab for e in examples),
-                           "calls": calls[lab]} for lab in labels}
+        per_class = {lab: ClassCount(ctx.per_class, sum(e.label == lab for e in examples), calls=calls[lab])
+                     for lab in labels}
         off = [t for t in texts if parsing.in_script(t, ctx.language.script) is False]
         parsed = counts["parsed"]
-        return {
-            "requested": ctx.per_class * len(labels),
-            "accepted": len(examples),
-            "rejected": counts["rejected"],
-            "duplicates": counts["duplicates"],
-            "parsed": parsed,
-            "per_class": per_class,
-            "shortfall": {lab: v["requested"] - v["accepted"] for lab, v in per_class.items() if v["accepted"] < v["requested"]},
-            "acceptance_rate": round(len(examples) / parsed, 4) if parsed else 0.0,
-            "duplicate_rate": round(counts["duplicates"] / parsed, 4) if parsed else 0.0,
-            "mean_length": round(sum(map(len, texts)) / len(texts), 1) if texts else 0.0,
-            "gold_mean_length": round(sum(gold_lengths) / len(gold_lengths), 1) if gold_lengths else 0.0,
-            "distinct_1": round(parsing.distinct_n(texts, 1), 4),
-            "distinct_2": round(parsing.distinct_n(texts, 2), 4),
-            "off_script": len(off),
+        return GenerationStats(
+            requested=ctx.per_class * len(labels),
+            accepted=len(examples),
+            rejected=counts["rejected"],
+            duplicates=counts["duplicates"],
+            parsed=parsed,
+            per_class=per_class,
+            shortfall={lab: v.requested - v.accepted for lab, v in per_class.items() if v.accepted < v.requested},
+            acceptance_rate=round(len(examples) / parsed, 4) if parsed else 0.0,
+            duplicate_rate=round(counts["duplicates"] / parsed, 4) if parsed else 0.0,
+            mean_length=round(sum(map(len, texts)) / len(texts), 1) if texts else 0.0,
+            gold_mean_length=round(sum(gold_lengths) / len(gold_lengths), 1) if gold_lengths else 0.0,
+            distinct_1=round(parsing.distinct_n(texts, 1), 4),
+            distinct_2=round(parsing.distinct_n(texts, 2), 4),
+            off_script=len(off),
             # the share of what the model wrote that the language check flags (before any filter)
-            "off_language_rate": (round(counts["off_language"] / counts["language_checked"], 4)
-                                  if counts["language_checked"] else None),
-        }
+            off_language_rate=(round(counts["off_language"] / counts["language_checked"], 4)
+                               if counts["language_checked"] else None),
+        )
 
