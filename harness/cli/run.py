@@ -140,7 +140,7 @@ def print_plan(plan, bill, as_json: bool) -> int:
         print(f"  {c.id}")
     print(f"unavailable ({len(plan.unavailable)}):")
     for u in plan.unavailable:
-        print(f"  {u['task']}/{u['language']} strategy={u['strategy']} model={u['model'] or '-'}: {u['reason']}")
+        print(f"  {u.task}/{u.language} strategy={u.strategy} model={u.model or '-'}: {u.reason}")
     print(f"expected LLM calls: about {plan.expected_llm_calls} "
           f"(bounded by {s.budget()} requests per class per cell, before revision)")
     return 0

@@ -7,6 +7,7 @@ configuration, so the same settings always name the same cell and a run director
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import json
 import re
@@ -21,6 +22,7 @@ from harness.errors import BenchError, unknown
 from harness.pipeline.provenance import key as provenance_key
 from harness.pipeline.provenance import split_fingerprint
 from harness.registry.discovery import Registry
+from harness.results.model import Unavailable
 from harness.store.cache import digest
 from harness.store.rundir import slug
 
@@ -57,7 +59,7 @@ class Plan:
     suite: Suite
     gen_cells: list[GenCell]
     eval_cells: list[EvalCell]
-    unavailable: list[dict[str, str]]
+    unavailable: list[Unavailable]  # the cells that cannot run, each with its reason
     languages: dict[tuple[str, str], Language]
     expected_llm_calls: int
     settings_hash: str
@@ -85,7 +87,7 @@ class Plan:
             "shard": None if self.shard is None else f"{self.shard[0]}/{self.shard[1]}",
             "generation_cells": [c.id for c in self.gen_cells],
             "evaluation_cells": [c.id for c in self.eval_cells],
-            "unavailable": self.unavailable,
+            "unavailable": [dataclasses.asdict(u) for u in self.unavailable],
             "expected_llm_calls": self.expected_llm_calls,
         }
 
@@ -239,7 +241,7 @@ class _PlanBuilder:
         self.sources: dict[str, str] = {}  # task/language -> where its data comes from, for the results
         self.gen_cells: list[GenCell] = []
         self.eval_cells: list[EvalCell] = []
-        self.unavailable: list[dict[str, str]] = []
+        self.unavailable: list[Unavailable] = []
         self.languages: dict[tuple[str, str], Language] = {}
         self.expected = 0
         self.base = {k: v for k, v in self.settings.items() if k not in ("seeds", "match_gold_size", "gold")}  # evaluation-only
@@ -256,7 +258,7 @@ class _PlanBuilder:
         self.languages[(t, code)] = lang
         no_test = task.unavailable(code, "test")
         if no_test:
-            self.unavailable.append({"task": t, "language": code, "strategy": "*", "model": "*", "reason": no_test})
+            self.unavailable.append(Unavailable(task=t, language=code, strategy="*", model="*", reason=no_test))
             return
         # what this pair's evaluation cells read: its train and test splits
         fp = {"task": task.data_fingerprint(), "train": self.fp_of(t, code, "train"), "test": self.fp_of(t, code, "test")}
@@ -265,13 +267,13 @@ class _PlanBuilder:
             where = task.data_location(code)
             self.sources[f"{t}/{code}"] = f"{source} at {where}" if where else source
         if no_train := task.unavailable(code, "train"):
-            self.unavailable.append({"task": t, "language": code, "strategy": GOLD, "model": "", "reason": no_train})
+            self.unavailable.append(Unavailable(task=t, language=code, strategy=GOLD, model="", reason=no_train))
         else:
             self.add_gold(t, code, fp)
         for s in self.strategies:
             if why := self.reg.strategies[s].unavailable(task, lang):
                 for m in self.models:
-                    self.unavailable.append({"task": t, "language": code, "strategy": s, "model": m, "reason": why})
+                    self.unavailable.append(Unavailable(task=t, language=code, strategy=s, model=m, reason=why))
                 continue
             for m, r in ((m, r) for m in self.models for r in range(self.suite.replicates)):
                 self.add_generation(t, code, s, m, r, fp)

@@ -123,7 +123,7 @@ class Runner:
         })
         write_json(self.run.plan, plan.as_dict())
         for u in plan.unavailable:
-            self.rep.log(f"unavailable: {u['task']}/{u['language']} {u['strategy']} {u['model']}: {u['reason']}")
+            self.rep.log(f"unavailable: {u.task}/{u.language} {u.strategy} {u.model}: {u.reason}")
         pending_gen = [c for c in plan.gen_cells if not self.run.done(self.run.generation(c.id))]
         pending_eval = [c for c in plan.eval_cells if not self.run.done(self.run.scores(c.id))]
         skipped = len(plan.gen_cells) - len(pending_gen) + len(plan.eval_cells) - len(pending_eval)

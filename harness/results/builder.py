@@ -24,7 +24,6 @@ from harness.results.model import (
     Replicate,
     Result,
     Stat,
-    Unavailable,
 )
 from harness.results.pooling import (
     pool_generation,
@@ -62,7 +61,7 @@ def build(plan: Plan, reg: Registry, run: RunDir) -> Leaderboard:
                           "listed in without_classifier_variance")
     return Leaderboard(
         schema_version=SCHEMA_VERSION, manifest=head, results=results, gold=gold_rows,
-        unavailable=[Unavailable(**u) for u in plan.unavailable],
+        unavailable=list(plan.unavailable),
         summaries=summaries(results), comparisons=comparisons(results), frontiers=frontiers(results) or None,
         diagnostic_correlations=correlations(results) or None)
 

@@ -108,7 +108,7 @@ def test_without_train_there_is_no_gold_baseline_and_no_demos(xx_files):
     plan = build_plan(Suite(tasks=["massive10"], languages=["xx"], strategies=["zero-shot", "target-demos"],
                             models=["gemma-3-270m"], classifiers=["tfidf-logreg"], per_class=5, seeds=[0]), reg)
     assert [c.strategy for c in plan.gen_cells] == ["zero-shot"]
-    assert {u["strategy"] for u in plan.unavailable} == {"gold", "target-demos"}
+    assert {u.strategy for u in plan.unavailable} == {"gold", "target-demos"}
     with pytest.raises(DataError, match="massive10/xx train: the plugin that added xx gave no train file"):
         task.load("xx", "train")
 

@@ -45,7 +45,7 @@ def test_unknown_names_suggest_the_nearest(reg):
 
 def test_unavailable_pairs_are_listed_with_reasons(reg):
     plan = build_plan(suite(tasks=["sentiment"], languages=["sl", "cy"], strategies=["*"]), reg)
-    reasons = {(u["language"], u["strategy"]): u["reason"] for u in plan.unavailable}
+    reasons = {(u.language, u.strategy): u.reason for u in plan.unavailable}
     assert "Welsh" in reasons[("cy", "*")]
     assert "no gold train" in reasons[("sl", "gold")]
     assert "target-language demonstrations" in reasons[("sl", "target-demos")]
@@ -75,5 +75,5 @@ def test_cells_grouped_per_model(reg):
 def test_all_expands_every_registered_combination(reg):
     plan = build_plan(suite(tasks=["*"], languages=["*"], strategies=["*"], classifiers=["*"]), reg)
     n_pairs = sum(len(t.languages()) for t in reg.tasks.values())
-    assert len(plan.gen_cells) + len([u for u in plan.unavailable if u["strategy"] not in ("gold",)]) >= n_pairs
+    assert len(plan.gen_cells) + len([u for u in plan.unavailable if u.strategy not in ("gold",)]) >= n_pairs
     assert len({(c.task, c.language) for c in plan.gen_cells}) == n_pairs - 1  # Welsh sentiment has no data
