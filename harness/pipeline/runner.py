@@ -17,7 +17,7 @@ from harness.contracts import Classifier, ClassifierContext, Example, Fit, Gener
 from harness.errors import BenchError
 from harness.kits.embeddings import e5_embeddings
 from harness.kits.engines.identity import device_kind
-from harness.pipeline import seeds
+from harness.pipeline import checks, seeds
 from harness.pipeline.diagnostics import diagnose
 from harness.pipeline.plan import GOLD, EvalCell, GenCell, Plan
 from harness.pipeline.progress import Reporter
@@ -261,6 +261,7 @@ class Runner:
             engine.on_engine_batch = record
         try:
             result = strategy.generate(self._context(cell, engine, models))
+            checks.examples(result.examples, task.labels, cell.strategy)
         finally:
             if hasattr(engine, "on_engine_batch"):
                 engine.on_engine_batch = None
@@ -358,7 +359,7 @@ class Runner:
                                 time.perf_counter() - started, count=len(chosen))
             if len(got) != len(chosen):
                 raise BenchError(f"classifier {cell.classifier!r} returned {len(got)} fits for {len(chosen)} seeds")
-            return [g if isinstance(g, Fit) else Fit(list(g)) for g in got]
+            return [checks.predictions(g, len(texts), labels, cell.classifier) for g in got]
 
         def one(ctxs: list[ClassifierContext]) -> list:
             return [clf.fit_predict(train, texts, labels, ctxs[0])]
