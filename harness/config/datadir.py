@@ -8,6 +8,7 @@ so a run started from Python does not change what another one (or a later test) 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 _chosen: str | None = None
 ENV = "BENCH_DATA_DIR"
@@ -22,3 +23,12 @@ def use(value: str | None) -> None:
 def current() -> str | None:
     """The directory (or `remote`) chosen for this process, else what $BENCH_DATA_DIR says."""
     return _chosen if _chosen is not None else os.environ.get(ENV) or None
+
+
+def record() -> str | None:
+    """The chosen gold data as a run's manifest keeps it (an absolute path, or `remote`), so that
+    `bench merge` reads the data its shards read."""
+    value = current()
+    if value is None or value == "remote":
+        return value
+    return str(Path(value).resolve())

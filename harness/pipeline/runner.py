@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.config.datadir import record as data_dir_record
 from harness.contracts import Classifier, ClassifierContext, Example, Fit, GenerationContext, SamplingParams
 from harness.errors import BenchError
 from harness.kits.embeddings import e5_embeddings
@@ -174,7 +175,7 @@ class Runner:
         self.run.open(plan.suite.settings(), plan.settings_hash, {
             "harness_version": __version__, "suite": plan.suite.name, "source": plan.suite.source,
             "plan_hash": plan.plan_hash, "shard": None if plan.shard is None else list(plan.shard),
-            "suite_config": plan.suite.to_dict(), "provenance": plan.provenance,
+            "suite_config": plan.suite.to_dict(), "provenance": plan.provenance, "data_dir": data_dir_record(),
         })
         write_json(self.run.plan, plan.as_dict())
         for u in plan.unavailable:
