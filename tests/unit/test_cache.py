@@ -1,8 +1,5 @@
 import json
-import os
-from pathlib import Path
 
-import pytest
 from fakes import FakeEngine
 
 from harness.contracts import Completion, GenerationRequest, SamplingParams
@@ -209,53 +206,6 @@ def test_openai_identity_names_the_host_and_never_served_alone():
     c = openai_identity("m", "http://10.0.0.1:8000/v1", {}, served)
     later = openai_identity("m", "http://10.0.0.1:8000/v1", {}, {**served, "created": 1800000000})
     assert c["weights"]["served"] == {"id": "m", "owned_by": "vllm", "root": "/models/m"} and c == later
-
-
-_FULL_DISK = """
-import os, sys
-from harness.errors import BenchError
-from harness.store.cache import Store
-d = sys.argv[1]
-store = Store(d + "/c.sqlite"); store.add_rate("engine", "m", "cpu", 1, 1); store.close()
-for name in os.listdir(d):
-    if name != "c.sqlite":
-        os.unlink(os.path.join(d, name))
-try:
-    with open(d + "/fill", "wb") as fh:
-        while True:
-            fh.write(b"0" * 65536)
-except OSError:
-    pass
-try:
-    Store(d + "/c.sqlite")
-except BenchError as exc:
-    print(exc)
-"""
-
-
-def _in_tmpfs(tmp_path, script: str, then: str = "") -> str:
-    """Run `script` on a fresh 1 MiB tmpfs in a private mount namespace; skipped where none can be mounted."""
-    import shutil
-    import subprocess
-    import sys
-
-    if not shutil.which("unshare"):
-        pytest.skip("no unshare to mount a tmpfs")
-    mnt = tmp_path / "fs"
-    mnt.mkdir()
-    (tmp_path / "s.py").write_text(script)
-    cmd = f"mount -t tmpfs -o size=1m tmpfs {mnt} || exit 77; {then} {sys.executable} {tmp_path / 's.py'} {mnt}"
-    proc = subprocess.run(["unshare", "-rm", "sh", "-c", cmd], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
-    if proc.returncode == 77 or "unshare" in proc.stderr and proc.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()[:200]}")
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
-
-
-def test_healthy_cache_on_a_full_disk_is_not_called_corrupt(tmp_path):
-    said = _in_tmpfs(tmp_path, _FULL_DISK)
-    assert "cannot use cache file" in said and "not damaged" in said and "is corrupt" not in said
 
 
 def test_sqlite_corruption_codes_still_read_as_corrupt(tmp_path):
