@@ -23,7 +23,10 @@ EXPORTS = "export"
 
 def enclosing_run(path: str | Path) -> Path | None:
     """The run directory `path` is or lies in (the nearest folder holding a manifest), else None."""
-    path = Path(path).resolve()
+    try:
+        path = Path(path).resolve()
+    except (RuntimeError, OSError):  # a symbolic-link loop: the path checks (store/paths.py) name it
+        path = Path(path).absolute()
     return next((p for p in (path, *path.parents) if (p / MANIFEST).is_file()), None)
 
 
