@@ -9,7 +9,7 @@ import os
 import sys
 import warnings
 
-from harness.cli import compare, export, listing, merge, plugins, report, run, validate
+from harness.cli import compare, console, export, listing, merge, plugins, report, run, validate
 from harness.cli.common import BAD_INPUT, INTERNAL_ERROR, INTERRUPTED
 from harness.errors import BenchError
 
@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     """Exit 0: done (or compare found nothing worse); 1: compare found a regression or a missing
     result; 2: a mistake in the input (a BenchError, or a usage error from argparse), one line on
     stderr; 3: a bug (with its traceback); 130: interrupted."""
+    console.setup()
     args = parser().parse_args(argv)
     warnings.showwarning = _warning_line
     try:

@@ -37,9 +37,11 @@ def cmd_report(args) -> int:
     else:
         text = markdown(board) if args.format == "md" else html_page(board, run_dir)
     if args.out:
+        from harness.store.ownership import refuse_inside_run
         from harness.store.paths import file_target
         from harness.store.rundir import write_text
 
+        refuse_inside_run(args.out, "--out", "bench report")
         file_target(args.out, "--out")
         try:
             write_text(Path(args.out), text)

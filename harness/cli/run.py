@@ -141,6 +141,6 @@ def print_plan(plan, bill, as_json: bool) -> int:
     print(f"unavailable ({len(plan.unavailable)}):")
     for u in plan.unavailable:
         print(f"  {u.task}/{u.language} strategy={u.strategy} model={u.model or '-'}: {u.reason}")
-    print(f"expected LLM calls: about {plan.expected_llm_calls} "
-          f"(bounded by {s.budget()} requests per class per cell, before revision)")
+    print(f"expected LLM calls: about {bill.llm_calls:,} (the estimate's total; generation bounded by {s.budget()} "
+          "requests per class per cell)")
     return 0

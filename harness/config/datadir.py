@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 
 ENV = "BENCH_DATA_DIR"
 _reading: ContextVar[str | None] = ContextVar("gold_data_dir", default=None)
@@ -31,3 +32,12 @@ def reading(value: str | None) -> Iterator[None]:
 def current() -> str | None:
     """The directory (or `remote`) of the plan being read, else what $BENCH_DATA_DIR says."""
     return _reading.get() or os.environ.get(ENV) or None
+
+
+def record(chosen: str | None) -> str | None:
+    """A plan's gold data (`chosen`, else what is read now) as a run's manifest keeps it (an absolute
+    path, or `remote`), so that `bench merge` reads the data its shards read."""
+    value = chosen or current()
+    if value is None or value == "remote":
+        return value
+    return str(Path(value).resolve())

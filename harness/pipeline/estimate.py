@@ -8,13 +8,15 @@ above the thresholds, which `bench run` refuses unless `--yes` says it is meant.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.contracts import Classifier
 from harness.kits.engines.identity import device_kind
-from harness.pipeline.plan import Plan
+from harness.pipeline.plan import GOLD, Plan
+from harness.pipeline.work import bounded_work, most_generation_calls, synthetic_per_class, training_size
 from harness.registry.discovery import Registry
 
 PHASES = ("label summaries", "generation", "revision", "evaluation")
@@ -155,15 +157,14 @@ def estimate(plan: Plan, reg: Registry, rates: Rates, device: str = "cpu") -> Es
     for cell in plan.gen_cells:
         task = reg.task(cell.task)
         options = plan.strategy_options.get(cell.strategy) or {}
-        work = reg.strategy(cell.strategy).expected_work(task, suite.per_class, suite.samples_per_request)
+        work = bounded_work(reg.strategy(cell.strategy), task, suite)
         sampling = suite.sampling_for(cell.model)
         for name, calls in work.items():
             if not calls:
                 continue
             # each label is asked at most budget() times: the bound on what generation can cost,
             # whatever share of a model's lines the parser accepts (the expected calls assume most)
-            most = len(task.labels) * suite.budget() if name == "generation" else calls
-            calls = min(calls, most)
+            most = most_generation_calls(task, suite) if name == "generation" else calls
             model, tokens = cell.model, most * suite.samples_per_request * sampling.max_new_tokens
             if name == "label summaries":
                 model = plan.summarizer(cell.strategy, cell.model)
@@ -180,10 +181,24 @@ def estimate(plan: Plan, reg: Registry, rates: Rates, device: str = "cpu") -> Es
             engine_time(phase, model, tokens)
 
     evaluation = phases["evaluation"]
+    gold_counts: dict[tuple[str, str], dict[str, int]] = {}
+
+    def counts(task: str, language: str) -> dict[str, int]:
+        """Examples per class in the gold train split (read once; the plan has read it already)."""
+        if (task, language) not in gold_counts:
+            gold_counts[(task, language)] = dict(Counter(e.label for e in reg.task(task).load(language, "train")))
+        return gold_counts[(task, language)]
+
     for cell in plan.eval_cells:
         clf = reg.classifier(cell.classifier)
         fits = 1 if getattr(clf, "deterministic", False) else len(suite.seeds)
-        examples = suite.per_class * len(reg.task(cell.task).labels)
+        labels = reg.task(cell.task).labels
+        if cell.source == GOLD:  # what the gold split can fill
+            examples = training_size(labels, suite.per_class, counts(cell.task, cell.language))
+        else:  # what generation can yield, capped at the gold sizes when the suite matches them
+            matched = suite.match_gold_size and not reg.task(cell.task).unavailable(cell.language, "train")
+            examples = training_size(labels, synthetic_per_class(suite),
+                                     counts(cell.task, cell.language) if matched else None)
         name = clf.rate_name(suite.classifier_options.get(cell.classifier, {}))
         rate, how = _classifier_rate(clf, name, device_kind(device), rates)
         evaluation.rates[f"{name} on {device_kind(device)}"] = how

@@ -21,6 +21,7 @@ from harness.contracts import Language, Option
 from harness.errors import BenchError, unknown
 from harness.pipeline.provenance import key as provenance_key
 from harness.pipeline.provenance import split_fingerprint
+from harness.pipeline.work import cell_calls
 from harness.registry.discovery import Registry
 from harness.results.model import Unavailable
 from harness.store.cache import digest
@@ -303,7 +304,7 @@ class _PlanBuilder:
         if table := suite.strategy_options.get(s):  # only when given: other cell ids stay as they were
             cfg["strategy_options"] = dict(sorted(table.items()))
         gid = f"{t}.{code}.{slug(s)}.{slug(m)}{tag}.{digest(cfg)[:10]}"
-        calls = strategy.expected_calls(task, suite.per_class, suite.samples_per_request)
+        calls = cell_calls(strategy, task, suite)
         self.gen_cells.append(GenCell(gid, t, code, s, m, cfg, calls, r))
         self.expected += calls
         for c in self.classifiers:

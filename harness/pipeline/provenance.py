@@ -10,14 +10,17 @@ resume after one changed, naming it, instead of quietly mixing results from two 
 from __future__ import annotations
 
 from harness.contracts import Task
+from harness.pipeline import checks
 from harness.store.cache import digest
 
 
 def split_fingerprint(task: Task, language: str, split: str) -> str | None:
-    """Digest of the examples of one split, or None when the split is unavailable."""
+    """Digest of the examples of one split, checked (harness.pipeline.checks), or None when the split
+    is unavailable. The plan reads every split here, so a bad row fails before any model loads."""
     if language not in task.languages() or task.unavailable(language, split):
         return None
-    return digest([[e.text, e.label] for e in task.load(language, split)])[:16]
+    rows = checks.gold_rows(task.load(language, split), task.labels, task.name, language, split)
+    return digest([[e.text, e.label] for e in rows])[:16]
 
 
 def key(task: str, language: str, split: str) -> str:

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.config.datadir import record as data_dir_record
 from harness.contracts import Classifier, ClassifierContext, Example, Fit, GenerationContext, GenerationEngine
 from harness.errors import BenchError
 from harness.kits.embeddings import e5_embeddings
 from harness.kits.engines.identity import device_kind
-from harness.pipeline import seeds
+from harness.pipeline import checks, seeds
 from harness.pipeline.diagnostics import diagnose
 from harness.pipeline.models import ModelPool, ModelSession
 from harness.pipeline.plan import GOLD, EvalCell, GenCell, Plan
@@ -119,7 +120,7 @@ class Runner:
         self.run.open(plan.suite.settings(), plan.settings_hash, {
             "harness_version": __version__, "suite": plan.suite.name, "source": plan.suite.source,
             "plan_hash": plan.plan_hash, "shard": None if plan.shard is None else list(plan.shard),
-            "suite_config": plan.suite.to_dict(), "provenance": plan.provenance,
+            "suite_config": plan.suite.to_dict(), "provenance": plan.provenance, "data_dir": data_dir_record(plan.data_dir),
         })
         write_json(self.run.plan, plan.as_dict())
         for u in plan.unavailable:
@@ -201,6 +202,7 @@ class Runner:
         engine.on_engine_batch = record
         try:
             result = strategy.generate(self._context(cell, engine, models))
+            checks.examples(result.examples, task.labels, cell.strategy)
         finally:
             engine.on_engine_batch = None
         after = engine.counters()
@@ -279,7 +281,7 @@ class Runner:
                                 time.perf_counter() - started, count=len(chosen))
             if len(got) != len(chosen):
                 raise BenchError(f"classifier {cell.classifier!r} returned {len(got)} fits for {len(chosen)} seeds")
-            return [g if isinstance(g, Fit) else Fit(list(g)) for g in got]
+            return [checks.predictions(g, len(texts), labels, cell.classifier) for g in got]
 
         def one(ctxs: list[ClassifierContext]) -> list:
             return [clf.fit_predict(train, texts, labels, ctxs[0])]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import BenchError
 from harness.records import Candidate, CandidateStatus, GenerationRecord
+from harness.store.ownership import EXPORT_MARK, check_export_target, replace_export
 from harness.store.rundir import MANIFEST, RunDir, write_text
 
 if TYPE_CHECKING:
@@ -161,8 +163,13 @@ def export(root: str | Path, out: str | Path, fmt: str, cells: str | None = None
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise BenchError(f"--out {out} is a file; choose a directory")
+    check_export_target(out, "--out")
+    staged = out / ".partial"
     try:
         out.mkdir(parents=True, exist_ok=True)
+        (out / EXPORT_MARK).touch()  # claims a new folder before anything else is written there
+        shutil.rmtree(staged, ignore_errors=True)  # what an interrupted export left
+        staged.mkdir()
     except OSError as exc:
         raise BenchError(f"--out {out}: cannot create it ({exc.strerror or exc})") from None
     import datasets
@@ -170,14 +177,17 @@ def export(root: str | Path, out: str | Path, fmt: str, cells: str | None = None
     bars_were_on = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()  # one summary line from the command, not a bar per file
     try:
-        exports = _write_all(run, ids, out, fmt, all_candidates)
+        exports = _write_all(run, ids, staged, fmt, all_candidates)
     finally:
         if bars_were_on:
             datasets.enable_progress_bars()
     from harness.registry.discovery import load_registry
 
     text = card(board, exports, fmt, all_candidates, load_registry(), run.root)
-    write_text(out / "README.md", text)
+    write_text(staged / "README.md", text)
+    replace_export(out, staged, {"run": str(run.root.resolve()), "format": fmt})
+    for item in exports:
+        item.path = out / item.path.name if item.path is not None else None
     if push_to_hub:
         push(exports, push_to_hub, out / "README.md")
     return exports

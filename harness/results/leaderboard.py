@@ -46,8 +46,9 @@ def validate_file(path: str | Path) -> Leaderboard:
         raise BenchError(f"{path} is not valid JSON: {exc}") from None
     version = data.get("schema_version") if isinstance(data, dict) else None
     if isinstance(version, str) and version != SCHEMA_VERSION:
-        raise BenchError(f"{path} has leaderboard schema {version}; this harness reads {SCHEMA_VERSION}. Rebuild it "
-                         f"by rerunning the `bench run` that made it (finished cells are kept, or refused with the reason)")
+        from harness.results.versions import mismatch
+
+        raise BenchError(mismatch(path, version))
     problem = validation_error(data)
     if problem:
         raise BenchError(f"{path} is not a valid leaderboard: {problem}")

@@ -18,13 +18,13 @@ def intervals(replicates: int, gold: str) -> str:
     units in its `over` field)."""
     draw = "a seeded random gold subset per replicate" if gold == "random" else "the first N gold examples per class"
     if replicates >= 2:
-        return (f"95% Student-t intervals over {replicates} generation replicates: each replicate has its own "
+        return (f"95% Student-t intervals (within the metric's range) over {replicates} generation replicates: each replicate has its own "
                 f"demonstrations, sampling seed and classifier seeds, and {draw}; a replicate's value is its mean over "
                 f"classifier seeds, so the intervals cover generation"
                 f"{', gold-draw' if gold == 'random' else ''} and classifier variance; differences (gap to gold, "
                 f"comparisons) are paired by replicate; fewer than two finished replicates fall back to classifier "
                 f"seeds, as the interval's `over` field says")
-    return (f"95% Student-t intervals over classifier seeds only: one generated set per cell and {draw}, so the "
+    return (f"95% Student-t intervals (within the metric's range) over classifier seeds only: one generated set per cell and {draw}, so the "
             f"variance of generation{' and of the gold draw' if gold == 'random' else ''} is not covered (set "
             f"[generation] replicates >= 2 for that); differences (gap to gold, comparisons) are paired by classifier "
             f"seed; a single seed gives no interval (null)")

@@ -8,6 +8,7 @@ silently mixing results. Nothing is written until every check has passed.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +69,18 @@ def _check_shards(dirs: list[Path], manifests: list[dict], partial: bool) -> Non
                              f"or --partial to merge what is there")
 
 
-def _rebuild(manifest: dict, reg: Registry, where: Path) -> Plan:
+def _rebuild(manifest: dict, reg: Registry, where: Path, data_dir: str | Path | None) -> Plan:
+    """The plan the shards ran, read from the gold data by `bench run`'s one rule; with no
+    --data-dir or BENCH_DATA_DIR, the data directory the shards recorded comes first, when it is
+    still there."""
+    from harness.config.suite import REMOTE_DATA
+    from harness.pipeline.run import choose_data_dir
+
     suite = Suite.from_dict(manifest["suite_config"])
-    chosen = datadir.current() or suite.data_dir
+    recorded = manifest.get("data_dir")
+    if not data_dir and not os.environ.get(datadir.ENV) and recorded and (recorded == REMOTE_DATA or Path(recorded).is_dir()):
+        data_dir = recorded
+    chosen, _ = choose_data_dir(suite, data_dir)
     with datadir.reading(chosen):
         plan = build_plan(suite, reg)
     plan.data_dir = chosen
@@ -84,7 +94,8 @@ def _copy(src: Path, dst: Path) -> None:
     write_text(dst, src.read_text(encoding="utf-8"))
 
 
-def merge(dirs: list[Path], out: Path, reg: Registry, partial: bool = False) -> tuple[Path, dict[str, int]]:
+def merge(dirs: list[Path], out: Path, reg: Registry, partial: bool = False,
+          data_dir: str | Path | None = None) -> tuple[Path, dict[str, int]]:
     dirs = [d for d in dict.fromkeys(dirs)]
     for d in dirs:
         if out.resolve() == d.resolve():
@@ -92,7 +103,7 @@ def merge(dirs: list[Path], out: Path, reg: Registry, partial: bool = False) -> 
     manifests = [_manifest(d) for d in dirs]
     _check_same(dirs, manifests)
     _check_shards(dirs, manifests, partial)
-    plan = _rebuild(manifests[0], reg, dirs[0])
+    plan = _rebuild(manifests[0], reg, dirs[0], data_dir)
     runs = [RunDir(d) for d in dirs]
 
     def finished(ids: list[str], path_of) -> dict[str, Path]:
@@ -116,7 +127,7 @@ def merge(dirs: list[Path], out: Path, reg: Registry, partial: bool = False) -> 
     target.open(m["settings"], m["settings_hash"], {
         "harness_version": __version__, "suite": m.get("suite", ""), "source": m.get("source", ""),
         "plan_hash": m["plan_hash"], "shard": None, "suite_config": m["suite_config"],
-        "merged_from": [str(d) for d in dirs],
+        "merged_from": [str(d) for d in dirs], "data_dir": datadir.record(plan.data_dir),
     })
     write_json(target.plan, plan.as_dict())
     for cid, src in gens.items():

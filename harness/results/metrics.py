@@ -1,6 +1,12 @@
 """Scores and the statistics reported for them: macro-F1 and accuracy per seed; mean, sample
 standard deviation and a Student-t 95% interval over the independent units of a result (generation
-replicates when there are two or more, classifier seeds otherwise); the gap to gold paired by unit."""
+replicates when there are two or more, classifier seeds otherwise); the gap to gold paired by unit.
+
+Every interval is the Student-t interval intersected with the metric's range ([0, 1] for a score,
+[-100, 100] points for a difference). The mean being estimated lies in that range, so the
+intersection contains it exactly when the t interval does: the coverage is unchanged, and no
+interval, whisker or verdict claims a value the metric cannot take (with 2-5 seeds a bootstrap
+would under-cover and a logit transform breaks at scores of 0 or 1)."""
 
 from __future__ import annotations
 
@@ -23,8 +29,14 @@ def scores(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> d
     }
 
 
-def summary(values: Sequence[float], what: str = "values") -> dict[str, Any]:
-    """Mean, sample standard deviation and a Student-t 95% interval. One value has no spread to
+#: the range of a score (macro-F1, accuracy as fractions) and of a paired difference in points
+SCORE_RANGE = (0.0, 1.0)
+POINTS_RANGE = (-100.0, 100.0)
+
+
+def summary(values: Sequence[float], what: str = "values",
+            bounds: tuple[float, float] = SCORE_RANGE) -> dict[str, Any]:
+    """Mean, sample standard deviation and a Student-t 95% interval within `bounds`. One value has no spread to
     estimate: its std and interval are null, never a zero-width interval that claims certainty.
     Identical values are the same case: n equal numbers are one measurement (a classifier that
     ignores its seed scores every seed the same), so the interval is null and `no_interval` says
@@ -44,7 +56,7 @@ def summary(values: Sequence[float], what: str = "values") -> dict[str, Any]:
         return {"mean": mean, "std": std, "ci95": None, "n": n,
                 "no_interval": f"all {n} {what} are identical to the precision of the arithmetic: no variance was "
                                "measured"}
-    return {"mean": mean, "std": std, "ci95": [mean - half, mean + half], "n": n}
+    return {"mean": mean, "std": std, "ci95": [max(mean - half, bounds[0]), min(mean + half, bounds[1])], "n": n}
 
 
 #: what the n values behind an interval are
@@ -98,7 +110,8 @@ def paired_difference(a_by_unit: dict[int, float], b_by_unit: dict[int, float], 
     paired = sorted(set(a_by_unit) & set(b_by_unit))
     if not paired:
         return None
-    out = {**summary([100.0 * (a_by_unit[u] - b_by_unit[u]) for u in paired], f"paired differences over {over}"),
+    out = {**summary([100.0 * (a_by_unit[u] - b_by_unit[u]) for u in paired], f"paired differences over {over}",
+                     POINTS_RANGE),
            "over": over}
     ci = out["ci95"]
     if ci is not None and ci[0] > 0:

@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from harness.results.metrics import gap, paired_units, summary, units
+from harness.results.metrics import POINTS_RANGE, SCORE_RANGE, gap, paired_units, summary, units
 from harness.results.model import Comparison, GoldResult, Leaderboard, Result, Scores, Stat
 from harness.store.cache import digest
 
@@ -65,7 +65,11 @@ def _close(a: Any, b: Any) -> bool:
     return abs(float(a) - float(b)) <= TOLERANCE
 
 
-def _check_stat(stored: Stat, expected: dict, where: str) -> str | None:
+def _check_stat(stored: Stat, expected: dict, where: str, bounds: tuple[float, float] = SCORE_RANGE) -> str | None:
+    ci = stored.ci95
+    if ci is not None and not bounds[0] <= ci[0] <= ci[1] <= bounds[1]:
+        return (f"{where}.ci95 is {ci!r}, outside the metric's range [{bounds[0]:g}, {bounds[1]:g}]; an interval "
+                "must be a statement about values the metric can take")
     for field in ("n", "mean", "std", "ci95"):
         if not _close(getattr(stored, field), expected.get(field)):
             return (f"{where}.{field} is {getattr(stored, field)!r} but its per_seed values give "
@@ -123,7 +127,7 @@ def problems(data: dict) -> list[str]:
             continue
         expected_gap = gap(*paired_units(gold.scores.per_seed, row.scores.per_seed))
         if expected_gap is not None and (problem := _check_stat(row.gap_to_gold.points, expected_gap["points"],
-                                                                 f"{where}.gap_to_gold.points")):
+                                                                 f"{where}.gap_to_gold.points", POINTS_RANGE)):
             out.append(problem.replace("its per_seed values give", "its per_seed values and its gold baseline's give"))
     out += [p for i, c in enumerate(board.comparisons) if (p := _check_verdict(c, f"$.comparisons[{i}]"))]
     return out
@@ -133,6 +137,10 @@ def _check_verdict(c: Comparison, where: str) -> str | None:
     """A verdict must follow from its interval: `better` and `worse` need one that excludes zero,
     and an interval of width zero (identical paired differences) measured no variance at all."""
     ci = c.difference_points.ci95
+    low, high = POINTS_RANGE
+    if ci is not None and not low <= ci[0] <= ci[1] <= high:
+        return (f"{where}.difference_points.ci95 is {ci!r}, outside the range of a difference [{low:g}, {high:g}] "
+                "points; an interval must be a statement about values the metric can take")
     if ci is not None and ci[0] == ci[1] and c.difference_points.n > 1:
         return (f"{where}.difference_points.ci95 is {ci!r}, an interval of width zero: its {c.difference_points.n} "
                 "paired differences are identical, so no variance was measured and no interval or verdict can be "

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from harness.contracts import Completion, Engine, GenerationRequest, require
-from harness.errors import BenchError
+from harness.store.failures import corrupt, open_failure
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, model TEXT NOT NULL, text TEXT NOT NULL,
@@ -95,16 +95,13 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             ok = self.db.execute("PRAGMA quick_check").fetchone()[0]
             if ok != "ok":
-                raise sqlite3.DatabaseError(ok)
+                raise corrupt(self.path, ok)
             self.db.executescript(SCHEMA)
             columns = {row[1] for row in self.db.execute("PRAGMA table_info(generations)")}
             if "truncated" not in columns:  # a cache file without the column gets it
                 self.db.execute("ALTER TABLE generations ADD COLUMN truncated INTEGER")
         except sqlite3.DatabaseError as exc:
-            raise BenchError(
-                f"cache file {self.path} is corrupt ({exc}); move it away or delete it (with its -wal/-shm files) "
-                f"to start an empty cache: run results are not stored there"
-            ) from exc
+            raise open_failure(self.path, exc) from exc
 
     # -- generations ---------------------------------------------------------------------------
     def get_generations(self, keys: Sequence[str]) -> dict[str, Completion]:

@@ -85,3 +85,21 @@ def test_a_disk_problem_is_one_line_and_anything_else_is_not_hidden(tmp_path):
     said = disk_problem(full, tmp_path / "run")
     assert isinstance(said, BenchError) and "x.json" in str(said) and "--out" in str(said)
     assert disk_problem(OSError(errno.EIO, "Input/output error"), tmp_path) is None  # a real failure stays one
+
+
+def test_a_healthy_cache_on_a_full_disk_is_not_called_corrupt(small_disk):
+    store = Store(small_disk / "c.sqlite")
+    store.add_rate("engine", "m", "cpu", 1, 1)
+    store.close()  # the last connection checkpoints the WAL and removes -wal/-shm
+    try:
+        with open(small_disk / "fill", "wb") as fh:
+            while True:
+                fh.write(b"0" * 65536)
+    except OSError:
+        pass
+    with pytest.raises(BenchError) as exc:
+        Store(small_disk / "c.sqlite")
+    assert "cannot use cache file" in str(exc.value) and "not damaged" in str(exc.value)
+    assert "is corrupt" not in str(exc.value)
+    (small_disk / "fill").unlink()
+    Store(small_disk / "c.sqlite").close()  # space freed: the same file opens

@@ -206,3 +206,18 @@ def test_openai_identity_names_the_host_and_never_served_alone():
     c = openai_identity("m", "http://10.0.0.1:8000/v1", {}, served)
     later = openai_identity("m", "http://10.0.0.1:8000/v1", {}, {**served, "created": 1800000000})
     assert c["weights"]["served"] == {"id": "m", "owned_by": "vllm", "root": "/models/m"} and c == later
+
+
+def test_sqlite_corruption_codes_still_read_as_corrupt(tmp_path):
+    import sqlite3
+
+    from harness.store.failures import open_failure
+
+    path = tmp_path / "c.sqlite"
+    damaged = sqlite3.DatabaseError("database disk image is malformed")
+    damaged.sqlite_errorcode = 11
+    assert "is corrupt" in str(open_failure(path, damaged))
+    locked = sqlite3.OperationalError("attempt to write a readonly database")
+    locked.sqlite_errorcode = 8
+    said = str(open_failure(path, locked))
+    assert "read-only" in said and "is corrupt" not in said

@@ -92,9 +92,10 @@ def test_a_fine_tuning_is_priced_by_its_own_encoders_rate(reg):
 
 def test_bench_run_refuses_a_huge_plan_before_writing_anything_and_yes_lets_it_start(tmp_path, monkeypatch):
     suite = write_suite(tmp_path / "s.toml", "gemma-3-270m", per_class=3)
+    suite.write_text(suite.read_text(encoding="utf-8").replace("calls_per_class = 3\n", ""), encoding="utf-8")
     out = bench("run", str(suite), "--per-class", "10000000", "--out", str(tmp_path / "run"))
     assert out.returncode == 2 and "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
-    assert "more than a week" in out.stderr and "--yes" in out.stderr  # generation is capped by the budget; the fits are not
+    assert "LLM calls (more than" in out.stderr and "--yes" in out.stderr  # no request cap: generation is huge
     assert not (tmp_path / "run").exists()
     dry = bench("run", str(suite), "--per-class", "10000000", "--dry-run")
     assert dry.returncode == 0 and dry.stdout.startswith("estimate")  # the bill comes first
@@ -132,3 +133,28 @@ def test_real_work_is_measured_into_the_cache_and_a_workers_measurements_add_up(
     assert store.rates()[("engine", "m", "cpu")][0] == units + 10
     assert store.rates()[("classifier", "tfidf-logreg", "cpu")] == (100.0, 2.0, 1)
     assert "rates" not in worker.take_new()  # handed over once
+
+
+def test_one_bill_the_plan_and_the_estimate_agree_under_a_request_cap(reg):
+    """per_class far above what one request per class can yield: the plan's expected calls carry the
+    same cap as the bill, and evaluation is priced for the training sets that can actually be filled."""
+    suite = _suite(strategies=["zero-shot"], per_class=10_000_000, calls_per_class=1)
+    plan = build_plan(suite, reg)
+    bill = estimate(plan, reg, {("classifier", "tfidf-logreg", "cpu"): (1000.0, 1.0, 1)})
+    labels = reg.task("massive10").labels
+    assert plan.expected_llm_calls == bill.llm_calls == len(labels)
+    gold = {lab: 0 for lab in labels}
+    for e in reg.task("massive10").load("de", "train"):
+        gold[e.label] += 1
+    most = len(labels) * suite.samples_per_request * 5 + sum(gold.values())  # a synthetic and a gold training set
+    by = {p.name: p for p in bill.phases}
+    assert by["evaluation"].seconds == pytest.approx(len(suite.seeds) * most / 1000.0)
+
+
+def test_the_dry_run_says_one_number_of_llm_calls(tmp_path):
+    suite = write_suite(tmp_path / "s.toml", "gemma-3-270m", per_class=10_000_000)  # 3 requests per class
+    out = bench("run", str(suite), "--dry-run")
+    assert out.returncode == 0, out.stderr
+    total = next(line for line in out.stdout.splitlines() if line.strip().startswith("total"))
+    assert total.split()[1] == "6" and "expected LLM calls: about 6 " in out.stdout  # 2 labels x 3 requests
+    assert "days" not in out.stdout and "years" not in out.stdout

@@ -19,7 +19,8 @@ def test_summary_t_interval():
     assert out["mean"] == pytest.approx(0.7)
     assert out["std"] == pytest.approx(0.2)
     half = 4.302652729911275 * 0.2 / math.sqrt(3)
-    assert out["ci95"] == pytest.approx([0.7 - half, 0.7 + half])
+    assert out["ci95"] == pytest.approx([0.7 - half, 1.0])  # the t interval, within the score's range
+    assert summary([0.5, 0.7, 0.9], bounds=(-math.inf, math.inf))["ci95"] == pytest.approx([0.7 - half, 0.7 + half])
     assert summary([0.4])["ci95"] is None and summary([0.4])["std"] is None  # one seed: no interval
 
 

@@ -66,3 +66,19 @@ def test_an_older_leaderboard_is_refused_with_a_clear_message(tmp_path):
     path.write_text(json.dumps({"schema_version": "1.0", "results": []}), encoding="utf-8")
     with pytest.raises(BenchError, match=r"schema 1.0; this harness reads 1.2\. Rebuild it by rerunning"):
         validate_file(path)
+
+
+@pytest.mark.parametrize("version", ["9.0", "1.10", "2.0"])
+def test_a_newer_leaderboard_is_answered_with_upgrading_the_harness(tmp_path, version):
+    path = tmp_path / "new.json"
+    path.write_text(json.dumps({"schema_version": version, "results": []}), encoding="utf-8")
+    with pytest.raises(BenchError, match=r"written by a newer harness: upgrade this one") as exc:
+        validate_file(path)
+    assert "rerunning" not in str(exc.value)
+
+
+def test_an_older_leaderboard_below_one_is_still_rebuilt(tmp_path):
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"schema_version": "0.9", "results": []}), encoding="utf-8")
+    with pytest.raises(BenchError, match=r"Rebuild it by rerunning"):
+        validate_file(path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -50,9 +51,11 @@ def read_header(path: Path, delimiter: str = ",") -> list[str]:
     """The column names of a CSV/TSV file (empty for an empty file)."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            return next(csv.reader(fh, delimiter=delimiter), [])
+            header = next(csv.reader(fh, delimiter=delimiter), [])
     except UnicodeDecodeError as exc:
         raise DataError(_not_utf8(path, exc)) from None
+    check_header(path, header)
+    return header
 
 
 def read_rows(path: Path, text_col: str, label_col: str, labels: Sequence[str], delimiter: str = ",",
@@ -68,9 +71,27 @@ def read_rows(path: Path, text_col: str, label_col: str, labels: Sequence[str], 
 
 
 def _not_utf8(path: Path, exc: UnicodeDecodeError) -> str:
+    """The message for the first undecodable byte, at its physical line.
+
+    The exception's offset is inside the text reader's buffer, not the file, so the file is read
+    again as bytes and decoded line by line."""
     with open(path, "rb") as fh:
-        line = fh.read()[:exc.start].count(b"\n") + 1
-    return f"{path}:{line}: not valid UTF-8 ({exc.reason}); save the file as UTF-8"
+        for line_no, raw in enumerate(fh, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                return f"{path}:{line_no}: not valid UTF-8 ({bad.reason}); save the file as UTF-8"
+    return f"{path}: not valid UTF-8 ({exc.reason}); save the file as UTF-8"
+
+
+def check_header(path: Path, header: Sequence[str]) -> None:
+    """Refuse a header that names a column twice (or twice up to surrounding spaces): a CSV reader
+    keeps only the last column of a name, so the harness would silently score the wrong column.
+    Unnamed columns (a spreadsheet's trailing commas) are never read and stay allowed."""
+    dupes = sorted(name for name, n in Counter(c.strip() for c in header if c.strip()).items() if n > 1)
+    if dupes:
+        raise DataError(f"{path}:1: column name(s) {dupes} appear more than once in the header {list(header)}; "
+                        "give every column a distinct name")
 
 
 def _read_rows(path: Path, text_col: str, label_col: str, labels: Sequence[str], delimiter: str,
@@ -79,6 +100,7 @@ def _read_rows(path: Path, text_col: str, label_col: str, labels: Sequence[str],
     known = set(labels)
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh, delimiter=delimiter)
+        check_header(path, reader.fieldnames or [])
         missing = [c for c in (text_col, label_col, order_col) if c and c not in (reader.fieldnames or [])]
         if missing:
             raise DataError(f"{path}:1: missing column(s) {missing}; header is {reader.fieldnames}")
