@@ -255,7 +255,7 @@ class _CellsHeard(Tracker):
         _CellsHeard.heard = []
 
     def cell(self, record):
-        _CellsHeard.heard.append(record["id"])
+        _CellsHeard.heard.append(record.id)
 
     def finish(self, leaderboard, files):
         pass
