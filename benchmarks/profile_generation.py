@@ -210,7 +210,8 @@ def profile(args: argparse.Namespace, reg: Any, suite: Any, plan: Any) -> None:
         mask = kw["attention_mask"]
         start = time.perf_counter()
         out = generate(*a, **kw)
-        clock.add("generate", time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        clock.add("generate", seconds)
         width = kw["input_ids"].shape[1]
         new = out[:, width:].tolist()
         steps = len(new[0]) if new else 0
@@ -218,7 +219,7 @@ def profile(args: argparse.Namespace, reg: Any, suite: Any, plan: Any) -> None:
         for row in new:
             stop = next((j for j, t in enumerate(row) if t in ends), None)
             kept += steps if stop is None else stop + 1
-        calls.append({"rows": len(new), "steps": steps, "slots": len(new) * steps, "kept": kept,
+        calls.append({"rows": len(new), "steps": steps, "seconds": round(seconds, 2), "slots": len(new) * steps, "kept": kept,
                       "prompt_width": width, "prompt_tokens": int(mask.sum()), "prompt_slots": int(mask.numel())})
         return out
 
@@ -312,7 +313,7 @@ def profile(args: argparse.Namespace, reg: Any, suite: Any, plan: Any) -> None:
         "wall_s": round(wall, 2), "threads": threads, "accepted_examples": len(result.examples),
         "shares": {k: round(v / wall, 4) for k, v in parts.items()},
         "prefill_share": round(s["forward/prefill"] / wall, 4), "decode_forward_share": round(s["forward/decode"] / wall, 4),
-        "engine_calls": [{k: c[k] for k in ("rows", "steps", "prompt_width")} for c in calls],
+        "engine_calls": [{k: c[k] for k in ("rows", "steps", "prompt_width", "seconds")} for c in calls],
         "tokens": {"decode_slots": slots, "kept": kept, "ride_along": slots - kept,
                    "ride_along_share": round((slots - kept) / max(slots, 1), 4),
                    "prompt_tokens": sum(c["prompt_tokens"] for c in calls),
@@ -332,6 +333,8 @@ def profile(args: argparse.Namespace, reg: Any, suite: Any, plan: Any) -> None:
     for k, v in parts.items():
         print(f"{k:46s} {v / wall:6.1%}")
     print(f"{'(forward: prefill / decode)':46s} {s['forward/prefill'] / wall:6.1%} / {s['forward/decode'] / wall:6.1%}")
+    print("generate calls (rows x steps: seconds per step): " + ", ".join(
+        f"{c['rows']} x {c['steps']}: {c['seconds'] / max(c['steps'], 1):.2f}" for c in calls))
     t = report["tokens"]
     print(f"ride-along slots: {t['ride_along']} of {slots} ({t['ride_along_share']:.1%}); "
           f"prompt padding: {t['prompt_padding']} of {t['prompt_tokens'] + t['prompt_padding']} prompt positions")
