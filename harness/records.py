@@ -21,7 +21,7 @@ import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import ClassVar, Literal
 
 #: a JSON value: what a record keeps of a plugin's free-form output (an engine's identity, a
 #: classifier's fit details, a third-party strategy's own statistics)
@@ -62,18 +62,24 @@ def _dump(value: object) -> JSON:
     return value  # type: ignore[return-value]
 
 
-def _to_json(record: object, keep_none: tuple[str, ...] = ()) -> dict[str, JSON]:
-    """The fields in declared order; `None` and `UNSET` left out, except `None` in `keep_none`."""
-    out: dict[str, JSON] = {}
-    for f in dataclasses.fields(record):  # type: ignore[arg-type]
-        value = getattr(record, f.name)
-        if f.metadata.get("transient") or value is UNSET or (value is None and f.name not in keep_none):
-            continue
-        if f.name == "extra":
-            out.update(_dump(value))  # type: ignore[arg-type]
-        else:
-            out[f.name] = _dump(value)
-    return out
+class _Record:
+    """A cell record that writes itself: its fields in declared order, `None` and `UNSET` left out
+    except for the fields named in `KEEP_NONE` (where the file holds null), `extra` written beside
+    the declared fields, and fields marked `transient` never written."""
+
+    KEEP_NONE: ClassVar[tuple[str, ...]] = ()
+
+    def to_json(self) -> dict[str, JSON]:
+        out: dict[str, JSON] = {}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if f.metadata.get("transient") or value is UNSET or (value is None and f.name not in self.KEEP_NONE):
+                continue
+            if f.name == "extra":
+                out.update(_dump(value))  # type: ignore[arg-type]
+            else:
+                out[f.name] = _dump(value)
+        return out
 
 
 def _maybe(data: Mapping[str, JSON], key: str) -> JSON | Unset:
@@ -108,7 +114,7 @@ class CandidateStatus(enum.Enum):
 
 
 @dataclass
-class Candidate:
+class Candidate(_Record):
     """One parsed line of a model's reply, with what the filters and the reviser made of it."""
 
     round: int | None  # the generation round that wrote it
@@ -130,8 +136,7 @@ class Candidate:
         """Whether the reviser gave a verdict on it."""
         return self.verdict is not None
 
-    def to_json(self) -> dict[str, JSON]:
-        return _to_json(self, keep_none=("off_language",))
+    KEEP_NONE = ("off_language",)
 
     @classmethod
     def from_json(cls, data: Mapping[str, JSON]) -> Candidate:
@@ -143,16 +148,13 @@ class Candidate:
 
 
 @dataclass
-class DemoRecord:
+class DemoRecord(_Record):
     """Which draw of demonstrations a cell's prompts showed."""
 
     source: str
     k: int
     file: str
     digest: str
-
-    def to_json(self) -> dict[str, JSON]:
-        return _to_json(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, JSON]) -> DemoRecord:
@@ -161,7 +163,7 @@ class DemoRecord:
 
 
 @dataclass
-class Candidates:
+class Candidates(_Record):
     """A composed strategy's candidates.json: every parsed candidate of a cell with its status."""
 
     strategy: str
@@ -170,8 +172,7 @@ class Candidates:
     summaries: dict[str, str]
     candidates: list[Candidate]
 
-    def to_json(self) -> dict[str, JSON]:
-        return _to_json(self, keep_none=("demos",))
+    KEEP_NONE = ("demos",)
 
     @classmethod
     def from_json(cls, data: Mapping[str, JSON]) -> Candidates:
@@ -183,15 +184,12 @@ class Candidates:
 
 
 @dataclass
-class ClassCount:
+class ClassCount(_Record):
     """One label's share of a generation cell: asked for, accepted, and the calls it took."""
 
     requested: int
     accepted: int
     calls: int | None = None
-
-    def to_json(self) -> dict[str, JSON]:
-        return _to_json(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, JSON]) -> ClassCount:
@@ -201,16 +199,13 @@ class ClassCount:
 
 
 @dataclass
-class RevisionShare:
+class RevisionShare(_Record):
     """The revision phase's part of a generation cell's engine work (`CachedEngine.phase`)."""
 
     llm_calls: float
     prompt_tokens: float
     completion_tokens: float
     engine_seconds: float
-
-    def to_json(self) -> dict[str, JSON]:
-        return _to_json(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, JSON]) -> RevisionShare:
@@ -223,7 +218,7 @@ ACCOUNTING = ("llm_calls", "prompt_tokens", "completion_tokens", "engine_calls",
 
 
 @dataclass
-class GenerationStats:
+class GenerationStats(_Record):
     """How a generation cell's examples were made. A strategy fills the counts and rates it knows
     (`requested`, `accepted`, `per_class` are filled by the runner when it leaves them out); the
     runner adds the engine accounting (`ACCOUNTING`, `revision`, `model_identity`). A third-party
@@ -262,8 +257,7 @@ class GenerationStats:
     model_identity: dict[str, JSON] | None = None
     extra: dict[str, JSON] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, JSON]:
-        return _to_json(self, keep_none=("off_language_rate", "demos", "language_check"))
+    KEEP_NONE = ("off_language_rate", "demos", "language_check")
 
     @classmethod
     def from_json(cls, data: Mapping[str, JSON]) -> GenerationStats:
@@ -300,7 +294,7 @@ def strategy_stats(stats: GenerationStats | Mapping[str, JSON]) -> GenerationSta
 
 
 @dataclass
-class GenerationRecord:
+class GenerationRecord(_Record):
     """What one generation cell produces (generations/<cell>.json): its accepted examples and the
     statistics of how they were made."""
 
@@ -323,16 +317,13 @@ class GenerationRecord:
 
 
 @dataclass
-class SeedScores:
+class SeedScores(_Record):
     """One classifier seed's scores on the test set; `fit` what the classifier said of its fit."""
 
     seed: int
     macro_f1: float
     accuracy: float
     fit: dict[str, JSON] | None = None
-
-    def to_json(self) -> dict[str, JSON]:
-        return _to_json(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, JSON]) -> SeedScores:
@@ -342,14 +333,11 @@ class SeedScores:
 
 
 @dataclass
-class Floor:
+class Floor(_Record):
     """The majority-class scores of a cell whose training data cannot be scored."""
 
     macro_f1: float
     accuracy: float
-
-    def to_json(self) -> dict[str, JSON]:
-        return _to_json(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, JSON]) -> Floor:
@@ -357,15 +345,14 @@ class Floor:
 
 
 @dataclass
-class EvaluationCost:
+class EvaluationCost(_Record):
     """What an evaluation cell's fits cost, for the manifest's bill."""
 
     fits: int
     device_kind: str | None
     classifier_seconds: float
 
-    def to_json(self) -> dict[str, JSON]:
-        return _to_json(self, keep_none=("device_kind",))
+    KEEP_NONE = ("device_kind",)
 
     @classmethod
     def from_json(cls, data: Mapping[str, JSON]) -> EvaluationCost:
@@ -375,7 +362,7 @@ class EvaluationCost:
 
 
 @dataclass
-class Diagnostics:
+class Diagnostics(_Record):
     """What may explain a synthetic cell's score (harness/pipeline/diagnostics.py). Every field is
     UNSET when the diagnostics could not be computed (the file then holds `{}`), None when that one
     measurement was not possible."""
@@ -386,8 +373,8 @@ class Diagnostics:
     label_fidelity: float | None | Unset = UNSET
     gold_label_fidelity: float | None | Unset = UNSET
 
-    def to_json(self) -> dict[str, JSON]:
-        return _to_json(self, keep_none=tuple(f.name for f in dataclasses.fields(self)))
+    def to_json(self) -> dict[str, JSON]:  # every measure is written, null where none could be measured
+        return {f.name: _dump(v) for f in dataclasses.fields(self) if (v := getattr(self, f.name)) is not UNSET}
 
     @classmethod
     def from_json(cls, data: Mapping[str, JSON]) -> Diagnostics:
@@ -395,7 +382,7 @@ class Diagnostics:
 
 
 @dataclass
-class Prediction:
+class Prediction(_Record):
     """One test example's prediction by one seed (samples/<cell>.jsonl, with --log-samples)."""
 
     seed: int
@@ -404,12 +391,10 @@ class Prediction:
     gold: str
     prediction: str
 
-    def to_json(self) -> dict[str, JSON]:
-        return _to_json(self)
 
 
 @dataclass
-class ScoresRecord:
+class ScoresRecord(_Record):
     """What one evaluation cell produces (scores/<cell>.json): a score per classifier seed, or the
     majority-class floor when the training data cannot be scored. `predictions` are written beside
     the scores (samples/<cell>.jsonl), never inside them."""
@@ -426,9 +411,6 @@ class ScoresRecord:
     diagnostics: Diagnostics | None = None
     predictions: list[Prediction] = field(default_factory=list, metadata={"transient": True})
 
-    def to_json(self) -> dict[str, JSON]:
-        return _to_json(self)
-
     @classmethod
     def from_json(cls, data: Mapping[str, JSON]) -> ScoresRecord:
         cost, floor, diag = data.get("cost"), data.get("floor"), data.get("diagnostics")
@@ -443,16 +425,13 @@ class ScoresRecord:
 
 
 @dataclass
-class UsageLine:
+class UsageLine(_Record):
     """One line of a generation cell's usage ledger: a batch of engine work by one attempt."""
 
     attempt: str
     engine_calls: int
     engine_seconds: float
     elapsed: float
-
-    def to_json(self) -> dict[str, JSON]:
-        return _to_json(self)
 
     @classmethod
     def from_json(cls, data: Mapping[str, JSON]) -> UsageLine:
