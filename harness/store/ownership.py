@@ -8,12 +8,11 @@ mark `bench export` leaves in it, so a folder of the user's own files is never m
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 from harness.errors import BenchError
-from harness.store.rundir import MANIFEST
+from harness.store.rundir import MANIFEST, write_json
 
 #: the file `bench export` writes into its --out, naming the run and format it came from
 EXPORT_MARK = ".bench-export.json"
@@ -66,4 +65,4 @@ def replace_export(out: Path, staged: Path, source: dict[str, str]) -> None:
     for entry in list(staged.iterdir()):
         entry.rename(out / entry.name)
     staged.rmdir()
-    (out / EXPORT_MARK).write_text(json.dumps(source, indent=1) + "\n", encoding="utf-8")
+    write_json(out / EXPORT_MARK, source)
