@@ -372,8 +372,8 @@ class Runner:
         def fit_predict(data: Sequence[Example], texts: Sequence[str], seed: int) -> list[str]:
             ctx = ClassifierContext(seed=seeds.classifier_seed(seed, cell.task, cell.language, cell.replicate),
                                     cache=self.store, device=self.device, log=self.rep.log, embedder=e5_embeddings)
-            fit = reader.fit_predict(data, texts, labels, ctx)
-            return list(fit.predictions if isinstance(fit, Fit) else fit)
+            return checks.predictions(reader.fit_predict(data, texts, labels, ctx), len(texts), labels,
+                                      reader.name).predictions
 
         try:
             return Diagnostics.from_json(diagnose(train, gold, test, self.plan.suite.seeds, lambda texts: e5_embeddings(texts, self.store),
