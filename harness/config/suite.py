@@ -38,6 +38,8 @@ def resolve_data_dir(value: str, base: Path) -> str:
 
 #: the strategy the others are compared with in the answer and the results table, unless a suite names another
 DEFAULT_BASELINE = "zero-shot"
+#: lines one generated sample is planned to hold: what request budgets and bills assume
+LINES_PER_SAMPLE = 5
 #: a setting's value that is left out of `Suite.settings()` (and so of the settings hash)
 OMIT = object()
 
@@ -233,7 +235,7 @@ class Suite:
         if self.calls_per_class > 0:
             return self.calls_per_class
         # generous enough for a model accepting a quarter of its lines, yet always finite
-        return max(4, -(-4 * self.per_class // max(1, self.samples_per_request * 5)))
+        return max(4, -(-4 * self.per_class // max(1, self.samples_per_request * LINES_PER_SAMPLE)))
 
 
 _KEYS: dict[str, Key] = {f.name: f.metadata["key"] for f in fields(Suite)}

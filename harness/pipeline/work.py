@@ -11,11 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness.config.suite import Suite
+from harness.config.suite import LINES_PER_SAMPLE, Suite
 from harness.contracts import Strategy, Task
-
-#: lines one generated sample is planned to hold (the composed strategies' planning assumption)
-LINES_PER_SAMPLE = 5
 
 
 def bounded_work(strategy: Strategy, task: Task, suite: Suite) -> dict[str, int]:
