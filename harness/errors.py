@@ -20,7 +20,7 @@ class DataError(BenchError):
 
 
 class PluginError(BenchError):
-    """A plugin failed to load or registered something invalid."""
+    """A plugin failed to load, registered something invalid, or handed back what its contract forbids."""
 
 
 def nearest(name: str, choices: Iterable[str]) -> str | None:
